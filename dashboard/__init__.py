@@ -1,0 +1,1 @@
+"""Probation performance and inspection-readiness dashboard: domain and plumbing."""

@@ -1,0 +1,73 @@
+"""Command line: python -m dashboard demo-data | migrate | users ... | import ..."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+
+from tqdm import tqdm
+
+from dashboard import db, demo_data
+
+
+def _progress_bar():
+    bar = tqdm(total=100, unit="%", file=sys.stderr, bar_format="{desc:42} {bar:30} {percentage:3.0f}%")
+
+    def update(fraction: float, message: str) -> None:
+        bar.n = round(fraction * 100)
+        bar.set_description_str(message[:40])
+        bar.refresh()
+
+    return bar, update
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    engine = db.make_engine(args.database_url)
+    db.upgrade(engine)
+    if db.has_data(engine):
+        if not args.replace:
+            print("The database already holds data; use --replace to regenerate it.",
+                  file=sys.stderr)
+            return 1
+        demo_data.clear(engine)
+    scale = demo_data.national_scale() if args.scale == "national" else demo_data.region_scale()
+    as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    bar, update = _progress_bar()
+    started = time.perf_counter()
+    counts = demo_data.generate(engine, seed=args.seed, as_of=as_of, scale=scale,
+                                progress=update)
+    bar.close()
+    elapsed = time.perf_counter() - started
+    for table, n in sorted(counts.items()):
+        print(f"{table:24s} {n:>12,}")
+    print(f"Generated {sum(counts.values()):,} rows in {elapsed:.1f} s ({args.scale} scale).")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    db.upgrade(db.make_engine(args.database_url))
+    print("Schema is at the latest migration.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: DATABASE_URL or "
+                        "the embedded SQLite demo file)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo-data", help="create the demo dataset")
+    p.add_argument("--scale", choices=["region", "national"], default="region")
+    p.add_argument("--seed", type=int, default=20261123)
+    p.add_argument("--as-of", help="last day of data, YYYY-MM-DD (default: end of last month)")
+    p.add_argument("--replace", action="store_true", help="delete existing data first")
+    p.set_defaults(func=cmd_demo_data)
+    p = sub.add_parser("migrate", help="upgrade the schema to the latest migration")
+    p.set_defaults(func=cmd_migrate)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""Every chart comes from here: one colour-blind-safe palette, axis titles with units,
+hover text with the denominator. Functions return plotly Figures and need no server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000"]
+AREA_COLOURS = {"Kent": "#0072B2", "Surrey": "#E69F00", "Sussex": "#009E73"}
+FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=13)
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str,
+            height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
+        xaxis_title=x_title, yaxis_title=y_title, height=height, font=FONT,
+        margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.25),
+        hoverlabel=dict(font_size=13), plot_bgcolor="white",
+        colorway=PALETTE,
+    )
+    fig.update_xaxes(showgrid=False, linecolor="#444")
+    fig.update_yaxes(gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999")
+    return fig
+
+
+def _hover(df: pd.DataFrame, hover: dict[str, str]) -> tuple[list, str]:
+    """customdata and a hovertemplate fragment for hover columns (column -> label)."""
+    cols = list(hover)
+    lines = "<br>".join(f"{label}: %{{customdata[{i}]}}" for i, label in enumerate(hover.values()))
+    custom = df[cols].astype(object).where(df[cols].notna(), "–").values.tolist() if cols else []
+    return custom, lines
+
+
+def colour_for(name: str, i: int) -> str:
+    return AREA_COLOURS.get(name, PALETTE[i % len(PALETTE)])
+
+
+def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title: str,
+                hover: dict[str, str] | None = None, colour_by: str | None = "area",
+                target: float | None = None, interval: tuple[str, str] | None = None,
+                value_format: str = ".1f") -> go.Figure:
+    """Horizontal bars, one per office (or area), sorted by value, coloured by area.
+
+    hover maps extra columns to labels (the numerator and denominator); interval names
+    the low/high columns drawn as error bars; target draws a dashed reference line.
+    """
+    df = df.sort_values(value, na_position="first")
+    fig = go.Figure()
+    groups = df.groupby(colour_by, sort=True) if colour_by else [("", df)]
+    for i, (name, part) in enumerate(groups):
+        custom, lines = _hover(part, hover or {})
+        error = None
+        if interval:
+            error = dict(type="data", symmetric=False, color="#444", thickness=1.2,
+                         array=(part[interval[1]] - part[value]).tolist(),
+                         arrayminus=(part[value] - part[interval[0]]).tolist())
+        fig.add_bar(
+            y=part[unit], x=part[value], orientation="h", name=str(name) or value_title,
+            marker_color=colour_for(str(name), i), error_x=error, customdata=custom,
+            hovertemplate=f"<b>%{{y}}</b><br>{value_title}: %{{x:{value_format}}}"
+                          f"<br>{lines}<extra></extra>",
+        )
+    if target is not None:
+        fig.add_vline(x=target, line_dash="dash", line_color="#000",
+                      annotation_text=f"target {target:g}", annotation_position="top")
+    fig.update_yaxes(categoryorder="array", categoryarray=df[unit].tolist())
+    height = max(320, 26 * len(df) + 120)
+    return _layout(fig, title, value_title, "", height=height)
+
+
+def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
+          series: str | None = None, hover: dict[str, str] | None = None,
+          target: float | None = None, value_format: str = ".1f",
+          max_series: int = 12) -> go.Figure:
+    """Monthly lines (x = 'month' as YYYY-MM), one per series value (e.g. area)."""
+    fig = go.Figure()
+    names = list(dict.fromkeys(df[series])) if series else [value_title]
+    for i, name in enumerate(names[:max_series]):
+        part = df[df[series] == name] if series else df
+        custom, lines = _hover(part, hover or {})
+        fig.add_scatter(
+            x=part["month"], y=part[value], mode="lines+markers", name=str(name),
+            line=dict(color=colour_for(str(name), i), width=2), customdata=custom,
+            hovertemplate=f"<b>{name}</b> %{{x}}<br>{value_title}: %{{y:{value_format}}}"
+                          f"<br>{lines}<extra></extra>",
+        )
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash", line_color="#000",
+                      annotation_text=f"target {target:g}", annotation_position="top left")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, "Month", value_title)
+
+
+def grouped_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, str]],
+                 title: str, value_title: str, hover: dict[str, str] | None = None,
+                 value_format: str = ".1f") -> go.Figure:
+    """Side-by-side bars per category for several value columns (column, legend label)."""
+    fig = go.Figure()
+    custom, lines = _hover(df, hover or {})
+    for i, (col, label) in enumerate(values):
+        fig.add_bar(x=df[category], y=df[col], name=label, marker_color=PALETTE[i],
+                    customdata=custom,
+                    hovertemplate=f"<b>%{{x}}</b><br>{label}: %{{y:{value_format}}}"
+                                  f"<br>{lines}<extra></extra>")
+    fig.update_layout(barmode="group")
+    return _layout(fig, title, "", value_title)
+
+
+def stacked_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, str, str]],
+                 title: str, value_title: str, percent: bool = False) -> go.Figure:
+    """Stacked bars per category: values are (column, legend label, colour)."""
+    fig = go.Figure()
+    total = df[[c for c, _l, _c in values]].sum(axis=1)
+    for col, label, colour in values:
+        share = (100 * df[col] / total.where(total > 0)).round(1)
+        fig.add_bar(x=df[category], y=share if percent else df[col], name=label,
+                    marker_color=colour, customdata=list(zip(df[col], total, strict=True)),
+                    hovertemplate=f"<b>%{{x}}</b><br>{label}: %{{customdata[0]:,}} of "
+                                  f"%{{customdata[1]:,}}<extra></extra>")
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, "", value_title)

@@ -1,0 +1,94 @@
+"""One glossary for every measure: the same words on every page, in help text and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    name: str
+    unit: str  # "%", "cases per FTE", "hours", "FTE", "days per FTE"
+    numerator: str
+    denominator: str
+    source: str
+    higher_is_better: bool | None
+    note: str = ""
+
+    def definition(self) -> str:
+        text = f"**{self.name}** ({self.unit}): {self.numerator}"
+        if self.denominator:
+            text += f" ÷ {self.denominator}"
+        text += f". Source: {self.source}."
+        return text + (f" {self.note}" if self.note else "")
+
+
+_M = Measure
+MEASURES: dict[str, Measure] = {m.key: m for m in [
+    _M("vacancy_rate", "Vacancy rate", "%",
+       "budgeted FTE not filled (establishment − staff in post, per office and grade)",
+       "budgeted FTE (establishment)", "establishment, staff_member", False,
+       "Counted on the first day of the last month in the period."),
+    _M("establishment_fte", "Establishment", "FTE", "budgeted full-time equivalent posts", "",
+       "establishment", None),
+    _M("in_post_fte", "Staff in post", "FTE",
+       "full-time equivalent of staff employed on the first of the month", "",
+       "staff_member", None),
+    _M("caseload_per_officer", "Caseload per officer", "cases per FTE",
+       "cases open on the first of the month", "probation officer and PSO FTE in post",
+       "person_on_probation, staff_member", False,
+       "HMIP found quality falls above 50 cases."),
+    _M("workload_capacity", "Workload capacity", "%",
+       "workload points of open cases (tier A 30, B 20, C 14, D 8; licence ×1.25)",
+       "available points (700 per case-holding FTE in post)",
+       "person_on_probation, staff_member", False, "Above 110 % is excessive."),
+    _M("absence_days_per_fte", "Sickness absence", "working days per FTE",
+       "working days lost to sickness starting in the period", "average FTE in post",
+       "staff_absence, staff_member", False),
+    _M("pct_sufficient", "Cases sufficient", "%",
+       "key-question judgements 'sufficient'", "judgements where the question applies",
+       "case_audit, audit_answer", True,
+       "Shown with a Wilson 95 % interval; a standard is rated by its lowest key question."),
+    _M("hours_ordered", "Hours ordered", "hours",
+       "unpaid work hours in orders sentenced in the period", "", "upw_order", None),
+    _M("hours_worked", "Hours worked", "hours",
+       "unpaid work hours worked in sessions in the period", "", "upw_session", None),
+    _M("hours_outstanding", "Hours outstanding", "hours",
+       "hours ordered − hours worked, for orders live at the end of the period", "",
+       "upw_order, upw_session", False),
+    _M("upw_completed_in_12_months", "Orders completed within 12 months", "%",
+       "orders completed within 365 days of sentence",
+       "orders whose 12-month anniversary falls in the period", "upw_order", True),
+    _M("upw_started_in_7_days", "Unpaid work started within 7 working days", "%",
+       "orders whose first session was within 7 working days of sentence",
+       "orders sentenced in the period (up to 10 days before its end)",
+       "upw_order, upw_session, calendar_day", True),
+    _M("upw_attendance", "Session attendance", "%", "sessions attended",
+       "sessions scheduled in the period", "upw_session", True),
+    _M("ttg_screened_in_5_days", "Screened within 5 working days", "%",
+       "releases whose resettlement screening was within 5 working days of reception",
+       "releases in the period", "custody_release, calendar_day", True),
+    _M("ttg_plan_before_release", "Resettlement plan before release", "%",
+       "releases with the plan completed on or before the release date",
+       "releases in the period", "custody_release", True),
+    _M("ttg_contact_12_weeks", "Contact 12 weeks before release", "%",
+       "releases with first pre-release contact at least 84 days before release",
+       "releases after at least 84 days in custody", "custody_release", True),
+    _M("ttg_housed_on_release", "Housed on release", "%",
+       "releases to settled or temporary accommodation",
+       "releases with accommodation recorded", "custody_release", True),
+    _M("ttg_settled_on_release", "Settled accommodation on release", "%",
+       "releases to settled accommodation", "releases with accommodation recorded",
+       "custody_release", True),
+    _M("ttg_first_appointment_kept", "First appointment kept after release", "%",
+       "releases whose first probation appointment was kept",
+       "releases with the first appointment's outcome recorded", "custody_release", True),
+    _M("appointments_kept", "Appointments kept", "%", "appointments kept",
+       "appointments in the period", "appointment", True),
+]}
+
+
+def define(key: str) -> str:
+    """The one-line definition of a measure for help text."""
+    return MEASURES[key].definition()

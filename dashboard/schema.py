@@ -1,0 +1,306 @@
+"""The database schema: one MetaData for every table the dashboard reads or writes.
+
+Shaped on how case management and HR systems hold probation data. Alembic migrations in
+``migrations/`` create these tables; ``tests/test_migrations.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+GRADES = ("PO", "PSO", "SPO", "TRAINEE")
+SENTENCE_TYPES = ("community_order", "suspended_sentence_order", "licence")
+ROSH_LEVELS = ("low", "medium", "high", "very_high")
+GENDERS = ("male", "female")
+TIERS = ("A", "B", "C", "D")
+ROUTEWAYS = ("Outlook", "Home", "Money", "Habit", "Future", "Support", "Health")
+APPOINTMENT_OUTCOMES = ("kept", "acceptable_absence", "failed")
+ACCOMMODATION = ("settled", "temporary", "no_fixed_abode")
+ANSWERS = ("sufficient", "not_sufficient", "not_applicable")
+ROLES = ("chief_executive", "area_manager", "quality_lead", "auditor", "admin")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+area = Table(
+    "area",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name", String(80), nullable=False, unique=True),
+)
+
+office = Table(
+    "office",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("area_id", ForeignKey("area.id"), nullable=False, index=True),
+)
+
+staff_member = Table(
+    "staff_member",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("staff_ref", String(16), nullable=False, unique=True),
+    Column("office_id", ForeignKey("office.id"), nullable=False, index=True),
+    Column("grade", String(8), nullable=False),
+    Column("fte", Float, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),
+    CheckConstraint(_in("grade", GRADES), name="grade"),
+    CheckConstraint("fte > 0 AND fte <= 1", name="fte"),
+)
+
+staff_absence = Table(
+    "staff_absence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("staff_member_id", ForeignKey("staff_member.id"), nullable=False, index=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("working_days_lost", Float, nullable=False),
+    Column("reason", String(32), nullable=False),
+    CheckConstraint("end_date >= start_date", name="dates"),
+)
+
+establishment = Table(
+    "establishment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", ForeignKey("office.id"), nullable=False),
+    Column("grade", String(8), nullable=False),
+    Column("month", Date, nullable=False),  # first day of the month
+    Column("budgeted_fte", Float, nullable=False),
+    UniqueConstraint("office_id", "grade", "month", name="uq_establishment_office_grade_month"),
+    CheckConstraint(_in("grade", GRADES), name="grade"),
+)
+
+person = Table(
+    "person_on_probation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("crn", String(16), nullable=False, unique=True),  # case reference number
+    Column("office_id", ForeignKey("office.id"), nullable=False, index=True),
+    Column("officer_id", ForeignKey("staff_member.id"), index=True),
+    Column("sentence_type", String(32), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("tier", String(2), nullable=False),
+    Column("rosh_level", String(16), nullable=False),
+    Column("gender", String(8), nullable=False),
+    Column("routeway_needs", String(120), nullable=False, default=""),  # comma-separated
+    CheckConstraint(_in("sentence_type", SENTENCE_TYPES), name="sentence_type"),
+    CheckConstraint(_in("rosh_level", ROSH_LEVELS), name="rosh_level"),
+    CheckConstraint(_in("gender", GENDERS), name="gender"),
+    CheckConstraint("end_date >= start_date", name="dates"),
+)
+Index("ix_person_office_dates", person.c.office_id, person.c.start_date, person.c.end_date)
+
+appointment = Table(
+    "appointment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("person_on_probation.id"), nullable=False, index=True),
+    Column("appointment_date", Date, nullable=False, index=True),
+    Column("outcome", String(24), nullable=False),
+    Column("enforcement_action", Boolean, nullable=False, default=False),
+    CheckConstraint(_in("outcome", APPOINTMENT_OUTCOMES), name="outcome"),
+)
+
+upw_order = Table(
+    "upw_order",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("person_on_probation.id"), nullable=False, index=True),
+    Column("sentence_date", Date, nullable=False, index=True),
+    Column("hours_ordered", Integer, nullable=False),
+    Column("completed_date", Date, index=True),
+    Column("terminated_date", Date),
+    CheckConstraint("hours_ordered BETWEEN 40 AND 300", name="hours"),
+)
+
+upw_session = Table(
+    "upw_session",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("upw_order.id"), nullable=False, index=True),
+    Column("session_date", Date, nullable=False, index=True),
+    Column("attended", Boolean, nullable=False),
+    Column("hours_worked", Float, nullable=False),
+    CheckConstraint("hours_worked >= 0 AND hours_worked <= 12", name="hours"),
+)
+
+custody_release = Table(
+    "custody_release",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("person_on_probation.id"), nullable=False, index=True),
+    Column("prison", String(64), nullable=False),
+    Column("reception_date", Date, nullable=False),
+    Column("screening_date", Date),
+    Column("plan_completed_date", Date),
+    Column("pre_release_contact_date", Date),
+    Column("release_date", Date, nullable=False, index=True),
+    Column("accommodation_on_release", String(16)),
+    Column("first_appointment_kept", Boolean),
+    CheckConstraint("release_date >= reception_date", name="dates"),
+    CheckConstraint(
+        "accommodation_on_release IS NULL OR " + _in("accommodation_on_release", ACCOMMODATION),
+        name="accommodation",
+    ),
+)
+
+# England and Wales working days: day_number counts working days, so the working days
+# between two dates is a subtraction that runs the same on SQLite and PostgreSQL.
+calendar_day = Table(
+    "calendar_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("is_working_day", Boolean, nullable=False),
+    Column("working_day_number", Integer, nullable=False),
+)
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(120), nullable=False),
+    Column("email", String(254), unique=True),
+    Column("password_hash", String(255)),  # argon2id; NULL for SSO-only users
+    Column("role", String(24), nullable=False),
+    Column("area_id", ForeignKey("area.id")),  # area managers' scope
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(_in("role", ROLES), name="role"),
+)
+
+case_sample = Table(
+    "case_sample",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("office_id", ForeignKey("office.id")),  # NULL: whole region or area
+    Column("area_id", ForeignKey("area.id")),
+    Column("window_start", Date, nullable=False),
+    Column("window_end", Date, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("margin", Float, nullable=False),
+    Column("sample_size", Integer, nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+case_sample_member = Table(
+    "case_sample_member",
+    metadata,
+    Column("sample_id", ForeignKey("case_sample.id"), primary_key=True),
+    Column("person_id", ForeignKey("person_on_probation.id"), primary_key=True),
+    Column("stratum", String(120), nullable=False),
+)
+
+case_audit = Table(
+    "case_audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("person_on_probation.id"), nullable=False, index=True),
+    Column("sample_id", ForeignKey("case_sample.id")),
+    Column("auditor", String(64), nullable=False),
+    Column("audit_date", Date, nullable=False, index=True),
+    Column("status", String(12), nullable=False, default="complete"),
+    Column("scheme", String(32), nullable=False),
+    CheckConstraint(_in("status", ("draft", "complete")), name="status"),
+)
+
+audit_answer = Table(
+    "audit_answer",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("audit_id", ForeignKey("case_audit.id"), nullable=False, index=True),
+    Column("standard", String(8), nullable=False),
+    Column("key_question", String(16), nullable=False),
+    Column("answer", String(16), nullable=False),
+    Column("reason", Text),
+    UniqueConstraint("audit_id", "key_question", name="uq_audit_answer_audit_question"),
+    CheckConstraint(_in("answer", ANSWERS), name="answer"),
+)
+
+target = Table(
+    "target",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("measure", String(48), nullable=False),
+    Column("office_id", ForeignKey("office.id")),  # NULL: the default for every office
+    Column("green_from", Float, nullable=False),
+    Column("amber_from", Float, nullable=False),
+    Column("higher_is_better", Boolean, nullable=False),
+    UniqueConstraint("measure", "office_id", name="uq_target_measure_office"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("action", String(48), nullable=False, index=True),
+    Column("target", String(255)),
+    Column("filters", Text),
+    Column("detail", Text),
+)
+
+# Key-value facts about the loaded data: data_as_of, demo mode, generator seed.
+dataset_info = Table(
+    "dataset_info",
+    metadata,
+    Column("key", String(48), primary_key=True),
+    Column("value", String(255), nullable=False),
+)
+
+# Domain 1 (and other evidence-based) standards: a recorded judgement, not a case sample.
+standard_judgement = Table(
+    "standard_judgement",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scheme", String(32), nullable=False),
+    Column("standard", String(8), nullable=False),
+    Column("area_id", ForeignKey("area.id")),  # NULL: the whole region
+    Column("rating", String(32), nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("evidence_link", String(500)),
+    Column("judged_by", String(64), nullable=False),
+    Column("judged_at", DateTime(timezone=True), nullable=False),
+)

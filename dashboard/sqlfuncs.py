@@ -1,0 +1,56 @@
+"""Date functions that compile to each database's own SQL, so queries stay dialect-neutral."""
+
+from __future__ import annotations
+
+from sqlalchemy import Date, Integer, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class month_of(FunctionElement):  # noqa: N801 - reads like a SQL function
+    """The month of a date as text 'YYYY-MM' (sorts and groups the same on every dialect)."""
+
+    type = String()
+    inherit_cache = True
+    name = "month_of"
+
+
+@compiles(month_of, "sqlite")
+def _month_of_sqlite(element, compiler, **kw):
+    return "strftime('%%Y-%%m', %s)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(month_of, "postgresql")
+def _month_of_pg(element, compiler, **kw):
+    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+
+
+@compiles(month_of, "duckdb")
+def _month_of_duckdb(element, compiler, **kw):
+    return "strftime(%s, '%%Y-%%m')" % compiler.process(element.clauses, **kw)
+
+
+class days_between(FunctionElement):  # noqa: N801
+    """Whole calendar days from the first date to the second (second - first)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element, compiler, **kw):
+    first, second = list(element.clauses)
+    return "CAST(julianday(%s) - julianday(%s) AS INTEGER)" % (
+        compiler.process(second, **kw),
+        compiler.process(first, **kw),
+    )
+
+
+@compiles(days_between, "postgresql")
+def _days_pg(element, compiler, **kw):
+    first, second = list(element.clauses)
+    return "(%s - %s)" % (compiler.process(second, **kw), compiler.process(first, **kw))
+
+
+__all__ = ["month_of", "days_between", "Date"]

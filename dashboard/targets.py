@@ -1,0 +1,62 @@
+"""Targets and RAG status: one rule, used by every page.
+
+A target row holds green_from and amber_from thresholds. For a measure where higher is
+better, value >= green_from is Green, value >= amber_from is Amber, else Red; where lower
+is better the comparisons are <=.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+RAG_LABEL = {
+    "Green": "● Green (on target)",
+    "Amber": "▲ Amber (near target)",
+    "Red": "■ Red (off target)",
+    "No data": "○ No data",
+}
+RAG_COLOUR = {"Green": "#009E73", "Amber": "#E69F00", "Red": "#D55E00", "No data": "#999999"}
+
+
+@dataclass(frozen=True)
+class Target:
+    measure: str
+    green_from: float
+    amber_from: float
+    higher_is_better: bool
+
+    def describe(self) -> str:
+        op = "≥" if self.higher_is_better else "≤"
+        return f"green {op} {self.green_from:g}, amber {op} {self.amber_from:g}"
+
+
+def rag(value: float | None, target: Target | None) -> str:
+    """'Green', 'Amber', 'Red' or 'No data' for a value against its target."""
+    if target is None or value is None or (isinstance(value, float) and math.isnan(value)):
+        return "No data"
+    if target.higher_is_better:
+        if value >= target.green_from:
+            return "Green"
+        return "Amber" if value >= target.amber_from else "Red"
+    if value <= target.green_from:
+        return "Green"
+    return "Amber" if value <= target.amber_from else "Red"
+
+
+def target_for(targets: pd.DataFrame, measure: str, office_id: int | None = None) -> Target | None:
+    """The office's own target for a measure if one is set, else the default (office NULL)."""
+    rows = targets[targets["measure"] == measure]
+    if office_id is not None:
+        own = rows[rows["office_id"] == office_id]
+        if not own.empty:
+            return _target(own.iloc[0])
+    default = rows[rows["office_id"].isna()]
+    return _target(default.iloc[0]) if not default.empty else None
+
+
+def _target(row: pd.Series) -> Target:
+    return Target(str(row["measure"]), float(row["green_from"]), float(row["amber_from"]),
+                  bool(row["higher_is_better"]))

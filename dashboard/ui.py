@@ -1,0 +1,265 @@
+"""The thin Streamlit layer shared by every page: engine, cached queries, filters in the
+URL, headers, tables with downloads, number formatting and friendly errors.
+
+This is the one module under dashboard/ that imports streamlit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from dashboard import config, db, demo_data
+from dashboard.filters import Filters, add_months, month_end, month_start, parse_filters
+from dashboard.glossary import MEASURES
+
+log = logging.getLogger("dashboard")
+ALL = "ALL"
+
+
+# --- database -------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return db.make_engine(url)
+
+
+def engine() -> Engine:
+    return _engine(config.database_url())
+
+
+def ensure_database() -> None:
+    """Migrate the schema; on the embedded SQLite demo, generate the data on first run."""
+    if st.session_state.get("_db_ready"):
+        return
+    eng = engine()
+    db.upgrade(eng)
+    if not db.has_data(eng):
+        if not config.is_sqlite(config.database_url()):
+            st.info("This database has no data yet. An administrator can load extracts "
+                    "with `python -m dashboard import`, or demo data with "
+                    "`python -m dashboard demo-data`.")
+            st.stop()
+        bar = st.progress(0.0, text="Creating the demo database (first run only)…")
+        demo_data.generate(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        bar.empty()
+        st.cache_data.clear()
+    st.session_state["_db_ready"] = True
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _facts(url: str) -> dict[str, str]:
+    return db.read_dataset_info(_engine(url))
+
+
+def facts() -> dict[str, str]:
+    """dataset_info: data_as_of, history_start, mode, data_version, ..."""
+    return _facts(config.database_url())
+
+
+@st.cache_data(ttl=900, max_entries=2000, show_spinner=False)
+def _run(url: str, version: str, module: str, name: str, filters: Filters | None,
+         kwargs: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    fn = getattr(importlib.import_module(module), name)
+    with _engine(url).connect() as conn:
+        if filters is None:
+            return fn(conn, **dict(kwargs))
+        return fn(conn, filters, **dict(kwargs))
+
+
+def query(fn: Callable[..., pd.DataFrame], filters: Filters | None = None,
+          **kwargs: Any) -> pd.DataFrame:
+    """Run a query function, cached per database, data version, filters and arguments.
+
+    Person-level query functions take the user's Scope as an argument, so it is part of
+    the cache key and one user's rows can never be served to another.
+    """
+    f = facts()
+    version = f.get("data_version", f.get("data_as_of", ""))
+    return _run(config.database_url(), version, fn.__module__, fn.__name__, filters,
+                tuple(sorted(kwargs.items())))
+
+
+# --- filters ---------------------------------------------------------------------------
+
+def _month_options(history_start: date, as_of: date) -> list[str]:
+    out, m = [], month_start(history_start)
+    while m <= as_of:
+        out.append(m.strftime("%Y-%m"))
+        m = add_months(m, 1)
+    return out
+
+
+def _month_label(value: str) -> str:
+    return date.fromisoformat(value + "-01").strftime("%b %Y")
+
+
+def filter_sidebar(offices: pd.DataFrame) -> Filters:
+    """Area, office and period widgets in the sidebar, initialised from the URL once per
+    session and written back to the URL on every run, so a view can be sent as a link."""
+    info = facts()
+    as_of = date.fromisoformat(info["data_as_of"])
+    history_start = date.fromisoformat(info["history_start"])
+    ss = st.session_state
+    if "flt_area" not in ss:
+        parsed = parse_filters(st.query_params.to_dict(), offices, as_of, history_start)
+        ss["flt_problems"] = parsed.problems
+        pf = parsed.filters
+        ss["flt_area"] = pf.area_code or ALL
+        ss["flt_office"] = pf.office_code or ALL
+        ss["flt_period"] = (pf.start.strftime("%Y-%m"), pf.end.strftime("%Y-%m"))
+    areas = offices.drop_duplicates("area_code")
+    area_names = dict(zip(areas["area_code"], areas["area"], strict=True))
+    sb = st.sidebar
+    sb.selectbox("Area", [ALL, *area_names], key="flt_area",
+                 format_func=lambda c: "All areas (region)" if c == ALL else area_names[c],
+                 on_change=lambda: ss.update(flt_office=ALL))
+    in_area = offices if ss["flt_area"] == ALL else offices[
+        offices["area_code"] == ss["flt_area"]]
+    office_names = dict(zip(in_area["office_code"], in_area["office"], strict=True))
+    if ss["flt_office"] not in office_names:
+        ss["flt_office"] = ALL
+    sb.selectbox("Office", [ALL, *office_names], key="flt_office",
+                 format_func=lambda c: "All offices" if c == ALL else office_names[c])
+    months = _month_options(history_start, as_of)
+    sb.select_slider("Period (whole months)", months, key="flt_period",
+                     format_func=_month_label)
+    for problem in ss.get("flt_problems", ()):
+        st.warning(f"Link filter not used: {problem}", icon="⚠️")
+    first, last = ss["flt_period"]
+    params = {"from": first, "to": last}
+    if ss["flt_area"] != ALL:
+        params["area"] = ss["flt_area"]
+    if ss["flt_office"] != ALL:
+        params["office"] = ss["flt_office"]
+    parsed = parse_filters(params, offices, as_of, history_start)
+    if dict(st.query_params.to_dict()) != params:
+        st.query_params.from_dict(params)
+    return parsed.filters
+
+
+def current_filters() -> Filters:
+    return st.session_state["_filters"]
+
+
+# --- page furniture --------------------------------------------------------------------
+
+def page_header(title: str, how_to_read: str, measures: list[str]) -> Filters:
+    """Title, scope and period line, 'data as of', and the page's help with definitions."""
+    f = current_filters()
+    info = facts()
+    st.title(title)
+    as_of = date.fromisoformat(info["data_as_of"])
+    st.caption(f"**{f.label}** · {f.period_text()} · data as of {as_of:%d %b %Y}")
+    with st.expander("How to read this page", icon="ℹ️"):
+        st.markdown(how_to_read)
+        st.markdown("\n".join(f"- {MEASURES[m].definition()}" for m in measures))
+    return f
+
+
+def empty_state(what: str, hint: str = "Widen the period or choose another area or "
+                "office in the sidebar.") -> None:
+    st.info(f"No {what} for this selection. {hint}", icon="🔍")
+
+
+def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | None = None,
+                        key: str | None = None) -> None:
+    """Show a table and offer exactly those rows and columns as CSV."""
+    st.dataframe(df, hide_index=True, column_config=column_config, width="stretch")
+    st.download_button(
+        "Download this table (CSV)", df.to_csv(index=False).encode("utf-8"),
+        file_name=safe_file_name(file_stem) + ".csv", mime="text/csv", key=key,
+        icon="⬇️")
+
+
+def safe_file_name(stem: str) -> str:
+    """A file name from letters, digits, '-' and '_' only (at most 80 characters)."""
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)
+    return cleaned.strip("_")[:80] or "export"
+
+
+def file_stem(name: str, f: Filters) -> str:
+    scope = f.office_code or f.area_code or "region"
+    return f"{name}_{scope}_{f.start:%Y-%m}_{f.end:%Y-%m}"
+
+
+# --- number formatting -----------------------------------------------------------------
+
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def pct(value: float | None, digits: int = 0) -> str:
+    return "–" if is_missing(value) else f"{value:.{digits}f} %"
+
+
+def num(value: float | None, digits: int = 0, unit: str = "") -> str:
+    if is_missing(value):
+        return "–"
+    text = f"{value:,.{digits}f}"
+    return f"{text} {unit}".strip()
+
+
+def percent_column(label: str, help: str | None = None) -> Any:
+    return st.column_config.NumberColumn(label, format="%.1f %%", help=help)
+
+
+def last_month_label(f: Filters) -> str:
+    return month_end(f.end).strftime("%b %Y")
+
+
+# --- measures against target ----------------------------------------------------------
+
+def format_measure(key: str, value: float | None) -> str:
+    unit = MEASURES[key].unit
+    if unit == "%":
+        return pct(value)
+    if unit == "hours":
+        return num(value, 0, "hours")
+    return num(value, 1, unit)
+
+
+def measure_card(container: Any, key: str, current: pd.Series, previous: pd.Series | None,
+                 target: Any, numerator: str | None = None,
+                 denominator: str | None = None) -> str:
+    """A metric card: value, change against the previous period, RAG as icon and text.
+
+    Returns the RAG status so callers can list what is off target.
+    """
+    from dashboard.targets import RAG_LABEL, rag
+
+    measure = MEASURES[key]
+    value = current.get(key)
+    prev = previous.get(key) if previous is not None else None
+    delta = None
+    if not is_missing(value) and not is_missing(prev):
+        change = float(value) - float(prev)
+        unit = "pts" if measure.unit == "%" else measure.unit
+        delta = f"{change:+,.1f} {unit} on previous period"
+    status = rag(None if is_missing(value) else float(value), target)
+    basis = ""
+    if numerator and denominator and not is_missing(current.get(denominator)):
+        basis = f"{current[numerator]:,.0f} of {current[denominator]:,.0f}. "
+    help_text = basis + measure.definition() + (
+        f" Target: {target.describe()}." if target else "")
+    container.metric(measure.name, format_measure(key, value), delta=delta,
+                     delta_color="normal" if measure.higher_is_better is not False else "inverse",
+                     help=help_text, border=True)
+    container.caption(RAG_LABEL[status] if target else "No target set")
+    return status
+
+
+def trend_level(f: Filters) -> tuple[str, str]:
+    """(query level, series column) for monthly trends: areas across the region, offices
+    within an area, the office itself when one is chosen."""
+    if f.office_code or f.area_code:
+        return "office", "office"
+    return "area", "area"

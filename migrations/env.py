@@ -1,0 +1,29 @@
+"""Alembic environment: uses the engine handed over by dashboard.db, or DATABASE_URL."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from dashboard.schema import metadata
+
+config = context.config
+
+
+def run_migrations() -> None:
+    engine = config.attributes.get("engine")
+    if engine is None:
+        from dashboard.db import make_engine
+
+        engine = make_engine()
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,72 @@
+"""Through-the-Gate coverage: resettlement work done in time for people leaving prison."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from dashboard.filters import Filters
+from dashboard.schema import area, calendar_day, custody_release, office, person
+from dashboard.sqlfuncs import days_between, month_of
+from queries import Level, level_columns
+
+SCREENING_WORKING_DAYS = 5
+CONTACT_DAYS = 84  # 12 weeks
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def coverage(conn: Connection, f: Filters, level: Level = "office",
+             by_month: bool = False) -> pd.DataFrame:
+    """Releases in the period and the resettlement work done for them.
+
+    Columns: [month], [area, office, office_code], releases,
+    screened_in_5_days (screening within 5 working days of reception),
+    plan_before_release (plan completed on or before the release date),
+    custody_12_weeks (in custody at least 84 days, so 12-week contact was possible),
+    contact_12_weeks (of those, first contact at least 84 days before release),
+    accommodation_known, settled, temporary, no_fixed_abode,
+    first_appointment_due (outcome recorded), first_appointment_kept.
+    """
+    r = custody_release
+    reception_day = aliased(calendar_day)
+    screening_day = aliased(calendar_day)
+    screened = and_(r.c.screening_date.is_not(None),
+                    screening_day.c.working_day_number - reception_day.c.working_day_number
+                    <= SCREENING_WORKING_DAYS)
+    long_custody = days_between(r.c.reception_date, r.c.release_date) >= CONTACT_DAYS
+    contacted = and_(long_custody, r.c.pre_release_contact_date.is_not(None),
+                     days_between(r.c.pre_release_contact_date, r.c.release_date)
+                     >= CONTACT_DAYS)
+    groups = [*([month_of(r.c.release_date).label("month")] if by_month else []),
+              *level_columns(level)]
+    stmt = (
+        select(*groups,
+               func.count(r.c.id).label("releases"),
+               _count(screened).label("screened_in_5_days"),
+               _count(and_(r.c.plan_completed_date.is_not(None),
+                           r.c.plan_completed_date <= r.c.release_date)).label(
+                   "plan_before_release"),
+               _count(long_custody).label("custody_12_weeks"),
+               _count(contacted).label("contact_12_weeks"),
+               _count(r.c.accommodation_on_release.is_not(None)).label("accommodation_known"),
+               _count(r.c.accommodation_on_release == "settled").label("settled"),
+               _count(r.c.accommodation_on_release == "temporary").label("temporary"),
+               _count(r.c.accommodation_on_release == "no_fixed_abode").label(
+                   "no_fixed_abode"),
+               _count(r.c.first_appointment_kept.is_not(None)).label("first_appointment_due"),
+               _count(r.c.first_appointment_kept.is_(True)).label("first_appointment_kept"))
+        .select_from(r)
+        .join(person, person.c.id == r.c.person_id)
+        .join(office, office.c.id == person.c.office_id)
+        .join(area, area.c.id == office.c.area_id)
+        .join(reception_day, reception_day.c.day == r.c.reception_date)
+        .outerjoin(screening_day, screening_day.c.day == r.c.screening_date)
+        .where(*f.clauses(r.c.release_date, person.c.office_id))
+    )
+    if groups:
+        stmt = stmt.group_by(*groups).order_by(*groups)
+    return pd.read_sql(stmt, conn)

@@ -1,0 +1,72 @@
+"""The chief executive's headline figures: every measure at one level, from the measure
+modules' own queries, so the overview and the measure pages can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import reduce
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from dashboard.filters import Filters, month_start
+from queries import Level, gate, payback, quality, staffing, supervision
+
+# measure key -> (numerator column, denominator column, scale) in the merged frame
+RATES = {
+    "vacancy_rate": ("vacancy_fte", "establishment_fte", 100.0),
+    "caseload_per_officer": ("open_cases", "case_holding_fte", 1.0),
+    "workload_capacity": ("workload_points", "available_points", 100.0),
+    "pct_sufficient": ("sufficient", "applicable", 100.0),
+    "upw_completed_in_12_months": ("completed_in_12_months", "due_12_months", 100.0),
+    "upw_started_in_7_days": ("started_in_7_days", "orders_due_to_start", 100.0),
+    "upw_attendance": ("sessions_attended", "sessions", 100.0),
+    "ttg_screened_in_5_days": ("screened_in_5_days", "releases", 100.0),
+    "ttg_plan_before_release": ("plan_before_release", "releases", 100.0),
+    "ttg_contact_12_weeks": ("contact_12_weeks", "custody_12_weeks", 100.0),
+    "ttg_housed_on_release": ("housed", "accommodation_known", 100.0),
+    "ttg_first_appointment_kept": ("first_appointment_kept", "first_appointment_due", 100.0),
+    "appointments_kept": ("kept", "appointments", 100.0),
+}
+TOTALS = ("hours_worked", "hours_ordered", "hours_outstanding", "releases", "audits")
+
+
+def last_month(f: Filters) -> Filters:
+    """The period's last month alone: staffing is a snapshot, not a sum over months."""
+    return replace(f, start=month_start(f.end))
+
+
+def measure_frame(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """One row per unit at `level` with every measure's numerator and denominator, and
+    the rate columns named by RATES keys (percent, or cases per FTE for caseload)."""
+    keys = [c.name for c in _keys(level)]
+    snapshot = last_month(f)
+    parts = [
+        staffing.gaps_by_month(conn, snapshot, level, by_grade=False).drop(columns="month"),
+        staffing.caseload_by_month(conn, snapshot, level).drop(columns="month"),
+        quality.key_question_counts(conn, f, level).groupby(keys or (lambda _i: 0))[
+            ["applicable", "sufficient"]].sum().reset_index(drop=not keys),
+        quality.audits_completed(conn, f, level),
+        payback.hours_worked(conn, f, level),
+        payback.orders_made(conn, f, level),
+        payback.outstanding(conn, f, level),
+        payback.completions(conn, f, level),
+        payback.start_times(conn, f, level),
+        gate.coverage(conn, f, level),
+        supervision.appointments(conn, f, level),
+    ]
+    if keys:
+        frame = reduce(lambda a, b: a.merge(b, on=keys, how="outer"), parts)
+    else:
+        frame = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
+    frame = frame.fillna({c: 0 for c in frame.columns if c not in keys})
+    frame["housed"] = frame["settled"] + frame["temporary"]
+    for key, (num, den, scale) in RATES.items():
+        frame[key] = (scale * frame[num] / frame[den].where(frame[den] > 0)).astype(float)
+    return frame.sort_values(keys).reset_index(drop=True) if keys else frame
+
+
+def _keys(level: Level):
+    from queries import level_columns
+
+    return level_columns(level)

@@ -1,0 +1,149 @@
+"""Unpaid work (Community Payback): hours ordered, worked and outstanding; completions."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from dashboard.filters import Filters
+from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
+from dashboard.sqlfuncs import days_between, month_of
+from queries import Level, level_columns
+
+START_WORKING_DAYS = 7
+COMPLETION_DAYS = 365
+
+
+def _from_orders(stmt):
+    return (stmt.join(person, person.c.id == upw_order.c.person_id)
+            .join(office, office.c.id == person.c.office_id)
+            .join(area, area.c.id == office.c.area_id))
+
+
+def _grouped(stmt, groups):
+    return stmt.group_by(*groups).order_by(*groups) if groups else stmt
+
+
+def hours_worked(conn: Connection, f: Filters, level: Level = "office",
+                 by_month: bool = False) -> pd.DataFrame:
+    """Sessions in the period. Columns: [month], [area, office, office_code],
+    sessions, sessions_attended, hours_worked (hours)."""
+    groups = [*([month_of(upw_session.c.session_date).label("month")] if by_month else []),
+              *level_columns(level)]
+    stmt = _from_orders(
+        select(*groups, func.count(upw_session.c.id).label("sessions"),
+               func.coalesce(func.sum(case((upw_session.c.attended, 1), else_=0)), 0).label(
+                   "sessions_attended"),
+               func.coalesce(func.sum(upw_session.c.hours_worked), 0.0).label("hours_worked"))
+        .select_from(upw_session)
+        .join(upw_order, upw_order.c.id == upw_session.c.order_id)
+    ).where(*f.clauses(upw_session.c.session_date, person.c.office_id))
+    return pd.read_sql(_grouped(stmt, groups), conn)
+
+
+def orders_made(conn: Connection, f: Filters, level: Level = "office",
+                by_month: bool = False) -> pd.DataFrame:
+    """Orders sentenced in the period. Columns: [month], [area, office, office_code],
+    orders, hours_ordered (hours)."""
+    groups = [*([month_of(upw_order.c.sentence_date).label("month")] if by_month else []),
+              *level_columns(level)]
+    stmt = _from_orders(
+        select(*groups, func.count(upw_order.c.id).label("orders"),
+               func.coalesce(func.sum(upw_order.c.hours_ordered), 0).label("hours_ordered"))
+        .select_from(upw_order)
+    ).where(*f.clauses(upw_order.c.sentence_date, person.c.office_id))
+    return pd.read_sql(_grouped(stmt, groups), conn)
+
+
+def outstanding(conn: Connection, f: Filters, level: Level = "office",
+                at: date | None = None) -> pd.DataFrame:
+    """Orders live at the end of the period and their hours still to work.
+
+    An order is live at date `at` (default: the period's last day) when sentenced on or
+    before it and neither completed nor terminated by then. Columns: [area, office,
+    office_code], live_orders, hours_outstanding (hours ordered - hours worked up to `at`).
+    """
+    at = at or f.end
+    worked = (
+        select(upw_session.c.order_id, func.sum(upw_session.c.hours_worked).label("worked"))
+        .where(upw_session.c.session_date <= at)
+        .group_by(upw_session.c.order_id)
+        .subquery()
+    )
+    groups = level_columns(level)
+    stmt = _from_orders(
+        select(*groups, func.count(upw_order.c.id).label("live_orders"),
+               func.coalesce(func.sum(upw_order.c.hours_ordered
+                                      - func.coalesce(worked.c.worked, 0.0)), 0.0).label(
+                   "hours_outstanding"))
+        .select_from(upw_order)
+        .outerjoin(worked, worked.c.order_id == upw_order.c.id)
+    ).where(
+        upw_order.c.sentence_date <= at,
+        or_(upw_order.c.completed_date.is_(None), upw_order.c.completed_date > at),
+        or_(upw_order.c.terminated_date.is_(None), upw_order.c.terminated_date > at),
+        *f.office_clause(person.c.office_id),
+    )
+    return pd.read_sql(_grouped(stmt, groups), conn)
+
+
+def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Completion within 12 months, and orders completed in the period.
+
+    Columns: [area, office, office_code], orders_completed (completed in the period),
+    due_12_months (orders whose 12-month anniversary falls in the period),
+    completed_in_12_months (of those, completed within 365 days of sentence).
+    """
+    groups = level_columns(level)
+    due_from = f.start - timedelta(days=COMPLETION_DAYS)
+    due_to = f.end - timedelta(days=COMPLETION_DAYS)
+    in_time = and_(upw_order.c.completed_date.is_not(None),
+                   days_between(upw_order.c.sentence_date, upw_order.c.completed_date)
+                   <= COMPLETION_DAYS)
+    is_due = and_(upw_order.c.sentence_date >= due_from, upw_order.c.sentence_date <= due_to)
+    completed_now = and_(upw_order.c.completed_date >= f.start,
+                         upw_order.c.completed_date <= f.end)
+    stmt = _from_orders(
+        select(*groups,
+               func.coalesce(func.sum(case((completed_now, 1), else_=0)), 0).label(
+                   "orders_completed"),
+               func.coalesce(func.sum(case((is_due, 1), else_=0)), 0).label("due_12_months"),
+               func.coalesce(func.sum(case((and_(is_due, in_time), 1), else_=0)), 0).label(
+                   "completed_in_12_months"))
+        .select_from(upw_order)
+    ).where(or_(is_due, completed_now), *f.office_clause(person.c.office_id))
+    return pd.read_sql(_grouped(stmt, groups), conn)
+
+
+def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Time from sentence to first session, for orders sentenced in the period.
+
+    Orders sentenced in the last 10 calendar days of the period are left out: their
+    7-working-day deadline may not have passed. Columns: [area, office, office_code],
+    orders_due_to_start, started_in_7_days.
+    """
+    first = (
+        select(upw_session.c.order_id, func.min(upw_session.c.session_date).label("first_day"))
+        .group_by(upw_session.c.order_id)
+        .subquery()
+    )
+    sentenced_day = aliased(calendar_day)
+    first_day = aliased(calendar_day)
+    in_time = (first_day.c.working_day_number - sentenced_day.c.working_day_number
+               <= START_WORKING_DAYS)
+    groups = level_columns(level)
+    stmt = _from_orders(
+        select(*groups, func.count(upw_order.c.id).label("orders_due_to_start"),
+               func.coalesce(func.sum(case((and_(first.c.first_day.is_not(None), in_time), 1),
+                                           else_=0)), 0).label("started_in_7_days"))
+        .select_from(upw_order)
+        .join(sentenced_day, sentenced_day.c.day == upw_order.c.sentence_date)
+        .outerjoin(first, first.c.order_id == upw_order.c.id)
+        .outerjoin(first_day, first_day.c.day == first.c.first_day)
+    ).where(upw_order.c.sentence_date >= f.start,
+            upw_order.c.sentence_date <= f.end - timedelta(days=10),
+            *f.office_clause(person.c.office_id))
+    return pd.read_sql(_grouped(stmt, groups), conn)

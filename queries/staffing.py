@@ -1,0 +1,147 @@
+"""Staffing gaps: establishment against staff in post by grade, caseload, absence.
+
+Staff in post are counted on the first day of each month (the establishment's month), so
+a month's figures compare the budget with the people actually there on that day.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
+
+from dashboard.schema import area, establishment, office, person, staff_absence, staff_member
+from dashboard.filters import Filters
+from dashboard.sqlfuncs import month_of
+from queries import Level, level_columns
+
+CASE_HOLDING = ("PO", "PSO")
+# Workload points per case by tier (the Workload Measurement Tool's approach); licence
+# cases cost a quarter more. An officer's nominal capacity is 700 points per FTE.
+TIER_POINTS = {"A": 30, "B": 20, "C": 14, "D": 8}
+LICENCE_FACTOR = 1.25
+POINTS_PER_FTE = 700.0
+
+
+def _in_post_per_establishment_row():
+    """establishment.id -> in-post FTE of that office and grade on the month's first day."""
+    return (
+        select(establishment.c.id.label("est_id"),
+               func.sum(staff_member.c.fte).label("in_post_fte"),
+               func.count(staff_member.c.id).label("staff_in_post"))
+        .join(staff_member, and_(
+            staff_member.c.office_id == establishment.c.office_id,
+            staff_member.c.grade == establishment.c.grade,
+            staff_member.c.start_date <= establishment.c.month,
+            or_(staff_member.c.end_date.is_(None),
+                staff_member.c.end_date >= establishment.c.month)))
+        .group_by(establishment.c.id)
+        .subquery()
+    )
+
+
+def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
+                  by_grade: bool = True) -> pd.DataFrame:
+    """Establishment and staff in post per month (and grade) at the chosen level.
+
+    Columns: month (YYYY-MM), [area, office, office_code], [grade], establishment_fte,
+    in_post_fte, vacancy_fte (establishment - in post, never below 0 per office and grade),
+    staff_in_post (head count).
+    """
+    in_post = _in_post_per_establishment_row()
+    in_post_fte = func.coalesce(in_post.c.in_post_fte, 0.0)
+    vacancy = case((establishment.c.budgeted_fte > in_post_fte,
+                    establishment.c.budgeted_fte - in_post_fte), else_=0.0)
+    month = month_of(establishment.c.month)
+    groups = [month.label("month"), *level_columns(level)]
+    if by_grade:
+        groups.append(establishment.c.grade.label("grade"))
+    stmt = (
+        select(*groups,
+               func.sum(establishment.c.budgeted_fte).label("establishment_fte"),
+               func.sum(in_post_fte).label("in_post_fte"),
+               func.sum(vacancy).label("vacancy_fte"),
+               func.sum(func.coalesce(in_post.c.staff_in_post, 0)).label("staff_in_post"))
+        .select_from(establishment)
+        .join(office, office.c.id == establishment.c.office_id)
+        .join(area, area.c.id == office.c.area_id)
+        .outerjoin(in_post, in_post.c.est_id == establishment.c.id)
+        .where(*f.clauses(establishment.c.month, establishment.c.office_id))
+        .group_by(*[g for g in groups])
+        .order_by(*[g for g in groups])
+    )
+    return pd.read_sql(stmt, conn)
+
+
+def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Cases open on the first of each month against case-holding staff (PO and PSO).
+
+    Columns: month, [area, office, office_code], open_cases, workload_points,
+    case_holding_fte, available_points. Caseload per officer = open_cases /
+    case_holding_fte; capacity = workload_points / available_points.
+    """
+    spine = (  # one row per office and month: the PO establishment rows
+        select(establishment.c.office_id, establishment.c.month)
+        .where(establishment.c.grade == "PO",
+               *f.clauses(establishment.c.month, establishment.c.office_id))
+        .subquery()
+    )
+    points = case(*[(person.c.tier == t, p) for t, p in TIER_POINTS.items()], else_=0)
+    weighted = points * case((person.c.sentence_type == "licence", LICENCE_FACTOR), else_=1.0)
+    cases = (
+        select(spine.c.office_id, spine.c.month,
+               func.count(person.c.id).label("open_cases"),
+               func.coalesce(func.sum(weighted), 0.0).label("workload_points"))
+        .select_from(spine)
+        .outerjoin(person, and_(person.c.office_id == spine.c.office_id,
+                                person.c.start_date <= spine.c.month,
+                                person.c.end_date >= spine.c.month))
+        .group_by(spine.c.office_id, spine.c.month)
+        .subquery()
+    )
+    in_post = _in_post_per_establishment_row()
+    fte = (
+        select(establishment.c.office_id, establishment.c.month,
+               func.coalesce(func.sum(in_post.c.in_post_fte), 0.0).label("case_holding_fte"))
+        .select_from(establishment)
+        .outerjoin(in_post, in_post.c.est_id == establishment.c.id)
+        .where(establishment.c.grade.in_(CASE_HOLDING),
+               *f.clauses(establishment.c.month, establishment.c.office_id))
+        .group_by(establishment.c.office_id, establishment.c.month)
+        .subquery()
+    )
+    month = month_of(cases.c.month)
+    groups = [month.label("month"), *level_columns(level)]
+    stmt = (
+        select(*groups,
+               func.sum(cases.c.open_cases).label("open_cases"),
+               func.sum(cases.c.workload_points).label("workload_points"),
+               func.sum(fte.c.case_holding_fte).label("case_holding_fte"),
+               (func.sum(fte.c.case_holding_fte) * literal(POINTS_PER_FTE)).label(
+                   "available_points"))
+        .select_from(cases)
+        .join(fte, and_(fte.c.office_id == cases.c.office_id, fte.c.month == cases.c.month))
+        .join(office, office.c.id == cases.c.office_id)
+        .join(area, area.c.id == office.c.area_id)
+        .group_by(*groups)
+        .order_by(*groups)
+    )
+    return pd.read_sql(stmt, conn)
+
+
+def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Sickness absence starting in the period. Columns: [area, office, office_code],
+    episodes, working_days_lost."""
+    groups = level_columns(level)
+    stmt = (
+        select(*groups, func.count(staff_absence.c.id).label("episodes"),
+               func.coalesce(func.sum(staff_absence.c.working_days_lost), 0.0).label(
+                   "working_days_lost"))
+        .select_from(staff_absence)
+        .join(staff_member, staff_member.c.id == staff_absence.c.staff_member_id)
+        .join(office, office.c.id == staff_member.c.office_id)
+        .join(area, area.c.id == office.c.area_id)
+        .where(*f.clauses(staff_absence.c.start_date, staff_member.c.office_id))
+    )
+    if groups:
+        stmt = stmt.group_by(*groups).order_by(*groups)
+    return pd.read_sql(stmt, conn)
