@@ -9,7 +9,7 @@ from datetime import date
 
 from tqdm import tqdm
 
-from dashboard import db, demo_data
+from dashboard import db, demo_data, users_cli
 
 
 def _progress_bar():
@@ -32,7 +32,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         demo_data.clear(engine)
-    scale = demo_data.national_scale() if args.scale == "national" else demo_data.region_scale()
+    scale = demo_data.SCALES[args.scale]()
     as_of = date.fromisoformat(args.as_of) if args.as_of else None
     bar, update = _progress_bar()
     started = time.perf_counter()
@@ -52,20 +52,37 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dashboard import serve
+
+    if args.database_url:
+        import os
+
+        os.environ["DATABASE_URL"] = args.database_url
+    return serve.main(args.streamlit_args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: DATABASE_URL or "
                         "the embedded SQLite demo file)")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo-data", help="create the demo dataset")
-    p.add_argument("--scale", choices=["region", "national"], default="region")
+    p.add_argument("--scale", choices=["small", "region", "national"], default="region")
     p.add_argument("--seed", type=int, default=20261123)
     p.add_argument("--as-of", help="last day of data, YYYY-MM-DD (default: end of last month)")
     p.add_argument("--replace", action="store_true", help="delete existing data first")
     p.set_defaults(func=cmd_demo_data)
     p = sub.add_parser("migrate", help="upgrade the schema to the latest migration")
     p.set_defaults(func=cmd_migrate)
-    args = parser.parse_args(argv)
+    users_cli.register(sub)
+    p = sub.add_parser("serve", help="run the dashboard (extra arguments go to streamlit)")
+    p.set_defaults(func=cmd_serve)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "serve":
+        args.streamlit_args = extra
+    elif extra:
+        parser.error("unrecognized arguments: " + " ".join(extra))
     return args.func(args)
 
 

@@ -53,6 +53,11 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _text(value: object, width: int) -> str:
+    # PostgreSQL text cannot hold NUL; a login form can send one, and the row must still land
+    return str(value).replace("\x00", "\ufffd")[:width]
+
+
 def _as_json(value: Mapping[str, Any] | None) -> str | None:
     if value is None:
         return None
@@ -71,8 +76,9 @@ def record(
 ) -> int:
     """Insert one audit_log row in conn's transaction; returns the new row's id.
 
-    username and target are cut to their column widths; filters and detail are stored as
-    JSON with sorted keys. Raises ValueError for an action not in ACTIONS.
+    username and target are cut to their column widths (NUL characters replaced);
+    filters and detail are stored as JSON with sorted keys. Raises ValueError for an
+    action not in ACTIONS.
     """
     if action not in ACTIONS:
         raise ValueError(f"Unknown audit action {action!r}; add it to audit_log.ACTIONS.")
@@ -80,9 +86,9 @@ def record(
     result = conn.execute(
         insert(audit_log).values(
             at=at,
-            username=(username or "")[:USERNAME_MAX],
+            username=_text(username or "", USERNAME_MAX),
             action=action,
-            target=None if target is None else str(target)[:TARGET_MAX],
+            target=None if target is None else _text(target, TARGET_MAX),
             filters=_as_json(filters),
             detail=_as_json(detail),
         )

@@ -93,8 +93,10 @@ def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
     if target is not None:
         fig.add_hline(y=target, line_dash="dash", line_color="#000",
                       annotation_text=f"target {target:g}", annotation_position="top left")
-    fig.update_xaxes(type="category")
-    return _layout(fig, title, "Month", value_title)
+    fig.update_xaxes(type="category", tickangle=-45)
+    fig = _layout(fig, title, "", value_title)
+    fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, yanchor="top"))
+    return fig
 
 
 def grouped_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, str]],

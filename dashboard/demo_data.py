@@ -56,6 +56,16 @@ def region_scale() -> Scale:
     return Scale("region", reference.AREAS, reference.OFFICES)
 
 
+def small_scale() -> Scale:
+    """Two areas and four small offices: for tests and quick looks."""
+    return Scale("small", reference.AREAS[:2], (
+        ("ASH", "Ashford", "KENT", 260, 0.30),
+        ("CHA", "Chatham", "KENT", 200, 0.42),
+        ("GUI", "Guildford", "SURREY", 150, 0.40),
+        ("WOK", "Woking", "SURREY", 120, 0.20),
+    ))
+
+
 def national_scale() -> Scale:
     """About 250,000 people on probation: 12 regions of 3 areas and ~8 offices each."""
     areas: list[tuple[str, str]] = []
@@ -71,6 +81,9 @@ def national_scale() -> Scale:
                 (f"R{r + 1:02d}{o_code}", f"{o_name} {r + 1}", area_code, caseload * 3, vacancy)
             )
     return Scale("national", tuple(areas), tuple(offices))
+
+
+SCALES = {"small": small_scale, "region": region_scale, "national": national_scale}
 
 
 def default_as_of(today: date | None = None) -> date:
@@ -205,13 +218,13 @@ def generate(
             {"key": "history_start", "value": window_start.isoformat()},
         ]))
         if conn.dialect.name == "postgresql":
-            _reset_sequences(conn)
+            reset_sequences(conn)
         say(1.0, "Done")
     _ = rng  # the top-level generator only seeds the per-office ones
     return counts
 
 
-def _reset_sequences(conn) -> None:
+def reset_sequences(conn) -> None:
     """After explicit ids, move PostgreSQL's serial sequences past the largest id."""
     for table in schema.metadata.sorted_tables:
         if "id" in table.c and table.c.id.primary_key:

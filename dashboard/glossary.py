@@ -16,6 +16,11 @@ class Measure:
     higher_is_better: bool | None
     note: str = ""
 
+    @property
+    def label(self) -> str:
+        """A short name for narrow places such as metric cards."""
+        return SHORT.get(self.key, self.name)
+
     def definition(self) -> str:
         text = f"**{self.name}** ({self.unit}): {self.numerator}"
         if self.denominator:
@@ -25,6 +30,16 @@ class Measure:
 
 
 _M = Measure
+SHORT = {
+    "upw_completed_in_12_months": "UPW done in 12 months",
+    "upw_started_in_7_days": "UPW started in 7 days",
+    "ttg_screened_in_5_days": "Screened in 5 days",
+    "ttg_plan_before_release": "Plan before release",
+    "ttg_contact_12_weeks": "Contact 12 weeks before",
+    "ttg_first_appointment_kept": "1st appointment kept",
+    "ttg_settled_on_release": "Settled on release",
+    "caseload_per_officer": "Caseload per officer",
+}
 MEASURES: dict[str, Measure] = {m.key: m for m in [
     _M("vacancy_rate", "Vacancy rate", "%",
        "budgeted FTE not filled (establishment − staff in post, per office and grade)",

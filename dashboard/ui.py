@@ -133,7 +133,7 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     sb.select_slider("Period (whole months)", months, key="flt_period",
                      format_func=_month_label)
     for problem in ss.get("flt_problems", ()):
-        st.warning(f"Link filter not used: {problem}", icon="⚠️")
+        st.warning(f"Link filter not used: {problem}", icon=":material/warning:")
     first, last = ss["flt_period"]
     params = {"from": first, "to": last}
     if ss["flt_area"] != ALL:
@@ -159,7 +159,7 @@ def page_header(title: str, how_to_read: str, measures: list[str]) -> Filters:
     st.title(title)
     as_of = date.fromisoformat(info["data_as_of"])
     st.caption(f"**{f.label}** · {f.period_text()} · data as of {as_of:%d %b %Y}")
-    with st.expander("How to read this page", icon="ℹ️"):
+    with st.expander("How to read this page", icon=":material/help:"):
         st.markdown(how_to_read)
         st.markdown("\n".join(f"- {MEASURES[m].definition()}" for m in measures))
     return f
@@ -167,7 +167,7 @@ def page_header(title: str, how_to_read: str, measures: list[str]) -> Filters:
 
 def empty_state(what: str, hint: str = "Widen the period or choose another area or "
                 "office in the sidebar.") -> None:
-    st.info(f"No {what} for this selection. {hint}", icon="🔍")
+    st.info(f"No {what} for this selection. {hint}", icon=":material/search_off:")
 
 
 def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | None = None,
@@ -177,7 +177,7 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
     st.download_button(
         "Download this table (CSV)", df.to_csv(index=False).encode("utf-8"),
         file_name=safe_file_name(file_stem) + ".csv", mime="text/csv", key=key,
-        icon="⬇️")
+        icon=":material/download:")
 
 
 def safe_file_name(stem: str) -> str:
@@ -219,12 +219,16 @@ def last_month_label(f: Filters) -> str:
 # --- measures against target ----------------------------------------------------------
 
 def format_measure(key: str, value: float | None) -> str:
+    """A figure for a card: '58 %', '1,234' (hours) or '40.3'; the unit is in the label."""
     unit = MEASURES[key].unit
     if unit == "%":
         return pct(value)
-    if unit == "hours":
-        return num(value, 0, "hours")
-    return num(value, 1, unit)
+    return num(value, 0 if unit == "hours" else 1)
+
+
+def card_label(key: str) -> str:
+    measure = MEASURES[key]
+    return measure.label if measure.unit == "%" else f"{measure.label} ({measure.unit})"
 
 
 def measure_card(container: Any, key: str, current: pd.Series, previous: pd.Series | None,
@@ -242,15 +246,16 @@ def measure_card(container: Any, key: str, current: pd.Series, previous: pd.Seri
     delta = None
     if not is_missing(value) and not is_missing(prev):
         change = float(value) - float(prev)
-        unit = "pts" if measure.unit == "%" else measure.unit
-        delta = f"{change:+,.1f} {unit} on previous period"
+        delta = f"{change:+,.1f}" + (" pts" if measure.unit == "%" else "")
     status = rag(None if is_missing(value) else float(value), target)
     basis = ""
     if numerator and denominator and not is_missing(current.get(denominator)):
         basis = f"{current[numerator]:,.0f} of {current[denominator]:,.0f}. "
     help_text = basis + measure.definition() + (
         f" Target: {target.describe()}." if target else "")
-    container.metric(measure.name, format_measure(key, value), delta=delta,
+    if delta:
+        help_text += f" Change on the previous period: {delta}."
+    container.metric(card_label(key), format_measure(key, value), delta=delta,
                      delta_color="normal" if measure.higher_is_better is not False else "inverse",
                      help=help_text, border=True)
     container.caption(RAG_LABEL[status] if target else "No target set")

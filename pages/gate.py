@@ -1,2 +1,79 @@
+"""Through the Gate: resettlement work done in time for people leaving prison."""
+
 import streamlit as st
-st.title("todo")
+
+from dashboard import charts, ui
+from dashboard.measures import add_rate
+from dashboard.targets import target_for
+from queries import gate, reference
+
+MEASURES = [  # measure key, numerator, denominator
+    ("ttg_screened_in_5_days", "screened_in_5_days", "releases"),
+    ("ttg_plan_before_release", "plan_before_release", "releases"),
+    ("ttg_contact_12_weeks", "contact_12_weeks", "custody_12_weeks"),
+    ("ttg_housed_on_release", "housed", "accommodation_known"),
+    ("ttg_first_appointment_kept", "first_appointment_kept", "first_appointment_due"),
+]
+f = ui.page_header(
+    "Through the Gate",
+    "People released from custody in the period, and whether their resettlement work was "
+    "done in time: screening within 5 working days of reception into prison, a resettlement "
+    "plan finished by the release date, contact starting 12 weeks before release (only "
+    "counted for people in custody at least 12 weeks), somewhere to live on the day of "
+    "release, and the first probation appointment kept.",
+    [m for m, _n, _d in MEASURES] + ["ttg_settled_on_release"],
+)
+level, series = ui.trend_level(f)
+with st.spinner("Checking releases…"):
+    offices = ui.query(gate.coverage, f, level="office")
+    monthly = ui.query(gate.coverage, f, level=level, by_month=True)
+    targets = ui.query(reference.targets)
+
+if offices.empty or offices["releases"].sum() == 0:
+    ui.empty_state("releases from custody")
+    st.stop()
+
+for frame in (offices, monthly):
+    frame["housed"] = frame["settled"] + frame["temporary"]
+    for key, num, den in MEASURES:
+        add_rate(frame, num, den, key)
+t = offices.sum(numeric_only=True)
+
+c = st.columns(3) + st.columns(3)
+c[0].metric("Releases", ui.num(t["releases"]), border=True,
+            help=f"People released from custody in {f.period_text()}.")
+for col, (key, num, den) in zip(c[1:], MEASURES, strict=True):
+    ui.measure_card(col, key, {key: 100 * t[num] / t[den] if t[den] else None,
+                               num: t[num], den: t[den]}, None, target_for(targets, key),
+                    num, den)
+
+choice = st.segmented_control(
+    "Measure for the charts", [m for m, _n, _d in MEASURES], default=MEASURES[1][0],
+    format_func=lambda k: ui.MEASURES[k].name, key="gate_measure")
+key, num, den = next(m for m in MEASURES if m[0] == (choice or MEASURES[1][0]))
+name = ui.MEASURES[key].name
+left, right = st.columns(2)
+left.plotly_chart(charts.bar_by_unit(
+    offices, "office", key, f"{name} by office (95 % interval)", f"{name} (%)",
+    hover={num: "Numerator", den: "Denominator"}, interval=(f"{key}_low", f"{key}_high"),
+    target=target_for(targets, key).green_from), key="gate_bar")
+right.plotly_chart(charts.trend(
+    monthly, key, f"{name} by month", f"{name} (%)", series=series,
+    hover={num: "Numerator", den: "Denominator"}, target=target_for(targets, key).green_from),
+    key="gate_trend")
+
+st.plotly_chart(charts.stacked_bars(
+    offices, "office", [("settled", "Settled", "#009E73"), ("temporary", "Temporary", "#E69F00"),
+                        ("no_fixed_abode", "No fixed abode", "#D55E00")],
+    "Accommodation on the day of release (% of releases with accommodation recorded)",
+    "% of releases", percent=True), key="accommodation")
+
+st.subheader("By office")
+table = offices[["area", "office", "releases", "screened_in_5_days", "ttg_screened_in_5_days",
+                 "plan_before_release", "ttg_plan_before_release", "custody_12_weeks",
+                 "contact_12_weeks", "ttg_contact_12_weeks", "accommodation_known", "settled",
+                 "temporary", "no_fixed_abode", "ttg_housed_on_release",
+                 "first_appointment_due", "first_appointment_kept",
+                 "ttg_first_appointment_kept"]]
+ui.table_with_download(table, ui.file_stem("through_the_gate", f), {
+    k: ui.percent_column(f"% {ui.MEASURES[k].name.lower()}") for k, _n, _d in MEASURES})

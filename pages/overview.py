@@ -47,9 +47,9 @@ for row_start in (0, 4):
 
 off = [MEASURES[k].name for k, s in statuses.items() if s == "Red"]
 if off:
-    st.error("Off target (Red): " + "; ".join(off) + ".", icon="🚩")
+    st.error("Off target (Red): " + "; ".join(off) + ".", icon=":material/flag:")
 elif all(s == "Green" for k, s in statuses.items() if k in overview.RATES):
-    st.success("Every headline measure is on target.", icon="✅")
+    st.success("Every headline measure is on target.", icon=":material/check_circle:")
 
 st.subheader(f"Offices, worst first ({len(by_office)} offices)")
 if by_office.empty:

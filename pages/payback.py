@@ -1,2 +1,91 @@
+"""Unpaid work (Community Payback): hours ordered, worked, outstanding; completions."""
+
 import streamlit as st
-st.title("todo")
+
+from dashboard import charts, ui
+from dashboard.measures import add_rate
+from dashboard.targets import target_for
+from queries import payback, reference
+
+f = ui.page_header(
+    "Unpaid work (Community Payback)",
+    "Hours ordered by the courts in the period, hours worked at sessions in the period, "
+    "and hours still to work on orders live at the period's end. Completion within 12 "
+    "months looks at orders whose first anniversary fell in the period. Start within 7 "
+    "working days counts England and Wales bank holidays.",
+    ["hours_ordered", "hours_worked", "hours_outstanding", "upw_completed_in_12_months",
+     "upw_started_in_7_days", "upw_attendance"],
+)
+level, series = ui.trend_level(f)
+with st.spinner("Adding up hours…"):
+    worked = ui.query(payback.hours_worked, f, level="office")
+    ordered = ui.query(payback.orders_made, f, level="office")
+    live = ui.query(payback.outstanding, f, level="office")
+    done = ui.query(payback.completions, f, level="office")
+    starts = ui.query(payback.start_times, f, level="office")
+    worked_month = ui.query(payback.hours_worked, f, level=level, by_month=True)
+    ordered_month = ui.query(payback.orders_made, f, level=level, by_month=True)
+    targets = ui.query(reference.targets)
+
+keys = ["area", "office", "office_code"]
+offices = worked.merge(ordered, on=keys, how="outer").merge(live, on=keys, how="outer").merge(
+    done, on=keys, how="outer").merge(starts, on=keys, how="outer").fillna(0)
+if offices.empty:
+    ui.empty_state("unpaid work orders or sessions")
+    st.stop()
+offices = add_rate(offices, "completed_in_12_months", "due_12_months", "completed_12m")
+offices = add_rate(offices, "started_in_7_days", "orders_due_to_start", "started_7d",
+                   interval=False)
+offices = add_rate(offices, "sessions_attended", "sessions", "attendance", interval=False)
+t = offices.sum(numeric_only=True)
+
+c = st.columns(3) + st.columns(3)
+c[0].metric("Hours ordered", ui.num(t["hours_ordered"]), border=True,
+            help=f"{t['orders']:,.0f} orders sentenced in {f.period_text()}.")
+c[1].metric("Hours worked", ui.num(t["hours_worked"]), border=True,
+            help=f"{t['sessions_attended']:,.0f} sessions attended.")
+c[2].metric("Hours outstanding", ui.num(t["hours_outstanding"]), border=True,
+            help=f"On {t['live_orders']:,.0f} orders live on {f.end:%d %b %Y}.")
+for col, key, num, den in [
+        (c[3], "upw_completed_in_12_months", "completed_in_12_months", "due_12_months"),
+        (c[4], "upw_started_in_7_days", "started_in_7_days", "orders_due_to_start"),
+        (c[5], "upw_attendance", "sessions_attended", "sessions")]:
+    ui.measure_card(col, key, {key: 100 * t[num] / t[den] if t[den] else None,
+                               num: t[num], den: t[den]}, None, target_for(targets, key),
+                    num, den)
+
+left, right = st.columns(2)
+left.plotly_chart(charts.bar_by_unit(
+    offices, "office", "hours_outstanding", f"Hours outstanding by office, {f.end:%d %b %Y}",
+    "Hours outstanding", hover={"live_orders": "Live orders"}, value_format=",.0f"),
+    key="outstanding_bar")
+right.plotly_chart(charts.bar_by_unit(
+    offices, "office", "completed_12m", "Orders completed within 12 months (95 % interval)",
+    "% completed in 12 months", hover={"completed_in_12_months": "Completed in time",
+                                       "due_12_months": "Orders reaching 12 months"},
+    interval=("completed_12m_low", "completed_12m_high"),
+    target=target_for(targets, "upw_completed_in_12_months").green_from), key="complete_bar")
+
+monthly = worked_month.merge(ordered_month, on=["month", series] if series else ["month"],
+                             how="outer").fillna(0)
+left.plotly_chart(charts.trend(monthly, "hours_worked", "Hours worked by month", "Hours",
+                               series=series, hover={"sessions_attended": "Sessions attended"},
+                               value_format=",.0f"), key="worked_trend")
+right.plotly_chart(charts.trend(monthly, "hours_ordered", "Hours ordered by month", "Hours",
+                                series=series, hover={"orders": "Orders"},
+                                value_format=",.0f"), key="ordered_trend")
+
+st.subheader("By office")
+table = offices[["area", "office", "orders", "hours_ordered", "hours_worked", "live_orders",
+                 "hours_outstanding", "orders_completed", "due_12_months",
+                 "completed_in_12_months", "completed_12m", "orders_due_to_start",
+                 "started_in_7_days", "started_7d", "sessions", "sessions_attended",
+                 "attendance"]]
+ui.table_with_download(table, ui.file_stem("unpaid_work", f), {
+    "hours_ordered": st.column_config.NumberColumn("Hours ordered", format="localized"),
+    "hours_worked": st.column_config.NumberColumn("Hours worked", format="localized"),
+    "hours_outstanding": st.column_config.NumberColumn("Hours outstanding", format="localized"),
+    "completed_12m": ui.percent_column("% completed in 12 months"),
+    "started_7d": ui.percent_column("% started in 7 working days"),
+    "attendance": ui.percent_column("% sessions attended"),
+})

@@ -1,2 +1,99 @@
+"""Case quality sample scores: % sufficient per HMIP key question and the rating it earns."""
+
 import streamlit as st
-st.title("todo")
+
+from dashboard import charts, ratings, ui
+from dashboard.measures import add_rate
+from dashboard.targets import target_for
+from queries import quality, reference
+
+SCHEME_ID = "crc_2018"
+scheme = ratings.load_scheme(SCHEME_ID)
+f = ui.page_header(
+    "Case quality",
+    "Completed internal case audits in the period, judged against HM Inspectorate of "
+    "Probation key questions. Each key question's % sufficient counts only the cases where "
+    "it applies, and carries a Wilson 95 % interval: the range the true figure probably "
+    "lies in, given how many cases were audited. A standard's rating follows from its "
+    f"**lowest** key question (≥ 80 % Outstanding, 65–79 % Good, 50–64 % Requires "
+    f"improvement, < 50 % Inadequate). Ratings use the scheme *{scheme.title}*.",
+    ["pct_sufficient"],
+)
+level, series = ui.trend_level(f)
+with st.spinner("Scoring audits…"):
+    counts = ui.query(quality.key_question_counts, f, level="region", scheme=SCHEME_ID)
+    by_office = ui.query(quality.key_question_counts, f, level="office", scheme=SCHEME_ID)
+    monthly = ui.query(quality.key_question_counts, f, level=level, by_month=True,
+                       scheme=SCHEME_ID)
+    audits = ui.query(quality.audits_completed, f, level="region")
+    targets = ui.query(reference.targets)
+
+if counts.empty:
+    ui.empty_state("completed case audits")
+    st.stop()
+
+standards = ratings.standard_ratings(counts, scheme)
+total = counts[["sufficient", "applicable"]].sum()
+c = st.columns(4)
+ui.measure_card(c[0], "pct_sufficient",
+                {"pct_sufficient": 100 * total["sufficient"] / total["applicable"],
+                 "sufficient": total["sufficient"], "applicable": total["applicable"]},
+                None, target_for(targets, "pct_sufficient"), "sufficient", "applicable")
+c[1].metric("Cases audited", ui.num(audits["audits"].sum()), border=True,
+            help=f"Completed audits with an audit date in {f.period_text()}.")
+worst = standards.sort_values("pct_sufficient").iloc[0]
+c[2].metric("Weakest standard", worst["standard"], border=True, help=worst["statement"])
+c[2].caption(worst["standard_name"])
+c[3].metric("Its rating", worst["rating"], border=True,
+            help=f"Lowest key question {worst['lowest_key_question']}: "
+                 f"{worst['sufficient']:,} of {worst['applicable']:,} sufficient.")
+
+st.subheader("Rating each case standard would get")
+st.caption(f"Scheme: {scheme.title}. Sample: {audits['audits'].sum():,} audited cases.")
+for _, row in standards.iterrows():
+    icon = {"Outstanding": ":material/star:", "Good": ":material/check_circle:",
+            "Requires improvement": ":material/warning:",
+            "Inadequate": ":material/cancel:"}.get(row["rating"], ":material/help:")
+    st.markdown(f"{icon} {row['statement']}")
+
+kq = add_rate(counts.copy(), "sufficient", "applicable", "pct")
+kq["question"] = kq["key_question"] + " " + kq["key_question"].map(
+    lambda code: scheme.key_question(code).label)
+left, right = st.columns(2)
+fig = charts.bar_by_unit(kq, "question", "pct", "% sufficient by key question (95 % interval)",
+                         "% sufficient", hover={"sufficient": "Sufficient",
+                                                "applicable": "Cases where it applies"},
+                         colour_by="standard", interval=("pct_low", "pct_high"))
+for edge in (50, 65, 80):
+    fig.add_vline(x=edge, line_dash="dot", line_color="#777")
+left.plotly_chart(fig, key="kq_bar")
+
+offices = by_office.groupby(["area", "office"], as_index=False)[["sufficient",
+                                                                  "applicable"]].sum()
+offices = add_rate(offices, "sufficient", "applicable", "pct")
+right.plotly_chart(charts.bar_by_unit(
+    offices, "office", "pct", "% sufficient by office, all key questions (95 % interval)",
+    "% sufficient", hover={"sufficient": "Sufficient", "applicable": "Judgements"},
+    interval=("pct_low", "pct_high"), target=target_for(targets, "pct_sufficient").green_from),
+    key="office_bar")
+
+trend = monthly.groupby(["month", series], as_index=False)[["sufficient", "applicable"]].sum()
+trend = add_rate(trend, "sufficient", "applicable", "pct", interval=False)
+st.plotly_chart(charts.trend(trend, "pct", "% sufficient by month, all key questions",
+                             "% sufficient", series=series,
+                             hover={"sufficient": "Sufficient", "applicable": "Judgements"},
+                             target=target_for(targets, "pct_sufficient").green_from),
+                key="quality_trend")
+
+st.subheader("Ratings by office and standard")
+office_ratings = ratings.standard_ratings(by_office, scheme, by=["area", "office"])
+shown = office_ratings[["area", "office", "standard", "standard_name", "lowest_key_question",
+                        "sufficient", "applicable", "pct_sufficient", "ci_low", "ci_high",
+                        "rating", "p_at_least_good"]].copy()
+shown["p_at_least_good"] = 100 * shown["p_at_least_good"]
+ui.table_with_download(shown, ui.file_stem("case_quality", f), {
+    "pct_sufficient": ui.percent_column("% sufficient (lowest key question)"),
+    "ci_low": ui.percent_column("95 % CI low"), "ci_high": ui.percent_column("95 % CI high"),
+    "applicable": st.column_config.NumberColumn("Cases where it applies"),
+    "p_at_least_good": ui.percent_column("Chance Good or better"),
+})

@@ -47,10 +47,10 @@ by_office["absence_days_per_fte"] = by_office["working_days_lost"] / by_office["
     avg_fte)
 
 total = by_office.sum(numeric_only=True)
-c = st.columns(6)
-c[0].metric("Establishment", ui.num(total["establishment_fte"], 1, "FTE"), border=True,
+c = st.columns(3) + st.columns(3)
+c[0].metric("Establishment (FTE)", ui.num(total["establishment_fte"], 1), border=True,
             help=f"Budgeted posts, {ui.last_month_label(f)}.")
-c[1].metric("Staff in post", ui.num(total["in_post_fte"], 1, "FTE"), border=True,
+c[1].metric("Staff in post (FTE)", ui.num(total["in_post_fte"], 1), border=True,
             help=f"{snap['staff_in_post'].sum():,} people on 1 {ui.last_month_label(f)}.")
 ui.measure_card(c[2], "vacancy_rate",
                 {"vacancy_rate": 100 * total["vacancy_fte"] / total["establishment_fte"],
@@ -65,8 +65,8 @@ ui.measure_card(c[3], "caseload_per_officer",
 c[4].metric("Workload capacity",
             ui.pct(100 * total["workload_points"] / total["available_points"]), border=True,
             help="Weighted workload points ÷ available points. Above 110 % is excessive.")
-c[5].metric("Sickness absence",
-            ui.num(total["working_days_lost"] / avg_fte.sum(), 1, "days per FTE"),
+c[5].metric("Sickness absence (working days per FTE)",
+            ui.num(total["working_days_lost"] / avg_fte.sum(), 1),
             border=True, help=f"Working days lost in {f.period_text()} per average FTE.")
 
 left, right = st.columns(2)
@@ -94,7 +94,7 @@ right.plotly_chart(charts.trend(
     target=target_for(targets, "vacancy_rate").green_from), key="vac_trend")
 
 st.subheader(f"By office and grade, {ui.last_month_label(f)}")
-table = snap.drop(columns=["office_code"]).copy()
+table = snap.drop(columns=["office_code", "month"]).copy()
 table["vacancy_rate"] = 100 * table["vacancy_fte"] / table["establishment_fte"]
 ui.table_with_download(table, ui.file_stem("staffing", f), {
     "establishment_fte": st.column_config.NumberColumn("Establishment (FTE)", format="%.1f"),

@@ -1,0 +1,158 @@
+"""The audit log: one row per record(), JSON with sorted keys, UTC times, newest first."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard import audit_log, db
+from dashboard.schema import audit_log as audit_log_table
+
+T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
+    else:  # a fresh database on the test server (skips when there is none)
+        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def count_rows(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(audit_log_table)).scalar_one()
+
+
+def test_actions_are_the_documented_set():
+    assert set(audit_log.ACTIONS) == {
+        "login_success",
+        "login_failure",
+        "logout",
+        "view_person_rows",
+        "export",
+        "download",
+        "user_created",
+        "user_disabled",
+        "user_enabled",
+        "password_reset",
+        "role_changed",
+        "target_changed",
+        "audit_saved",
+        "sample_drawn",
+        "import_run",
+        "session_timeout",
+    }
+    assert len(audit_log.ACTIONS) == len(set(audit_log.ACTIONS))
+
+
+def test_record_writes_one_row_with_sorted_json(engine):
+    with engine.begin() as conn:
+        audit_log.record(
+            conn,
+            "am.kent",
+            "export",
+            target="caseload.xlsx",
+            filters={"office": "ASH", "area": "KENT", "start": date(2026, 1, 1)},
+            detail={"rows": 120},
+            now=T0,
+        )
+    assert count_rows(engine) == 1
+    with engine.connect() as conn:
+        row = conn.execute(select(audit_log_table)).one()
+    assert row.username == "am.kent"
+    assert row.action == "export"
+    assert row.target == "caseload.xlsx"
+    assert row.filters == '{"area": "KENT", "office": "ASH", "start": "2026-01-01"}'
+    assert json.loads(row.detail) == {"rows": 120}
+
+
+def test_times_are_stored_and_read_as_utc(engine):
+    one_hour_east = timezone(timedelta(hours=1))
+    with engine.begin() as conn:
+        audit_log.record(
+            conn, "a.user", "logout", now=datetime(2026, 6, 1, 10, 0, tzinfo=one_hour_east)
+        )
+        audit_log.record(conn, "a.user", "logout", now=datetime(2026, 6, 1, 10, 0))  # naive
+    with engine.connect() as conn:
+        log = audit_log.read_log(conn)
+    assert str(log["at"].dt.tz) == "UTC"
+    assert list(log["at"]) == [
+        datetime(2026, 6, 1, 10, 0, tzinfo=UTC),
+        datetime(2026, 6, 1, 9, 0, tzinfo=UTC),
+    ]
+
+
+def test_record_defaults_to_the_current_time(engine):
+    before = datetime.now(UTC)
+    with engine.begin() as conn:
+        audit_log.record(conn, "a.user", "logout")
+        at = audit_log.read_log(conn)["at"].iloc[0]
+    assert before - timedelta(seconds=1) <= at <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_unknown_action_is_refused_and_writes_nothing(engine):
+    with engine.begin() as conn, pytest.raises(ValueError, match="Unknown audit action"):
+        audit_log.record(conn, "a.user", "looked_around")
+    assert count_rows(engine) == 0
+
+
+def test_long_username_and_target_are_cut_to_column_width(engine):
+    with engine.begin() as conn:
+        audit_log.record(conn, "x" * 300, "download", target="t" * 400, now=T0)
+        row = conn.execute(select(audit_log_table)).one()
+    assert row.username == "x" * 64
+    assert row.target == "t" * 255
+
+
+def test_record_joins_the_callers_transaction(engine):
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        audit_log.record(conn, "a.user", "export", now=T0)
+        raise RuntimeError("the export failed")
+    assert count_rows(engine) == 0
+
+
+def test_read_log_filters_and_orders_newest_first(engine):
+    with engine.begin() as conn:
+        for minutes, user, action in [
+            (0, "am.kent", "login_success"),
+            (5, "am.kent", "export"),
+            (10, "chief.exec", "login_success"),
+            (15, "am.kent", "logout"),
+        ]:
+            audit_log.record(conn, user, action, now=T0 + timedelta(minutes=minutes))
+    with engine.connect() as conn:
+        everything = audit_log.read_log(conn)
+        kent = audit_log.read_log(conn, username="am.kent")
+        logins = audit_log.read_log(conn, action="login_success")
+        window = audit_log.read_log(
+            conn, since=T0 + timedelta(minutes=5), until=T0 + timedelta(minutes=15)
+        )
+        newest_two = audit_log.read_log(conn, limit=2)
+        nobody = audit_log.read_log(conn, username="nobody")
+    assert list(everything.columns) == [
+        "id",
+        "at",
+        "username",
+        "action",
+        "target",
+        "filters",
+        "detail",
+    ]
+    assert list(everything["action"]) == ["logout", "login_success", "export", "login_success"]
+    assert list(kent["action"]) == ["logout", "export", "login_success"]
+    assert list(logins["username"]) == ["chief.exec", "am.kent"]
+    assert list(window["action"]) == ["login_success", "export"]  # since <= at < until
+    assert list(newest_two["action"]) == ["logout", "login_success"]
+    assert nobody.empty and list(nobody.columns) == list(everything.columns)
+
+
+def test_read_log_rejects_a_non_positive_limit(engine):
+    with engine.connect() as conn, pytest.raises(ValueError):
+        audit_log.read_log(conn, limit=0)
