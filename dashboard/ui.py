@@ -115,7 +115,8 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
         pf = parsed.filters
         ss["flt_area"] = pf.area_code or ALL
         ss["flt_office"] = pf.office_code or ALL
-        ss["flt_period"] = (pf.start.strftime("%Y-%m"), pf.end.strftime("%Y-%m"))
+        ss["flt_from"] = pf.start.strftime("%Y-%m")
+        ss["flt_to"] = pf.end.strftime("%Y-%m")
     areas = offices.drop_duplicates("area_code")
     area_names = dict(zip(areas["area_code"], areas["area"], strict=True))
     sb = st.sidebar
@@ -130,11 +131,12 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     sb.selectbox("Office", [ALL, *office_names], key="flt_office",
                  format_func=lambda c: "All offices" if c == ALL else office_names[c])
     months = _month_options(history_start, as_of)
-    sb.select_slider("Period (whole months)", months, key="flt_period",
-                     format_func=_month_label)
+    left, right = sb.columns(2)
+    left.selectbox("From", months, key="flt_from", format_func=_month_label)
+    right.selectbox("To", months, key="flt_to", format_func=_month_label)
     for problem in ss.get("flt_problems", ()):
         st.warning(f"Link filter not used: {problem}", icon=":material/warning:")
-    first, last = ss["flt_period"]
+    first, last = sorted((ss["flt_from"], ss["flt_to"]))
     params = {"from": first, "to": last}
     if ss["flt_area"] != ALL:
         params["area"] = ss["flt_area"]

@@ -116,7 +116,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "locked_until",
             ]
         ]
-        return shown.fillna("").to_string(index=False)
+        return shown.astype(object).where(shown.notna(), "").to_string(index=False)
 
     return _run(args, change)
 

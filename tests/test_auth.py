@@ -55,7 +55,7 @@ def engine(request, tmp_path):
 
 @pytest.fixture
 def url(engine):
-    return str(engine.url)
+    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture

@@ -1,0 +1,46 @@
+"""Helpers for AppTest page tests: open the entry file on a database and a page."""
+
+from __future__ import annotations
+
+import os
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest, app_test
+
+from dashboard.config import PROJECT_ROOT
+
+ENTRY = str(PROJECT_ROOT / "streamlit_app.py")
+
+
+class _NavigationOnlyPagesManager(PagesManager):
+    """AppTest resets Streamlit's legacy pages/ folder mode before every run, which then
+    drops the entry file's sidebar from reruns. The server is started the same way as
+    dashboard/serve.py does it: legacy mode off."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+app_test.PagesManager = _NavigationOnlyPagesManager
+
+
+def open_app(database_url: str, page: str | None = None, params: dict | None = None,
+             timeout: float = 60) -> AppTest:
+    """Run the entry file against database_url with URL params, then switch to page."""
+    os.environ["DATABASE_URL"] = database_url
+    at = AppTest.from_file(ENTRY, default_timeout=timeout)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the metric card with this label."""
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}; have {[m.label for m in at.metric]}")

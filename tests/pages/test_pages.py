@@ -1,0 +1,173 @@
+"""Page tests (AppTest): what a person sees, checked against plain pandas over raw rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine
+
+from tests.pages.apphelp import metric, open_app
+
+PERIOD = (pd.Timestamp("2025-11-01"), pd.Timestamp("2026-10-31"))  # default: last 12 months
+
+
+@pytest.fixture(scope="module")
+def raw(demo_sqlite_url):
+    """The raw tables as DataFrames, dates parsed: the independent side of each check."""
+    eng = create_engine(demo_sqlite_url)
+    out = {}
+    with eng.connect() as conn:
+        for name in ("area", "office", "staff_member", "establishment", "person_on_probation",
+                     "upw_order", "upw_session", "custody_release", "case_audit",
+                     "audit_answer"):
+            df = pd.read_sql_table(name, conn)
+            for col in df.columns:
+                if col.endswith("date") or col == "month":
+                    df[col] = pd.to_datetime(df[col])
+            out[name] = df
+    eng.dispose()
+    office = out["office"].merge(out["area"], left_on="area_id", right_on="id",
+                                 suffixes=("", "_area"))
+    out["office_area"] = office.rename(columns={"code_area": "area_code"})
+    return out
+
+
+def _in(df, col, period=PERIOD):
+    return df[(df[col] >= period[0]) & (df[col] <= period[1])]
+
+
+def vacancy_rate(raw, month="2026-10-01", office_ids=None) -> float:
+    est = raw["establishment"]
+    est = est[est["month"] == pd.Timestamp(month)]
+    staff = raw["staff_member"]
+    m = pd.Timestamp(month)
+    in_post = staff[(staff["start_date"] <= m) & (staff["end_date"].isna() | (
+        staff["end_date"] >= m))].groupby(["office_id", "grade"])["fte"].sum()
+    est = est.set_index(["office_id", "grade"])
+    if office_ids is not None:
+        est = est[est.index.get_level_values(0).isin(office_ids)]
+    filled = in_post.reindex(est.index).fillna(0)
+    vacant = (est["budgeted_fte"] - filled).clip(lower=0)
+    return 100 * vacant.sum() / est["budgeted_fte"].sum()
+
+
+def test_overview_headlines_match_raw_rows(demo_sqlite_url, raw):
+    at = open_app(demo_sqlite_url)
+    assert not at.exception
+    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw):.0f} %"
+    audits = _in(raw["case_audit"], "audit_date")
+    answers = raw["audit_answer"].merge(audits[audits["status"] == "complete"],
+                                        left_on="audit_id", right_on="id")
+    applicable = answers[answers["answer"] != "not_applicable"]
+    pct = 100 * (applicable["answer"] == "sufficient").sum() / len(applicable)
+    assert metric(at, "Cases sufficient") == f"{pct:.0f} %"
+    orders, sessions = raw["upw_order"], raw["upw_session"]
+    end = PERIOD[1]
+    live = orders[(orders["sentence_date"] <= end)
+                  & (orders["completed_date"].isna() | (orders["completed_date"] > end))
+                  & (orders["terminated_date"].isna() | (orders["terminated_date"] > end))]
+    worked = sessions[sessions["session_date"] <= end].groupby("order_id")["hours_worked"].sum()
+    outstanding = (live["hours_ordered"] - live["id"].map(worked).fillna(0)).sum()
+    assert metric(at, "Hours outstanding (hours)") == f"{outstanding:,.0f}"
+    table = at.dataframe[0].value
+    assert len(table) == len(raw["office"])
+
+
+def test_staffing_for_one_area_from_the_url(demo_sqlite_url, raw):
+    at = open_app(demo_sqlite_url, page="pages/staffing.py", params={"area": "KENT"})
+    assert not at.exception
+    kent = raw["office_area"][raw["office_area"]["area_code"] == "KENT"]
+    est = raw["establishment"]
+    est = est[(est["month"] == pd.Timestamp("2026-10-01")) & est["office_id"].isin(kent["id"])]
+    assert metric(at, "Establishment (FTE)") == f"{est['budgeted_fte'].sum():,.1f}"
+    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw, office_ids=set(kent['id'])):.0f} %"
+    table = at.dataframe[0].value
+    assert set(table["office"]) == set(kent["name"])
+
+
+def test_quality_page_counts_audits(demo_sqlite_url, raw):
+    at = open_app(demo_sqlite_url, page="pages/quality.py")
+    assert not at.exception
+    audits = _in(raw["case_audit"], "audit_date")
+    assert metric(at, "Cases audited") == f"{(audits['status'] == 'complete').sum():,}"
+    assert "Scheme: HMIP CRC" in " ".join(m.value for m in at.markdown)
+
+
+def test_payback_page_hours_worked(demo_sqlite_url, raw):
+    at = open_app(demo_sqlite_url, page="pages/payback.py")
+    assert not at.exception
+    hours = _in(raw["upw_session"], "session_date")["hours_worked"].sum()
+    assert metric(at, "Hours worked") == f"{hours:,.0f}"
+
+
+def test_gate_page_releases_for_one_office(demo_sqlite_url, raw):
+    at = open_app(demo_sqlite_url, page="pages/gate.py",
+                  params={"office": "CHA", "from": "2026-01", "to": "2026-06"})
+    assert not at.exception
+    cha = int(raw["office"].loc[raw["office"]["code"] == "CHA", "id"].iloc[0])
+    people = raw["person_on_probation"]
+    rel = raw["custody_release"].merge(people[["id", "office_id"]], left_on="person_id",
+                                       right_on="id")
+    rel = _in(rel[rel["office_id"] == cha], "release_date",
+              (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-06-30")))
+    assert metric(at, "Releases") == f"{len(rel):,}"
+    housed = rel["accommodation_on_release"].isin(["settled", "temporary"]).sum()
+    known = rel["accommodation_on_release"].notna().sum()
+    assert metric(at, "Housed on release") == f"{100 * housed / known:.0f} %"
+
+
+def test_changing_the_area_filter_changes_the_figures(demo_sqlite_url, raw):
+    # Sidebar widgets are checked on the default page: after AppTest.switch_page the
+    # element tree no longer lists the entry file's sidebar (the browser test covers that).
+    at = open_app(demo_sqlite_url)
+    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw):.0f} %"
+    at.selectbox(key="flt_area").set_value("SURREY").run()
+    ids = set(raw["office_area"].loc[raw["office_area"]["area_code"] == "SURREY", "id"])
+    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw, office_ids=ids):.0f} %"
+    assert len(at.dataframe[0].value) == len(ids)
+    assert at.query_params["area"] in (["SURREY"], "SURREY")
+    at.selectbox(key="flt_office").set_value("GUI").run()
+    gui = set(raw["office"].loc[raw["office"]["code"] == "GUI", "id"])
+    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw, office_ids=gui):.0f} %"
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"office": "NOPE"}, "Unknown office"),
+    ({"area": "'; DROP TABLE office; --"}, "Unknown area"),
+    ({"from": "2026-13"}, "must be a month written YYYY-MM"),
+    ({"from": "2019-01"}, "outside the data"),
+    ({"from": "2026-06", "to": "2026-02"}, "swapped"),
+])
+def test_bad_url_values_get_a_clear_message(demo_sqlite_url, params, expected):
+    at = open_app(demo_sqlite_url, params=params)
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert expected in warnings
+    assert at.metric, "the page still shows its figures"
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/staffing.py",
+                                  "pages/quality.py", "pages/payback.py", "pages/gate.py"])
+def test_every_page_runs_through_the_entry_file(demo_sqlite_url, page):
+    at = open_app(demo_sqlite_url, page=page)
+    assert not at.exception
+    failures = [e.value for e in at.error if not e.value.startswith("Off target")]
+    assert not failures
+    assert at.title[0].value
+    assert at.get("plotly_chart") or page == "pages/overview.py"
+
+
+def test_empty_period_shows_guidance(demo_sqlite_url):
+    # Woking's first month has no releases at small scale? Use a single month and office
+    # and check the page either shows figures or the empty-state guidance, never an error.
+    at = open_app(demo_sqlite_url, page="pages/gate.py",
+                  params={"office": "WOK", "from": "2026-10", "to": "2026-10"})
+    assert not at.exception and not at.error
+    assert at.metric or "No releases from custody" in " ".join(i.value for i in at.info)
+
+
+def test_as_of_date_is_shown(demo_sqlite_url):
+    at = open_app(demo_sqlite_url)
+    assert any(f"data as of {date(2026, 10, 31):%d %b %Y}" in c.value for c in at.caption)

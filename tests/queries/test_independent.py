@@ -1,0 +1,420 @@
+"""Every query in queries/ against an independent pandas computation over the raw rows.
+
+The expected frames are built here from `select *` of each table (no query function, no
+shared SQL): filters are applied with pandas, working days come from
+dashboard.workdays.bank_holidays and numpy.busday_count (not the calendar_day table),
+and the figures are grouped by office, area or region as each docstring describes.
+Runs on the generated dataset on SQLite and PostgreSQL (generated_engine is parametrised).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+from sqlalchemy import Date, select
+
+from dashboard import schema
+from dashboard.filters import Filters
+from dashboard.workdays import bank_holidays
+from queries import LEVELS, gate, payback, quality, staffing, supervision
+
+LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "region": []}
+KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question"}
+TABLES = ("area", "office", "staff_member", "staff_absence", "establishment",
+          "person_on_probation", "appointment", "upw_order", "upw_session",
+          "custody_release", "case_audit", "audit_answer")
+HOLIDAYS = np.array(sorted(d for y in range(2015, 2031) for d in bank_holidays(y)),
+                    dtype="datetime64[D]")
+TIER_POINTS = {"A": 30, "B": 20, "C": 14, "D": 8}  # workload points per case (docstring)
+
+
+# --- raw rows -----------------------------------------------------------------------------
+
+@dataclass
+class Raw:
+    tables: dict[str, pd.DataFrame]
+    offices: pd.DataFrame  # office_id, office, office_code, area_id, area, area_code
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        try:
+            return self.__dict__["tables"][name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+def read_raw(conn) -> Raw:
+    """Every table as plain rows, dates as datetime64 whatever the backend returned."""
+    tables = {}
+    for name in TABLES:
+        table = schema.metadata.tables[name]
+        df = pd.DataFrame(conn.execute(select(table)).mappings().all(),
+                          columns=[c.name for c in table.c])
+        for col in table.c:
+            if isinstance(col.type, Date):
+                df[col.name] = pd.to_datetime(df[col.name])
+        tables[name] = df
+    offices = tables["office"].rename(columns={"id": "office_id", "name": "office",
+                                               "code": "office_code"}).merge(
+        tables["area"].rename(columns={"id": "area_id", "name": "area", "code": "area_code"}),
+        on="area_id")
+    return Raw(tables, offices)
+
+
+@pytest.fixture(scope="module")
+def raw(generated_engine) -> Raw:
+    with generated_engine.connect() as conn:
+        return read_raw(conn)
+
+
+def filters_for(raw: Raw) -> dict[str, Filters]:
+    """A 12-month region period, a quarter for Kent's offices, one office for one month."""
+    o = raw.offices
+    kent = tuple(sorted(int(i) for i in o.loc[o["area_code"] == "KENT", "office_id"]))
+    gui = int(o.loc[o["office_code"] == "GUI", "office_id"].iloc[0])
+    return {
+        "region_12m": Filters(date(2025, 11, 1), date(2026, 10, 31)),
+        "kent_3m": Filters(date(2026, 7, 1), date(2026, 9, 30), office_ids=kent,
+                           area_code="KENT", label="Kent"),
+        "gui_1m": Filters(date(2026, 1, 1), date(2026, 1, 31), office_ids=(gui,),
+                          area_code="SURREY", office_code="GUI", label="Guildford"),
+    }
+
+
+FILTER_NAMES = ("region_12m", "kent_3m", "gui_1m")
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def ts(d: date) -> pd.Timestamp:
+    return pd.Timestamp(d)
+
+
+def in_period(values: pd.Series, f: Filters) -> pd.Series:
+    return (values >= ts(f.start)) & (values <= ts(f.end))
+
+
+def in_scope(office_ids: pd.Series, f: Filters) -> pd.Series:
+    return office_ids.isin(f.office_ids) if f.office_ids is not None else office_ids.notna()
+
+
+def month_text(values: pd.Series) -> pd.Series:
+    return values.dt.strftime("%Y-%m")
+
+
+def working_days_after(first: pd.Series, second: pd.Series) -> pd.Series:
+    """Working days d with first < d <= second (NaN where either date is missing)."""
+    known = first.notna() & second.notna()
+    a = first[known].to_numpy().astype("datetime64[D]") + 1
+    b = second[known].to_numpy().astype("datetime64[D]") + 1
+    out = pd.Series(np.nan, index=first.index)
+    out[known] = np.busday_count(a, b, holidays=HOLIDAYS)
+    return out
+
+
+def person_office(raw: Raw) -> pd.DataFrame:
+    return raw.person_on_probation[["id", "office_id"]].rename(columns={"id": "person_id"})
+
+
+def summarise(raw: Raw, rows: pd.DataFrame, level: str, values: list[str],
+              before: tuple = (), after: tuple = ()) -> pd.DataFrame:
+    """Sum `values` per (before, level keys, after); office_id must be a column of rows.
+
+    With no grouping at all (region, no breakdown) there is always one row, zeros if empty,
+    as an ungrouped SQL aggregate gives.
+    """
+    names = raw.offices[["office_id", "office", "office_code", "area"]]
+    rows = rows.merge(names, on="office_id", how="left")
+    keys = [*before, *LEVEL_KEYS[level], *after]
+    if not keys:
+        return pd.DataFrame([{v: rows[v].sum() if len(rows) else 0 for v in values}])
+    out = rows.groupby(keys, sort=True, dropna=False)[values].sum().reset_index()
+    return out[[*keys, *values]]
+
+
+def assert_same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Same columns in the documented order, same rows (sorted on the key columns)."""
+    assert list(got.columns) == list(expected.columns)
+    keys = [c for c in expected.columns if c in KEY_COLUMNS]
+    values = [c for c in expected.columns if c not in keys]
+    got = got.copy()
+    for c in values:  # PostgreSQL sums of integers come back as Decimal
+        got[c] = pd.to_numeric(got[c]).astype(float)
+    expected = expected.copy()
+    for c in values:
+        expected[c] = expected[c].astype(float)
+    if keys:
+        got = got.sort_values(keys).reset_index(drop=True)
+        expected = expected.sort_values(keys).reset_index(drop=True)
+    pdt.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9, atol=1e-9)
+
+
+# --- expected figures, one function per query ----------------------------------------------
+
+def _in_post(raw: Raw, est: pd.DataFrame) -> pd.DataFrame:
+    """Per establishment row: in-post FTE and head count of its office and grade on the
+    month's first day."""
+    staff = raw.staff_member.rename(columns={"id": "staff_id"})
+    pairs = est[["id", "office_id", "grade", "month"]].merge(
+        staff[["staff_id", "office_id", "grade", "fte", "start_date", "end_date"]],
+        on=["office_id", "grade"])
+    there = (pairs["start_date"] <= pairs["month"]) & (
+        pairs["end_date"].isna() | (pairs["end_date"] >= pairs["month"]))
+    per_row = pairs[there].groupby("id").agg(in_post_fte=("fte", "sum"),
+                                             staff_in_post=("staff_id", "count"))
+    out = est.set_index("id").join(per_row)
+    out["in_post_fte"] = out["in_post_fte"].fillna(0.0)
+    out["staff_in_post"] = out["staff_in_post"].fillna(0).astype(int)
+    return out.reset_index()
+
+
+def exp_gaps(raw: Raw, f: Filters, level: str, by_grade: bool) -> pd.DataFrame:
+    est = raw.establishment
+    est = est[in_period(est["month"], f) & in_scope(est["office_id"], f)]
+    rows = _in_post(raw, est)
+    rows["establishment_fte"] = rows["budgeted_fte"]
+    rows["vacancy_fte"] = (rows["budgeted_fte"] - rows["in_post_fte"]).clip(lower=0.0)
+    rows["month"] = month_text(rows["month"])
+    return summarise(raw, rows, level,
+                     ["establishment_fte", "in_post_fte", "vacancy_fte", "staff_in_post"],
+                     before=("month",), after=("grade",) if by_grade else ())
+
+
+def exp_caseload(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
+    est = raw.establishment
+    est = est[in_period(est["month"], f) & in_scope(est["office_id"], f)]
+    spine = est.loc[est["grade"] == "PO", ["office_id", "month"]]
+    people = raw.person_on_probation.copy()
+    people["points"] = people["tier"].map(TIER_POINTS) * np.where(
+        people["sentence_type"] == "licence", 1.25, 1.0)
+    pairs = spine.merge(people[["office_id", "start_date", "end_date", "points"]],
+                        on="office_id")
+    pairs = pairs[(pairs["start_date"] <= pairs["month"]) & (pairs["end_date"] >= pairs["month"])]
+    cases = pairs.groupby(["office_id", "month"]).agg(open_cases=("points", "size"),
+                                                      workload_points=("points", "sum"))
+    cases = spine.set_index(["office_id", "month"]).join(cases).fillna(0.0)
+    holding = _in_post(raw, est[est["grade"].isin(["PO", "PSO"])])
+    fte = holding.groupby(["office_id", "month"])["in_post_fte"].sum().rename("case_holding_fte")
+    rows = cases.join(fte, how="inner").reset_index()
+    rows["available_points"] = rows["case_holding_fte"] * 700.0
+    rows["month"] = month_text(rows["month"])
+    return summarise(raw, rows, level, ["open_cases", "workload_points", "case_holding_fte",
+                                   "available_points"], before=("month",))
+
+
+def exp_absence(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
+    rows = raw.staff_absence.merge(
+        raw.staff_member[["id", "office_id"]].rename(columns={"id": "staff_member_id"}),
+        on="staff_member_id")
+    rows = rows[in_period(rows["start_date"], f) & in_scope(rows["office_id"], f)].assign(
+        episodes=1)
+    return summarise(raw, rows, level, ["episodes", "working_days_lost"])
+
+
+def _audits(raw: Raw, f: Filters) -> pd.DataFrame:
+    audits = raw.case_audit.merge(person_office(raw), on="person_id")
+    return audits[(audits["status"] == "complete") & in_period(audits["audit_date"], f)
+                  & in_scope(audits["office_id"], f)]
+
+
+def exp_key_questions(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFrame:
+    audits = _audits(raw, f)
+    audits = audits[audits["scheme"] == "crc_2018"]
+    rows = raw.audit_answer.merge(audits[["id", "office_id", "audit_date"]].rename(
+        columns={"id": "audit_id"}), on="audit_id")
+    rows = rows.assign(audits=1, applicable=(rows["answer"] != "not_applicable").astype(int),
+                       sufficient=(rows["answer"] == "sufficient").astype(int),
+                       month=month_text(rows["audit_date"]))
+    return summarise(raw, rows, level, ["audits", "applicable", "sufficient"],
+                     before=("month",) if by_month else (), after=("standard", "key_question"))
+
+
+def exp_audits_completed(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
+    return summarise(raw, _audits(raw, f).assign(audits=1), level, ["audits"])
+
+
+def _orders(raw: Raw) -> pd.DataFrame:
+    return raw.upw_order.merge(person_office(raw), on="person_id")
+
+
+def exp_hours_worked(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFrame:
+    rows = raw.upw_session.merge(
+        _orders(raw)[["id", "office_id"]].rename(columns={"id": "order_id"}), on="order_id")
+    rows = rows[in_period(rows["session_date"], f) & in_scope(rows["office_id"], f)]
+    rows = rows.assign(sessions=1, sessions_attended=rows["attended"].astype(bool).astype(int),
+                       month=month_text(rows["session_date"]))
+    return summarise(raw, rows, level, ["sessions", "sessions_attended", "hours_worked"],
+                     before=("month",) if by_month else ())
+
+
+def exp_orders_made(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFrame:
+    rows = _orders(raw)
+    rows = rows[in_period(rows["sentence_date"], f) & in_scope(rows["office_id"], f)]
+    rows = rows.assign(orders=1, month=month_text(rows["sentence_date"]))
+    return summarise(raw, rows, level, ["orders", "hours_ordered"],
+                     before=("month",) if by_month else ())
+
+
+def exp_outstanding(raw: Raw, f: Filters, level: str, at: date | None = None) -> pd.DataFrame:
+    at_ts = ts(at or f.end)
+    sessions = raw.upw_session[raw.upw_session["session_date"] <= at_ts]
+    worked = sessions.groupby("order_id")["hours_worked"].sum()
+    rows = _orders(raw)
+    live = ((rows["sentence_date"] <= at_ts)
+            & (rows["completed_date"].isna() | (rows["completed_date"] > at_ts))
+            & (rows["terminated_date"].isna() | (rows["terminated_date"] > at_ts))
+            & in_scope(rows["office_id"], f))
+    rows = rows[live].copy()
+    rows["live_orders"] = 1
+    rows["hours_outstanding"] = rows["hours_ordered"] - rows["id"].map(worked).fillna(0.0)
+    return summarise(raw, rows, level, ["live_orders", "hours_outstanding"])
+
+
+def exp_completions(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
+    rows = _orders(raw)
+    rows = rows[in_scope(rows["office_id"], f)].copy()
+    anniversary = rows["sentence_date"] + pd.Timedelta(days=365)
+    is_due = in_period(anniversary, f)
+    days_taken = (rows["completed_date"] - rows["sentence_date"]).dt.days
+    in_time = rows["completed_date"].notna() & (days_taken <= 365)
+    completed_now = in_period(rows["completed_date"], f)
+    rows = rows.assign(orders_completed=completed_now.astype(int),
+                       due_12_months=is_due.astype(int),
+                       completed_in_12_months=(is_due & in_time).astype(int))
+    rows = rows[is_due | completed_now]
+    return summarise(raw, rows, level,
+                     ["orders_completed", "due_12_months", "completed_in_12_months"])
+
+
+def exp_start_times(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
+    rows = _orders(raw)
+    last_counted = ts(f.end) - pd.Timedelta(days=10)  # the last 10 calendar days left out
+    rows = rows[(rows["sentence_date"] >= ts(f.start)) & (rows["sentence_date"] <= last_counted)
+                & in_scope(rows["office_id"], f)].copy()
+    first = raw.upw_session.groupby("order_id")["session_date"].min()
+    rows["first_session"] = rows["id"].map(first)
+    wait = working_days_after(rows["sentence_date"], rows["first_session"])
+    rows = rows.assign(orders_due_to_start=1, started_in_7_days=(wait <= 7).astype(int))
+    return summarise(raw, rows, level, ["orders_due_to_start", "started_in_7_days"])
+
+
+COVERAGE_VALUES = ["releases", "screened_in_5_days", "plan_before_release", "custody_12_weeks",
+                   "contact_12_weeks", "accommodation_known", "settled", "temporary",
+                   "no_fixed_abode", "first_appointment_due", "first_appointment_kept"]
+
+
+def exp_coverage(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFrame:
+    r = raw.custody_release.merge(person_office(raw), on="person_id")
+    r = r[in_period(r["release_date"], f) & in_scope(r["office_id"], f)].copy()
+    screening_wait = working_days_after(r["reception_date"], r["screening_date"])
+    in_custody = (r["release_date"] - r["reception_date"]).dt.days
+    contact_ahead = (r["release_date"] - r["pre_release_contact_date"]).dt.days
+    long_custody = in_custody >= 84
+    acc = r["accommodation_on_release"]
+    kept = r["first_appointment_kept"]
+    r = r.assign(
+        releases=1,
+        screened_in_5_days=(screening_wait <= 5).astype(int),
+        plan_before_release=(r["plan_completed_date"] <= r["release_date"]).astype(int),
+        custody_12_weeks=long_custody.astype(int),
+        contact_12_weeks=(long_custody & (contact_ahead >= 84)).astype(int),
+        accommodation_known=acc.notna().astype(int),
+        settled=(acc == "settled").astype(int),
+        temporary=(acc == "temporary").astype(int),
+        no_fixed_abode=(acc == "no_fixed_abode").astype(int),
+        first_appointment_due=kept.notna().astype(int),
+        first_appointment_kept=kept.map(lambda v: v is not None and v == v and bool(v)).astype(
+            int),
+        month=month_text(r["release_date"]),
+    )
+    return summarise(raw, r, level, COVERAGE_VALUES, before=("month",) if by_month else ())
+
+
+def exp_appointments(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFrame:
+    a = raw.appointment.merge(person_office(raw), on="person_id")
+    a = a[in_period(a["appointment_date"], f) & in_scope(a["office_id"], f)]
+    a = a.assign(appointments=1, kept=(a["outcome"] == "kept").astype(int),
+                 acceptable_absence=(a["outcome"] == "acceptable_absence").astype(int),
+                 failed=(a["outcome"] == "failed").astype(int),
+                 enforcement_actions=a["enforcement_action"].astype(bool).astype(int),
+                 month=month_text(a["appointment_date"]))
+    return summarise(raw, a, level, ["appointments", "kept", "acceptable_absence", "failed",
+                                "enforcement_actions"], before=("month",) if by_month else ())
+
+
+# --- the cases ----------------------------------------------------------------------------
+
+Query = Callable[..., pd.DataFrame]
+CASES: dict[str, tuple[Query, Callable[..., pd.DataFrame]]] = {
+    "gaps_by_month[by_grade]": (
+        lambda c, f, lv: staffing.gaps_by_month(c, f, lv, by_grade=True),
+        lambda r, f, lv: exp_gaps(r, f, lv, True)),
+    "gaps_by_month[total]": (
+        lambda c, f, lv: staffing.gaps_by_month(c, f, lv, by_grade=False),
+        lambda r, f, lv: exp_gaps(r, f, lv, False)),
+    "caseload_by_month": (staffing.caseload_by_month, exp_caseload),
+    "absence": (staffing.absence, exp_absence),
+    "key_question_counts": (
+        lambda c, f, lv: quality.key_question_counts(c, f, lv),
+        lambda r, f, lv: exp_key_questions(r, f, lv, False)),
+    "key_question_counts[by_month]": (
+        lambda c, f, lv: quality.key_question_counts(c, f, lv, by_month=True),
+        lambda r, f, lv: exp_key_questions(r, f, lv, True)),
+    "audits_completed": (quality.audits_completed, exp_audits_completed),
+    "hours_worked": (
+        lambda c, f, lv: payback.hours_worked(c, f, lv),
+        lambda r, f, lv: exp_hours_worked(r, f, lv, False)),
+    "hours_worked[by_month]": (
+        lambda c, f, lv: payback.hours_worked(c, f, lv, by_month=True),
+        lambda r, f, lv: exp_hours_worked(r, f, lv, True)),
+    "orders_made": (
+        lambda c, f, lv: payback.orders_made(c, f, lv),
+        lambda r, f, lv: exp_orders_made(r, f, lv, False)),
+    "orders_made[by_month]": (
+        lambda c, f, lv: payback.orders_made(c, f, lv, by_month=True),
+        lambda r, f, lv: exp_orders_made(r, f, lv, True)),
+    "outstanding": (payback.outstanding, exp_outstanding),
+    "outstanding[at_mid_period]": (
+        lambda c, f, lv: payback.outstanding(c, f, lv, at=f.start + timedelta(days=14)),
+        lambda r, f, lv: exp_outstanding(r, f, lv, at=f.start + timedelta(days=14))),
+    "completions": (payback.completions, exp_completions),
+    "start_times": (payback.start_times, exp_start_times),
+    "coverage": (
+        lambda c, f, lv: gate.coverage(c, f, lv),
+        lambda r, f, lv: exp_coverage(r, f, lv, False)),
+    "coverage[by_month]": (
+        lambda c, f, lv: gate.coverage(c, f, lv, by_month=True),
+        lambda r, f, lv: exp_coverage(r, f, lv, True)),
+    "appointments": (
+        lambda c, f, lv: supervision.appointments(c, f, lv),
+        lambda r, f, lv: exp_appointments(r, f, lv, False)),
+    "appointments[by_month]": (
+        lambda c, f, lv: supervision.appointments(c, f, lv, by_month=True),
+        lambda r, f, lv: exp_appointments(r, f, lv, True)),
+}
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("filter_name", FILTER_NAMES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_query_matches_independent_pandas(generated_engine, raw, case, filter_name, level):
+    query, expected_of = CASES[case]
+    f = filters_for(raw)[filter_name]
+    expected = expected_of(raw, f, level)
+    with generated_engine.connect() as conn:
+        got = query(conn, f, level)
+    assert_same(got, expected)
+
+
+@pytest.mark.parametrize("filter_name", FILTER_NAMES)
+def test_filters_select_rows(raw, filter_name):
+    """The chosen filters are not vacuous: each sees appointments and sessions."""
+    f = filters_for(raw)[filter_name]
+    assert exp_appointments(raw, f, "region", False)["appointments"].iloc[0] > 0
+    assert exp_hours_worked(raw, f, "region", False)["sessions"].iloc[0] > 0
+    assert exp_coverage(raw, f, "region", False)["releases"].iloc[0] > 0
