@@ -1,45 +1,91 @@
-"""Entry point: page set-up, database check, shared filters, navigation over pages/."""
+"""Entry point: database check, sign-in, shared filters, navigation by role over pages/."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import ui, ui_auth
 from queries import reference
 
-st.set_page_config(page_title="Probation performance – KSS", page_icon=":material/monitoring:", layout="wide")
+st.set_page_config(page_title="Probation performance – KSS", page_icon=":material/monitoring:",
+                   layout="wide")
 logging.basicConfig(level=logging.INFO)
+HERE = Path(__file__).parent
+ROLE_NAMES = {"chief_executive": "Chief executive", "area_manager": "Area manager",
+              "quality_lead": "Quality lead", "auditor": "Auditor", "admin": "Administrator"}
 
+# page key -> (section, title, icon); the file is pages/<key>.py. A page appears only for
+# roles whose scope opens it (dashboard.scope.ROLE_PAGES), so other URLs cannot reach it.
 PAGES = {
-    "Leadership": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
-                default=True),
-    ],
-    "Measures": [
-        st.Page("pages/staffing.py", title="Staffing gaps", icon=":material/groups:", url_path="staffing"),
-        st.Page("pages/quality.py", title="Case quality", icon=":material/fact_check:", url_path="quality"),
-        st.Page("pages/payback.py", title="Unpaid work", icon=":material/construction:", url_path="payback"),
-        st.Page("pages/gate.py", title="Through the Gate", icon=":material/door_open:", url_path="gate"),
-    ],
+    "overview": ("Leadership", "Overview", ":material/dashboard:"),
+    "compare": ("Leadership", "Compare offices", ":material/leaderboard:"),
+    "staffing": ("Measures", "Staffing gaps", ":material/groups:"),
+    "quality": ("Measures", "Case quality", ":material/fact_check:"),
+    "payback": ("Measures", "Unpaid work", ":material/construction:"),
+    "gate": ("Measures", "Through the Gate", ":material/door_open:"),
+    "cases": ("Cases", "Cases behind the figures", ":material/folder_shared:"),
+    "readiness": ("Inspection", "Inspection readiness", ":material/verified:"),
+    "sample": ("Inspection", "Draw a case sample", ":material/casino:"),
+    "audit": ("Inspection", "Record case audits", ":material/edit_note:"),
+    "data_quality": ("Data", "Data quality", ":material/rule:"),
+    "admin_import": ("Admin", "Import extracts", ":material/upload_file:"),
+    "admin_users": ("Admin", "Users", ":material/manage_accounts:"),
+    "admin_targets": ("Admin", "Targets", ":material/flag:"),
+    "admin_log": ("Admin", "Audit log", ":material/history:"),
 }
+
+
+def navigation(scope) -> dict[str, list]:
+    sections: dict[str, list] = {}
+    first = True
+    for key, (section, title, icon) in PAGES.items():
+        path = HERE / "pages" / f"{key}.py"
+        if not scope.may_open(key) or not path.exists():
+            continue
+        sections.setdefault(section, []).append(
+            st.Page(str(path.relative_to(HERE)), title=title, icon=icon, url_path=key,
+                    default=first))
+        first = False
+    return sections
+
+
+def sidebar_account(user) -> None:
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.display_name}** · {ROLE_NAMES.get(user.role, '')}")
+        if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            ui_auth.sign_out()
+            st.rerun()
 
 
 def main() -> None:
     try:
         ui.ensure_database()
-        with ui.engine().connect() as conn:
-            offices = reference.offices(conn)
-        if ui.facts().get("mode") == "demo":
-            st.sidebar.warning("DEMO DATA: synthetic cases, not real people.", icon=":material/science:")
-        st.session_state["_filters"] = ui.filter_sidebar(offices)
+        signed_in = ui_auth.current()
     except Exception:  # never show a traceback or SQL to the user
         logging.getLogger("dashboard").exception("start-up failed")
         st.error("The dashboard could not reach its database. The error has been logged; "
                  "please tell the service desk.")
         st.stop()
-    page = st.navigation(PAGES)
+    if signed_in is None:
+        ui_auth.login_screen()
+    user, scope = signed_in
+    st.session_state["_scope"] = scope
+    try:
+        with ui.engine().connect() as conn:
+            offices = reference.offices(conn)
+        if ui.facts().get("mode") == "demo":
+            st.sidebar.warning("DEMO DATA: synthetic cases, not real people.",
+                               icon=":material/science:")
+        st.session_state["_filters"] = ui.filter_sidebar(offices)
+        sidebar_account(user)
+    except Exception:
+        logging.getLogger("dashboard").exception("filters failed")
+        st.error("The dashboard could not load its filters. The error has been logged.")
+        st.stop()
+    page = st.navigation(navigation(scope))
     try:
         page.run()
     except Exception:

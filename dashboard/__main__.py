@@ -9,7 +9,7 @@ from datetime import date
 
 from tqdm import tqdm
 
-from dashboard import db, demo_data, users_cli
+from dashboard import auth, db, demo_data, users_cli
 
 
 def _progress_bar():
@@ -43,7 +43,16 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     for table, n in sorted(counts.items()):
         print(f"{table:24s} {n:>12,}")
     print(f"Generated {sum(counts.values()):,} rows in {elapsed:.1f} s ({args.scale} scale).")
+    with engine.begin() as conn:
+        auth.create_demo_users(conn)
+    print_demo_accounts()
     return 0
+
+
+def print_demo_accounts() -> None:
+    """The demo accounts and their passwords (demo data only), for the console."""
+    print("\nDemo accounts (DEMO DATA only; a real database starts with no users):")
+    print(auth.demo_users_markdown())
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -59,6 +68,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import os
 
         os.environ["DATABASE_URL"] = args.database_url
+    engine = db.make_engine()
+    if db.has_data(engine) and db.read_dataset_info(engine).get("mode") == "demo":
+        print_demo_accounts()
+    engine.dispose()
     return serve.main(args.streamlit_args)
 
 

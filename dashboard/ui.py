@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import config, db, demo_data
+from dashboard import audit_log, auth, config, db, demo_data
 from dashboard.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.glossary import MEASURES
 
@@ -50,6 +50,9 @@ def ensure_database() -> None:
             st.stop()
         bar = st.progress(0.0, text="Creating the demo database (first run only)…")
         demo_data.generate(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        with eng.begin() as conn:
+            for username, password, role in auth.create_demo_users(conn):
+                log.warning("Demo account %s (%s), password %s", username, role, password)
         bar.empty()
         st.cache_data.clear()
     st.session_state["_db_ready"] = True
@@ -109,6 +112,9 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     as_of = date.fromisoformat(info["data_as_of"])
     history_start = date.fromisoformat(info["history_start"])
     ss = st.session_state
+    pending = ss.pop("_pending_filters", None)
+    if pending:  # a drill-down asked for these filters before switching page
+        ss.update({f"flt_{k}": v for k, v in pending.items() if v is not None})
     if "flt_area" not in ss:
         parsed = parse_filters(st.query_params.to_dict(), offices, as_of, history_start)
         ss["flt_problems"] = parsed.problems
@@ -143,9 +149,28 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     if ss["flt_office"] != ALL:
         params["office"] = ss["flt_office"]
     parsed = parse_filters(params, offices, as_of, history_start)
-    if dict(st.query_params.to_dict()) != params:
-        st.query_params.from_dict(params)
+    for key in FILTER_PARAMS:  # leave page-specific parameters (e.g. measure) alone
+        if key in params and st.query_params.get(key) != params[key]:
+            st.query_params[key] = params[key]
+        elif key not in params and key in st.query_params:
+            del st.query_params[key]
     return parsed.filters
+
+
+FILTER_PARAMS = ("area", "office", "from", "to")
+
+
+def request_filters(area: str | None = None, office: str | None = None,
+                    start: str | None = None, end: str | None = None) -> None:
+    """Ask for new filter values on the next run (e.g. before st.switch_page on a
+    drill-down). Values are codes and 'YYYY-MM' months; ALL clears area or office."""
+    st.session_state["_pending_filters"] = {"area": area, "office": office, "from": start,
+                                            "to": end}
+
+
+def filter_query_params() -> dict[str, str]:
+    """The current filters as URL parameters, for st.switch_page / st.page_link."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k in FILTER_PARAMS}
 
 
 def current_filters() -> Filters:
@@ -154,8 +179,21 @@ def current_filters() -> Filters:
 
 # --- page furniture --------------------------------------------------------------------
 
-def page_header(title: str, how_to_read: str, measures: list[str]) -> Filters:
-    """Title, scope and period line, 'data as of', and the page's help with definitions."""
+def require_page(page_key: str) -> Any:
+    """Refuse (and stop) unless the signed-in user's role opens this page; returns the
+    user's Scope. Pages outside a role are not in its navigation either: this is the
+    second lock, for a page file reached some other way."""
+    scope = st.session_state.get("_scope")
+    if scope is None or not scope.may_open(page_key):
+        st.error("You do not have access to this page.", icon=":material/block:")
+        st.stop()
+    return scope
+
+
+def page_header(page_key: str, title: str, how_to_read: str, measures: list[str]) -> Filters:
+    """Access check, title, scope and period line, 'data as of', and the page's help with
+    definitions of its measures."""
+    require_page(page_key)
     f = current_filters()
     info = facts()
     st.title(title)
@@ -176,10 +214,28 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
                         key: str | None = None) -> None:
     """Show a table and offer exactly those rows and columns as CSV."""
     st.dataframe(df, hide_index=True, column_config=column_config, width="stretch")
+    name = safe_file_name(file_stem) + ".csv"
     st.download_button(
         "Download this table (CSV)", df.to_csv(index=False).encode("utf-8"),
-        file_name=safe_file_name(file_stem) + ".csv", mime="text/csv", key=key,
-        icon=":material/download:")
+        file_name=name, mime="text/csv", key=key, icon=":material/download:",
+        on_click=record_download, args=(name, len(df)))
+
+
+def record_download(file_name: str, rows: int | None = None, action: str = "download") -> None:
+    """One audit_log row for a download or export by the signed-in user."""
+    scope = st.session_state.get("_scope")
+    f = st.session_state.get("_filters")
+    with engine().begin() as conn:
+        audit_log.record(conn, scope.username if scope else "anonymous", action,
+                         target=file_name, filters=filters_for_log(f),
+                         detail=None if rows is None else {"rows": rows})
+
+
+def filters_for_log(f: Filters | None) -> dict | None:
+    if f is None:
+        return None
+    return {"from": f.start.isoformat(), "to": f.end.isoformat(), "area": f.area_code,
+            "office": f.office_code}
 
 
 def safe_file_name(stem: str) -> str:

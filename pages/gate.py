@@ -15,6 +15,7 @@ MEASURES = [  # measure key, numerator, denominator
     ("ttg_first_appointment_kept", "first_appointment_kept", "first_appointment_due"),
 ]
 f = ui.page_header(
+    "gate",
     "Through the Gate",
     "People released from custody in the period, and whether their resettlement work was "
     "done in time: screening within 5 working days of reception into prison, a resettlement "

@@ -22,6 +22,7 @@ HEADLINE = [
 OFFICE_COLUMNS = [k for k, _n, _d in HEADLINE if k in overview.RATES]
 
 f = ui.page_header(
+    "overview",
     "Overview",
     "Headline figures for the selected area or office and period, each against its "
     "target (status shown as text and symbol), with the change on the previous period of "

@@ -8,6 +8,7 @@ from dashboard.targets import target_for
 from queries import payback, reference
 
 f = ui.page_header(
+    "payback",
     "Unpaid work (Community Payback)",
     "Hours ordered by the courts in the period, hours worked at sessions in the period, "
     "and hours still to work on orders live at the period's end. Completion within 12 "

@@ -10,6 +10,7 @@ from queries import quality, reference
 SCHEME_ID = "crc_2018"
 scheme = ratings.load_scheme(SCHEME_ID)
 f = ui.page_header(
+    "quality",
     "Case quality",
     "Completed internal case audits in the period, judged against HM Inspectorate of "
     "Probation key questions. Each key question's % sufficient counts only the cases where "

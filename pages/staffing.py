@@ -8,6 +8,7 @@ from dashboard.targets import target_for
 from queries import reference, staffing
 
 f = ui.page_header(
+    "staffing",
     "Staffing gaps",
     "Budgeted posts (establishment) against the staff in post on the first day of each "
     "month, by grade: probation officer (PO), probation services officer (PSO), senior "

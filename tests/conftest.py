@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, text
 
-from dashboard import db, demo_data
+from dashboard import auth, db, demo_data
 from tests import handmade
 
 AS_OF = date(2026, 10, 31)
@@ -104,6 +104,8 @@ def demo_sqlite_url(tmp_path_factory) -> str:
     engine = db.make_engine(url)
     db.upgrade(engine)
     demo_data.generate(engine, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
+    with engine.begin() as conn:
+        auth.create_demo_users(conn)
     engine.dispose()
     return url
 

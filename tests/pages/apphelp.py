@@ -26,10 +26,17 @@ app_test.PagesManager = _NavigationOnlyPagesManager
 
 
 def open_app(database_url: str, page: str | None = None, params: dict | None = None,
-             timeout: float = 60) -> AppTest:
-    """Run the entry file against database_url with URL params, then switch to page."""
+             user: str | None = "chief.exec", timeout: float = 60) -> AppTest:
+    """Run the entry file against database_url with URL params, signed in as `user` (a
+    demo account; None for the sign-in screen), then switch to page.
+
+    Signing in is simulated by the server-side session key the sign-in form sets; the form
+    itself is tested in tests/pages/test_login.py.
+    """
     os.environ["DATABASE_URL"] = database_url
     at = AppTest.from_file(ENTRY, default_timeout=timeout)
+    if user:
+        at.session_state["auth_username"] = user
     for key, value in (params or {}).items():
         at.query_params[key] = value
     at.run()
