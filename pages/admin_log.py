@@ -1,0 +1,32 @@
+"""Admin: the audit log, read-only. Who did what, when, with which filters."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import streamlit as st
+
+from dashboard import audit_log, ui
+
+ui.require_page("admin_log")
+st.title("Audit log")
+st.caption("Every sign-in, view of case-level rows, export, and change to users, targets "
+           "and audits. Rows are written in the same transaction as the change and cannot be "
+           "edited here.")
+c = st.columns(4)
+username = c[0].text_input("User", max_chars=64).strip() or None
+action = c[1].selectbox("Action", ["(any)", *audit_log.ACTIONS])
+today = datetime.now(UTC).date()
+since = c[2].date_input("From", today - timedelta(days=30), max_value=today)
+until = c[3].date_input("To", today, max_value=today)
+if since > until:
+    st.warning("'From' is after 'To'; showing nothing.", icon=":material/warning:")
+    st.stop()
+with ui.engine().connect() as conn:
+    rows = audit_log.read_log(
+        conn, username=username, action=None if action == "(any)" else action,
+        since=datetime.combine(since, time.min, UTC),
+        until=datetime.combine(until + timedelta(days=1), time.min, UTC), limit=5000)
+if rows.empty:
+    ui.empty_state("audit log entries", "Widen the dates or clear the user and action.")
+    st.stop()
+st.caption(f"{len(rows):,} entries (newest first, at most 5,000).")
+ui.table_with_download(rows, f"audit_log_{since:%Y%m%d}_{until:%Y%m%d}")

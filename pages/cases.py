@@ -1,0 +1,46 @@
+"""The cases behind the figures: person-level rows within the user's scope, audited."""
+
+import streamlit as st
+
+from dashboard import ui, ui_auth
+from queries import cases
+
+f = ui.page_header(
+    "cases",
+    "Cases behind the figures",
+    "Pseudonymous case lists behind the headline figures, for the offices your role "
+    "covers: area managers see their own area's cases; the chief executive and quality "
+    "leads see every office. Every view and download is written to the audit log with "
+    "your name and filters. Case reference numbers (CRN) link to the case management "
+    "system; no names are held here.",
+    [],
+)
+scope = ui.require_page("cases")
+view = st.query_params.get("view", "caseload")
+if view not in cases.VIEWS:
+    st.warning(f"Unknown list {view[:30]!r} in the link; showing open cases.",
+               icon=":material/warning:")
+    view = "caseload"
+view = st.segmented_control("List", list(cases.VIEWS), default=view, key="cases_view",
+                            format_func=lambda v: cases.VIEWS[v]) or "caseload"
+st.query_params["view"] = view
+
+with st.spinner("Finding cases…"):
+    rows = ui.query(cases.case_rows, f, scope=scope, view=view)
+
+outside = f.office_ids is not None and scope.person_office_ids is not None and not set(
+    f.office_ids) & set(scope.person_office_ids)
+if rows.empty:
+    if outside:
+        st.warning("Your role shows case lists for your own area's offices only. Choose one "
+                   "of them in the sidebar.", icon=":material/lock:")
+    else:
+        ui.empty_state("cases")
+    st.stop()
+
+if scope.person_office_ids is not None:
+    st.info("Limited to the offices your role covers.", icon=":material/lock:")
+ui_auth.record_person_view(scope, f"cases:{view}", ui.filters_for_log(f), len(rows))
+st.caption(f"{len(rows):,} rows{' (first ' + str(cases.LIMIT) + ')' if len(rows) >= cases.LIMIT else ''}"
+           f" · {cases.VIEWS[view]} · {f.label}, {f.period_text()}")
+ui.table_with_download(rows, ui.file_stem(f"cases_{view}", f))
