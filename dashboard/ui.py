@@ -212,13 +212,24 @@ def empty_state(what: str, hint: str = "Widen the period or choose another area 
 
 def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | None = None,
                         key: str | None = None) -> None:
-    """Show a table and offer exactly those rows and columns as CSV."""
-    st.dataframe(df, hide_index=True, column_config=column_config, width="stretch")
+    """Show a table and offer exactly those rows and columns as CSV. Columns without a
+    configured label get a readable one ('hours_worked' -> 'Hours worked')."""
+    config = {c: readable(c) for c in df.columns}
+    config.update(column_config or {})
+    st.dataframe(df, hide_index=True, column_config=config, width="stretch")
     name = safe_file_name(file_stem) + ".csv"
     st.download_button(
         "Download this table (CSV)", df.to_csv(index=False).encode("utf-8"),
         file_name=name, mime="text/csv", key=key, icon=":material/download:",
         on_click=record_download, args=(name, len(df)))
+
+
+def readable(column: str) -> str:
+    """A display label for a column name."""
+    special = {"crn": "CRN", "rosh_level": "RoSH level", "fte": "FTE"}
+    if column in special:
+        return special[column]
+    return column.replace("_fte", " (FTE)").replace("_", " ").strip().capitalize()
 
 
 def record_download(file_name: str, rows: int | None = None, action: str = "download") -> None:

@@ -87,6 +87,13 @@ def _sign_in_oidc() -> str | None:
 
 def login_screen() -> None:
     """The sign-in form (or single sign-on button); stops the script until signed in."""
+    _left, middle, _right = st.columns([1, 2, 1])
+    with middle:
+        _login_form()
+    st.stop()
+
+
+def _login_form() -> None:
     st.title("Probation performance dashboard")
     st.caption("Kent, Surrey and Sussex · sign in to continue")
     notice = st.session_state.pop("auth_notice", None)
@@ -95,7 +102,7 @@ def login_screen() -> None:
     if backend() == "oidc":
         st.button("Sign in with your organisation account", type="primary",
                   on_click=st.login, icon=":material/login:")
-        st.stop()
+        return
     with st.form("login", clear_on_submit=False):
         username = st.text_input("Username", max_chars=64, autocomplete="username")
         password = st.text_input("Password", type="password", max_chars=1024,
@@ -112,7 +119,6 @@ def login_screen() -> None:
     if facts().get("mode") == "demo":
         with st.expander("Demo accounts (demo data only)", icon=":material/science:"):
             st.markdown(auth.demo_users_markdown())
-    st.stop()
 
 
 def record_person_view(scope: Scope, target: str, filters: dict, rows: int) -> None:
