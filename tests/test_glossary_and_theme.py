@@ -1,0 +1,62 @@
+"""Docs and look: every measure shown has a glossary entry; theme colours meet WCAG AA."""
+
+import ast
+import tomllib
+
+import pytest
+
+from dashboard.config import PROJECT_ROOT
+from dashboard.glossary import MEASURES
+from dashboard.reference import DEFAULT_TARGETS
+from queries.overview import RATES
+
+
+def _page_header_measures() -> dict[str, list[str]]:
+    """The measure keys each page passes to ui.page_header (read from the source)."""
+    found = {}
+    for path in sorted((PROJECT_ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "page_header"
+                    and len(node.args) >= 4 and isinstance(node.args[3], ast.List | ast.BinOp)):
+                keys = [n.value for n in ast.walk(node.args[3])
+                        if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+                found[path.name] = keys
+    return found
+
+
+def test_every_measure_on_a_page_has_a_glossary_entry():
+    pages = _page_header_measures()
+    assert len(pages) >= 5, pages
+    missing = {p: [k for k in keys if k not in MEASURES] for p, keys in pages.items()}
+    assert not any(missing.values()), missing
+
+
+@pytest.mark.parametrize("key", sorted(set(RATES) | set(DEFAULT_TARGETS)))
+def test_rates_and_targets_are_defined(key):
+    m = MEASURES[key]
+    assert m.numerator and m.source and m.unit
+    if m.unit == "%":
+        assert m.denominator, f"{key} is a rate without a denominator"
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_helper_matches_known_values():
+    assert contrast("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)
+
+
+def test_theme_text_meets_wcag_aa():
+    theme = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    for background in (theme["backgroundColor"], theme["secondaryBackgroundColor"]):
+        assert contrast(theme["textColor"], background) >= 4.5
+    assert contrast(theme["primaryColor"], "#FFFFFF") >= 4.5  # white text on buttons
