@@ -13,7 +13,8 @@ from dashboard import auth, db, demo_data, users_cli
 
 
 def _progress_bar():
-    bar = tqdm(total=100, unit="%", file=sys.stderr, bar_format="{desc:42} {bar:30} {percentage:3.0f}%")
+    bar = tqdm(total=100, unit="%", file=sys.stderr,
+               bar_format="{desc:42} {bar:30} {percentage:3.0f}%")
 
     def update(fraction: float, message: str) -> None:
         bar.n = round(fraction * 100)

@@ -593,7 +593,7 @@ def overall_rating(
     bands = scheme._overall_bands()
     if isinstance(scores_or_ratings, pd.DataFrame):
         column = "score" if "score" in scores_or_ratings.columns else "rating"
-        items = list(zip(scores_or_ratings["standard"], scores_or_ratings[column]))
+        items = list(zip(scores_or_ratings["standard"], scores_or_ratings[column], strict=True))
     else:
         items = list(scores_or_ratings.items())
 
@@ -1051,7 +1051,7 @@ def assessment_statement(
         applicable = [applicable]
     if len(sufficient) != len(applicable):
         raise ValueError("sufficient and applicable need one count per key question")
-    counts = [(int(s), int(n)) for s, n in zip(sufficient, applicable) if n > 0]
+    counts = [(int(s), int(n)) for s, n in zip(sufficient, applicable, strict=True) if n > 0]
     for s, n in counts:
         _check_counts(s, n)
     scheme_text = f"Scheme: {scheme.title}."

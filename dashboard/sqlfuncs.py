@@ -17,17 +17,17 @@ class month_of(FunctionElement):  # noqa: N801 - reads like a SQL function
 
 @compiles(month_of, "sqlite")
 def _month_of_sqlite(element, compiler, **kw):
-    return "strftime('%%Y-%%m', %s)" % compiler.process(element.clauses, **kw)
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
 
 
 @compiles(month_of, "postgresql")
 def _month_of_pg(element, compiler, **kw):
-    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
 
 
 @compiles(month_of, "duckdb")
 def _month_of_duckdb(element, compiler, **kw):
-    return "strftime(%s, '%%Y-%%m')" % compiler.process(element.clauses, **kw)
+    return f"strftime({compiler.process(element.clauses, **kw)}, '%Y-%m')"
 
 
 class days_between(FunctionElement):  # noqa: N801
@@ -41,16 +41,14 @@ class days_between(FunctionElement):  # noqa: N801
 @compiles(days_between, "sqlite")
 def _days_sqlite(element, compiler, **kw):
     first, second = list(element.clauses)
-    return "CAST(julianday(%s) - julianday(%s) AS INTEGER)" % (
-        compiler.process(second, **kw),
-        compiler.process(first, **kw),
-    )
+    second_sql, first_sql = compiler.process(second, **kw), compiler.process(first, **kw)
+    return f"CAST(julianday({second_sql}) - julianday({first_sql}) AS INTEGER)"
 
 
 @compiles(days_between, "postgresql")
 def _days_pg(element, compiler, **kw):
     first, second = list(element.clauses)
-    return "(%s - %s)" % (compiler.process(second, **kw), compiler.process(first, **kw))
+    return f"({compiler.process(second, **kw)} - {compiler.process(first, **kw)})"
 
 
 __all__ = ["month_of", "days_between", "Date"]

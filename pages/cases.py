@@ -41,6 +41,6 @@ if rows.empty:
 if scope.person_office_ids is not None:
     st.info("Limited to the offices your role covers.", icon=":material/lock:")
 ui_auth.record_person_view(scope, f"cases:{view}", ui.filters_for_log(f), len(rows))
-st.caption(f"{len(rows):,} rows{' (first ' + str(cases.LIMIT) + ')' if len(rows) >= cases.LIMIT else ''}"
-           f" · {cases.VIEWS[view]} · {f.label}, {f.period_text()}")
+capped = f" (the first {cases.LIMIT:,})" if len(rows) >= cases.LIMIT else ""
+st.caption(f"{len(rows):,} rows{capped} · {cases.VIEWS[view]} · {f.label}, {f.period_text()}")
 ui.table_with_download(rows, ui.file_stem(f"cases_{view}", f))

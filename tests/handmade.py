@@ -37,7 +37,8 @@ def load(engine: Engine) -> None:
         put(schema.establishment, est)
         staff = []
 
-        def member(office_id, grade, fte=1.0, start=D(2020, 1, 6), end=None):
+        def member(office_id, grade, fte=1.0, start=None, end=None):
+            start = start or D(2020, 1, 6)
             staff.append({"id": len(staff) + 1, "staff_ref": f"H{len(staff) + 1:03d}",
                           "office_id": office_id, "grade": grade, "fte": fte,
                           "start_date": start, "end_date": end})
