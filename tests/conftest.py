@@ -9,11 +9,13 @@ Without a server they skip with the reason; under CI=true a missing server fails
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from datetime import date
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from dashboard import auth, db, demo_data
 from tests import handmade
@@ -56,8 +58,15 @@ def new_pg_url(pg_admin):
 
     def make() -> str:
         name = f"dash_test_{uuid.uuid4().hex[:12]}"
-        with pg_admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        for attempt in range(5):  # template1 may be busy with another CREATE DATABASE
+            try:
+                with pg_admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                break
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
         made.append(name)
         return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
