@@ -34,6 +34,7 @@ ACTIONS: tuple[str, ...] = (
     "audit_saved",
     "sample_drawn",
     "import_run",
+    "judgement_recorded",
 )
 
 USERNAME_MAX = 64  # audit_log.username is String(64)

@@ -48,6 +48,7 @@ def test_actions_are_the_documented_set():
         "sample_drawn",
         "import_run",
         "session_timeout",
+        "judgement_recorded",
     }
     assert len(audit_log.ACTIONS) == len(set(audit_log.ACTIONS))
 

@@ -1,0 +1,437 @@
+"""Inspection readiness: the evidence behind each standard's rating, its trend, the
+cases judged not sufficient, and domain 1 judgements.
+
+The *basis* of a rating is either the completed audits dated in the filters' period (in
+the filters' offices) or the completed audits of one saved sample (``sample_id``).
+Functions that take ``audit_version`` use it only as part of the cache key: pass
+``audit_version(conn)``, which changes whenever an audit, sample or judgement is saved, so
+a cached rating is never older than the last save.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+import pandas as pd
+from sqlalchemy import Connection, case, func, insert, select
+
+from dashboard import audit_log, sampling
+from dashboard.filters import Filters
+from dashboard.ratings import Scheme
+from dashboard.schema import (
+    area,
+    audit_answer,
+    case_audit,
+    case_sample,
+    office,
+    person,
+    standard_judgement,
+)
+from dashboard.schema import audit_log as audit_log_table
+from dashboard.scope import Scope
+from dashboard.sqlfuncs import month_of
+from queries import Level, level_columns, samples
+
+NOTES_MAX = 4000
+LINK_MAX = 500
+CHANGE_ACTIONS = ("audit_saved", "sample_drawn", "judgement_recorded")
+
+
+def audit_version(conn: Connection) -> int:
+    """Id of the newest audit_log row that changed audits, samples or judgements (0 if
+    none): a cache key that moves on every save."""
+    stmt = select(func.max(audit_log_table.c.id)).where(
+        audit_log_table.c.action.in_(CHANGE_ACTIONS)
+    )
+    return int(conn.execute(stmt).scalar() or 0)
+
+
+def _basis(f: Filters, scheme: str, sample_id: int | None) -> list:
+    where = [case_audit.c.status == "complete", case_audit.c.scheme == scheme]
+    if sample_id is not None:
+        return [*where, case_audit.c.sample_id == sample_id]
+    return [*where, *f.clauses(case_audit.c.audit_date, person.c.office_id)]
+
+
+def _answers_from():
+    return (
+        audit_answer.join(case_audit, case_audit.c.id == audit_answer.c.audit_id)
+        .join(person, person.c.id == case_audit.c.person_id)
+        .join(office, office.c.id == person.c.office_id)
+        .join(area, area.c.id == office.c.area_id)
+    )
+
+
+def _counts(groups: list):
+    return select(
+        *groups,
+        func.count(func.distinct(case_audit.c.id)).label("audits"),
+        func.sum(case((audit_answer.c.answer != "not_applicable", 1), else_=0)).label("applicable"),
+        func.sum(case((audit_answer.c.answer == "sufficient", 1), else_=0)).label("sufficient"),
+    ).select_from(_answers_from())
+
+
+def key_question_counts(
+    conn: Connection,
+    f: Filters,
+    scheme: str = "crc_2018",
+    sample_id: int | None = None,
+    level: Level = "office",
+    audit_version: int = 0,
+) -> pd.DataFrame:
+    """Judgements per key question on the basis (period, or sample when sample_id).
+
+    Columns: [area, office, office_code], standard, key_question, audits (cases answering
+    it), applicable (answers other than not applicable), sufficient.
+    """
+    groups = [*level_columns(level), audit_answer.c.standard, audit_answer.c.key_question]
+    stmt = _counts(groups).where(*_basis(f, scheme, sample_id)).group_by(*groups).order_by(*groups)
+    return pd.read_sql(stmt, conn)
+
+
+def quarter_of(month: str) -> str:
+    """'2026-05' -> '2026 Q2'."""
+    year, m = month.split("-")
+    return f"{year} Q{(int(m) - 1) // 3 + 1}"
+
+
+def trend_counts(
+    conn: Connection,
+    f: Filters,
+    scheme: str = "crc_2018",
+    by: str = "quarter",
+    audit_version: int = 0,
+) -> pd.DataFrame:
+    """Judgements per key question over time, in the filters' offices (all history).
+
+    by 'quarter': completed audits by the quarter of their audit date; by 'sample':
+    completed audits of each saved sample (in the order the samples were drawn).
+    Columns: period ('2026 Q2' or the sample's name), period_order (sorts the periods),
+    standard, key_question, audits, applicable, sufficient.
+    """
+    where = [
+        case_audit.c.status == "complete",
+        case_audit.c.scheme == scheme,
+        *f.office_clause(person.c.office_id),
+    ]
+    kq = [audit_answer.c.standard, audit_answer.c.key_question]
+    if by == "quarter":
+        month = month_of(case_audit.c.audit_date).label("month")
+        stmt = _counts([month, *kq]).where(*where).group_by(month, *kq)
+        df = pd.read_sql(stmt, conn)
+        df["period"] = df["month"].map(quarter_of)
+        df["period_order"] = df["period"]
+    elif by == "sample":
+        groups = [
+            case_sample.c.id.label("sample_id"),
+            case_sample.c.name.label("period"),
+            case_sample.c.created_at.label("drawn_at"),
+        ]
+        stmt = (
+            _counts([*groups, *kq])
+            .join_from(case_audit, case_sample, case_sample.c.id == case_audit.c.sample_id)
+            .where(*where)
+            .group_by(*groups, *kq)
+        )
+        df = pd.read_sql(stmt, conn)
+        df["period_order"] = df["sample_id"].astype("int64")
+    else:
+        raise ValueError(f"by must be 'quarter' or 'sample', got {by!r}")
+    keys = ["period", "period_order", "standard", "key_question"]
+    out = df.groupby(keys, as_index=False)[["audits", "applicable", "sufficient"]].sum()
+    return out.sort_values(["period_order", "key_question"]).reset_index(drop=True)
+
+
+def not_sufficient_cases(
+    conn: Connection,
+    f: Filters,
+    scope: Scope,
+    scheme: str = "crc_2018",
+    sample_id: int | None = None,
+    audit_version: int = 0,
+) -> pd.DataFrame:
+    """The cases behind each "not sufficient" on the basis, limited to the user's scope
+    (``scope.person_clause``): person-level rows.
+
+    Columns: audit_id, crn, office, audit_date, auditor, standard, key_question, reason.
+    """
+    stmt = (
+        select(
+            case_audit.c.id.label("audit_id"),
+            person.c.crn,
+            office.c.name.label("office"),
+            case_audit.c.audit_date,
+            case_audit.c.auditor,
+            audit_answer.c.standard,
+            audit_answer.c.key_question,
+            audit_answer.c.reason,
+        )
+        .select_from(_answers_from())
+        .where(
+            audit_answer.c.answer == "not_sufficient",
+            *_basis(f, scheme, sample_id),
+            scope.person_clause(person.c.id, person.c.office_id),
+        )
+        .order_by(audit_answer.c.key_question, office.c.name, person.c.crn)
+    )
+    df = pd.read_sql(stmt, conn)
+    df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
+    return df
+
+
+def answer_rows(
+    conn: Connection,
+    f: Filters,
+    scope: Scope,
+    scheme: str = "crc_2018",
+    sample_id: int | None = None,
+    audit_version: int = 0,
+) -> pd.DataFrame:
+    """Every answer on the basis that the user may see (person-level), for the evidence
+    pack.
+
+    Columns: audit_id, crn, area, office, sentence_type, rosh_level, gender, audit_date,
+    auditor, standard, key_question, answer, reason.
+    """
+    stmt = (
+        select(
+            case_audit.c.id.label("audit_id"),
+            person.c.crn,
+            area.c.name.label("area"),
+            office.c.name.label("office"),
+            person.c.sentence_type,
+            person.c.rosh_level,
+            person.c.gender,
+            case_audit.c.audit_date,
+            case_audit.c.auditor,
+            audit_answer.c.standard,
+            audit_answer.c.key_question,
+            audit_answer.c.answer,
+            audit_answer.c.reason,
+        )
+        .select_from(_answers_from())
+        .where(*_basis(f, scheme, sample_id), scope.person_clause(person.c.id, person.c.office_id))
+        .order_by(audit_answer.c.standard, person.c.crn, audit_answer.c.key_question)
+    )
+    df = pd.read_sql(stmt, conn)
+    df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
+    return df
+
+
+def audited_strata(
+    conn: Connection,
+    f: Filters,
+    scheme: str = "crc_2018",
+    sample_id: int | None = None,
+    audit_version: int = 0,
+) -> pd.DataFrame:
+    """Completed audits on the basis per stratum (counts only, no people).
+
+    Columns: sentence_type, rosh_level, gender, audited (cases).
+    """
+    groups = [person.c.sentence_type, person.c.rosh_level, person.c.gender]
+    stmt = (
+        select(*groups, func.count(func.distinct(case_audit.c.person_id)).label("audited"))
+        .select_from(case_audit.join(person, person.c.id == case_audit.c.person_id))
+        .where(*_basis(f, scheme, sample_id))
+        .group_by(*groups)
+        .order_by(*groups)
+    )
+    return pd.read_sql(stmt, conn)
+
+
+# --- domain 1: recorded judgements -----------------------------------------------------------
+
+
+def judgements(
+    conn: Connection, scheme: str, area_id: int | None = None, audit_version: int = 0
+) -> pd.DataFrame:
+    """The latest recorded judgement of each standard of the scheme for the area (None:
+    the region). Columns: standard, rating, notes, evidence_link, judged_by, judged_at.
+    """
+    where = [
+        standard_judgement.c.scheme == scheme,
+        standard_judgement.c.area_id.is_(None)
+        if area_id is None
+        else standard_judgement.c.area_id == area_id,
+    ]
+    stmt = (
+        select(
+            standard_judgement.c.id,
+            standard_judgement.c.standard,
+            standard_judgement.c.rating,
+            standard_judgement.c.notes,
+            standard_judgement.c.evidence_link,
+            standard_judgement.c.judged_by,
+            standard_judgement.c.judged_at,
+        )
+        .where(*where)
+        .order_by(
+            standard_judgement.c.standard,
+            standard_judgement.c.judged_at.desc(),
+            standard_judgement.c.id.desc(),
+        )
+    )
+    df = pd.read_sql(stmt, conn)
+    latest = df.drop_duplicates("standard", keep="first").drop(columns="id")
+    return latest.reset_index(drop=True)
+
+
+def validate_judgement(
+    scheme: Scheme, standard: str, rating: str | None, notes: str, evidence_link: str | None
+) -> dict[str, str]:
+    """Messages per field ('standard', 'rating', 'notes', 'evidence_link'); empty if fine.
+
+    The standard must be a judgement standard of the scheme, the rating one of its rating
+    words, notes are required, and a link (optional) must be an http(s) address.
+    """
+    errors: dict[str, str] = {}
+    judged = {s.code for s in scheme.standards if s.kind == "judgement"}
+    if standard not in judged:
+        errors["standard"] = "Choose a standard that is judged from evidence."
+    if rating not in scheme.rating_names:
+        errors["rating"] = "Choose a rating."
+    text = (notes or "").strip()
+    if not text:
+        errors["notes"] = "Say what the judgement rests on."
+    elif len(text) > NOTES_MAX:
+        errors["notes"] = f"Keep the notes under {NOTES_MAX} characters."
+    link = (evidence_link or "").strip()
+    if link:
+        parsed = urlparse(link)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            errors["evidence_link"] = (
+                "Give a full web address starting https:// (or leave it empty)."
+            )
+        elif len(link) > LINK_MAX:
+            errors["evidence_link"] = f"Keep the link under {LINK_MAX} characters."
+    return errors
+
+
+class JudgementError(ValueError):
+    """The judgement is not fit to save; ``errors`` maps fields to messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+def save_judgement(
+    conn: Connection,
+    scheme: Scheme,
+    standard: str,
+    rating: str,
+    notes: str,
+    evidence_link: str | None,
+    area_id: int | None,
+    scope: Scope,
+    now: datetime | None = None,
+) -> int:
+    """Record a judgement (a new row: earlier ones are kept as history) and log it.
+
+    Only quality leads record judgements (else PermissionError). Raises JudgementError
+    with per-field messages when the input is not valid. Call inside one transaction.
+    Returns the new row's id.
+    """
+    if scope.role != "quality_lead":
+        raise PermissionError("Only quality leads record standard judgements.")
+    errors = validate_judgement(scheme, standard, rating, notes, evidence_link)
+    if errors:
+        raise JudgementError(errors)
+    now = now or datetime.now(UTC)
+    link = (evidence_link or "").strip() or None
+    new_id = int(
+        conn.execute(
+            insert(standard_judgement).values(
+                scheme=scheme.scheme_id,
+                standard=standard,
+                area_id=area_id,
+                rating=rating,
+                notes=notes.strip(),
+                evidence_link=link,
+                judged_by=scope.username,
+                judged_at=now,
+            )
+        ).inserted_primary_key[0]
+    )
+    audit_log.record(
+        conn,
+        scope.username,
+        "judgement_recorded",
+        target=f"standard_judgement:{new_id}",
+        detail={
+            "scheme": scheme.scheme_id,
+            "standard": standard,
+            "rating": rating,
+            "area_id": area_id,
+        },
+        now=now,
+    )
+    return new_id
+
+
+# --- the evidence pack ---------------------------------------------------------------------
+
+
+def evidence_frames(
+    conn: Connection,
+    f: Filters,
+    scope: Scope,
+    scheme: str = "crc_2018",
+    sample_id: int | None = None,
+) -> dict:
+    """What the evidence pack needs besides the ratings, for the same basis.
+
+    Keys: answers (``answer_rows``), strata (``sampling.strata_table_from_counts`` of the
+    sample, or of the audited cases, against the cases active in the window or period,
+    plus an ``audited`` column), sample (``samples.sample_members`` or None), method
+    (label -> text lines describing the basis).
+    """
+    answers = answer_rows(conn, f, scope, scheme, sample_id)
+    if sample_id is None:
+        population = samples.population_strata(conn, f.start, f.end, f.office_ids)
+        audited = audited_strata(conn, f, scheme)
+        strata = sampling.strata_table_from_counts(
+            population, audited.rename(columns={"audited": "sample"})
+        )
+        strata["audited"] = strata["sample"]
+        method = {
+            "Cases": (
+                f"Completed audits dated {f.period_text()} in {f.label}. They were not drawn as "
+                "one stratified sample: the strata table sets the audited cases against every "
+                f"case active in the period ({int(population['population'].sum()):,})."
+            )
+        }
+        return {"answers": answers, "strata": strata, "sample": None, "method": method}
+    info = conn.execute(select(case_sample).where(case_sample.c.id == sample_id)).mappings().one()
+    ids = samples.scope_office_ids(conn, info["office_id"], info["area_id"])
+    population = samples.population_strata(conn, info["window_start"], info["window_end"], ids)
+    drawn = samples.sample_strata(conn, sample_id)
+    strata = sampling.strata_table_from_counts(population, drawn)
+    strata = (
+        strata.merge(drawn[[*sampling.STRATA, "audited"]], on=list(sampling.STRATA), how="left")
+        .fillna({"audited": 0})
+        .astype({"audited": "int64"})
+    )
+    total = int(population["population"].sum())
+    method = {
+        "Sample": (
+            f"{info['name']} (sample {sample_id}): {int(info['sample_size']):,} cases "
+            f"drawn by {info['created_by']} on {info['created_at']:%d %b %Y} from the "
+            f"{total:,} cases active {info['window_start']:%d %b %Y} to "
+            f"{info['window_end']:%d %b %Y}; seed {info['seed']}; "
+            f"{info['confidence']:.0%} confidence, ±{100 * info['margin']:g} "
+            "points margin."
+        ),
+        "Sample size": sampling.sample_size_working(
+            info["confidence"], info["margin"], max(total, 1)
+        ),
+        "Stratification": (
+            "Proportional allocation by sentence type, risk of serious harm "
+            "level and gender, largest-remainder rounding; a simple random "
+            "sample within each stratum, reproducible from the seed."
+        ),
+    }
+    members = samples.sample_members(conn, sample_id, scope)
+    return {"answers": answers, "strata": strata, "sample": members, "method": method}

@@ -1,0 +1,419 @@
+"""Case samples for internal audits: the eligible population, saved samples and their
+members, and saving a drawn sample with its draft audits assigned to auditors.
+
+Reads are plain functions returning DataFrames; ``save_sample`` writes and must be called
+inside one transaction (``with engine.begin() as conn:``) so the sample, its members, its
+draft audits and the audit_log row are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlalchemy import Connection, and_, delete, func, insert, literal, select, update
+
+from dashboard import audit_log
+from dashboard.sampling import SEED_MAX, STRATA, assign_round_robin
+from dashboard.schema import (
+    app_user,
+    area,
+    audit_answer,
+    case_audit,
+    case_sample,
+    case_sample_member,
+    office,
+    person,
+)
+from dashboard.scope import Scope
+
+NAME_MAX = 120
+
+
+class SampleError(ValueError):
+    """A sample cannot be saved as asked; the message is fit to show as is."""
+
+
+class SampleLockedError(SampleError):
+    """The sample already has audit answers: re-drawing it would throw recorded work away."""
+
+
+def _active(window_start: date, window_end: date) -> list:
+    # A case is active in the window when its supervision overlaps it by at least a day.
+    return [person.c.start_date <= window_end, person.c.end_date >= window_start]
+
+
+def _check_window(window_start: date, window_end: date) -> None:
+    if window_end < window_start:
+        raise SampleError("The window ends before it starts: choose an end on or after the start.")
+
+
+def scope_office_ids(
+    conn: Connection, office_id: int | None, area_id: int | None
+) -> tuple[int, ...] | None:
+    """The offices a sample scope covers: (office_id,), the area's offices, or None for
+    the whole region."""
+    if office_id is not None:
+        return (int(office_id),)
+    if area_id is not None:
+        ids = conn.execute(
+            select(office.c.id).where(office.c.area_id == area_id).order_by(office.c.id)
+        ).scalars()
+        return tuple(int(i) for i in ids)
+    return None
+
+
+def scope_office_ids_from(
+    offices: pd.DataFrame, office_id: int | None, area_id: int | None
+) -> tuple[int, ...] | None:
+    """As scope_office_ids, from the reference.offices() frame already loaded (office_id,
+    area_id columns). NaN/None ids count as absent."""
+    if office_id is not None and not pd.isna(office_id):
+        return (int(office_id),)
+    if area_id is not None and not pd.isna(area_id):
+        ids = offices.loc[offices["area_id"] == int(area_id), "office_id"]
+        return tuple(sorted(int(i) for i in ids))
+    return None
+
+
+def eligible_cases(
+    conn: Connection,
+    window_start: date,
+    window_end: date,
+    office_ids: tuple[int, ...] | None,
+    scope: Scope,
+) -> pd.DataFrame:
+    """Cases active at any time in the window (start_date <= window_end and end_date >=
+    window_start) in the offices (None: all), limited to the user's scope.
+
+    One row per case. Columns: person_id, office_id, sentence_type, rosh_level, gender.
+    """
+    _check_window(window_start, window_end)
+    stmt = (
+        select(person.c.id.label("person_id"), person.c.office_id, *(person.c[c] for c in STRATA))
+        .where(*_active(window_start, window_end), scope.office_clause(person.c.office_id))
+        .order_by(person.c.id)
+    )
+    if office_ids is not None:
+        stmt = stmt.where(person.c.office_id.in_(office_ids))
+    return pd.read_sql(stmt, conn)
+
+
+def population_strata(
+    conn: Connection, window_start: date, window_end: date, office_ids: tuple[int, ...] | None
+) -> pd.DataFrame:
+    """Cases active in the window per stratum (counts only, no people).
+
+    Columns: sentence_type, rosh_level, gender, population (cases).
+    """
+    _check_window(window_start, window_end)
+    groups = [person.c[c] for c in STRATA]
+    stmt = (
+        select(*groups, func.count(person.c.id).label("population"))
+        .where(*_active(window_start, window_end))
+        .group_by(*groups)
+        .order_by(*groups)
+    )
+    if office_ids is not None:
+        stmt = stmt.where(person.c.office_id.in_(office_ids))
+    return pd.read_sql(stmt, conn)
+
+
+def auditors(conn: Connection) -> pd.DataFrame:
+    """Enabled accounts with the auditor role. Columns: username, display_name."""
+    stmt = (
+        select(app_user.c.username, app_user.c.display_name)
+        .where(app_user.c.role == "auditor", app_user.c.disabled.is_(False))
+        .order_by(app_user.c.username)
+    )
+    return pd.read_sql(stmt, conn)
+
+
+def samples(conn: Connection) -> pd.DataFrame:
+    """Saved samples, newest first (no person-level data).
+
+    Columns: sample_id, name, scope (office or area name, or "Region"), office_id,
+    area_id, window_start, window_end, confidence and margin (proportions 0..1),
+    sample_size, seed, created_by, created_at, scheme, members (cases), audits_draft,
+    audits_complete, audits_answered (audits with at least one answer saved).
+    """
+    members = (
+        select(case_sample_member.c.sample_id, func.count().label("members"))
+        .group_by(case_sample_member.c.sample_id)
+        .subquery()
+    )
+    answered = select(audit_answer.c.audit_id).distinct().subquery()
+    audits = (
+        select(
+            case_audit.c.sample_id,
+            func.min(case_audit.c.scheme).label("scheme"),
+            func.count(case_audit.c.id).label("audits"),
+            func.count(case_audit.c.id)
+            .filter(case_audit.c.status == "complete")
+            .label("audits_complete"),
+            func.count(answered.c.audit_id).label("audits_answered"),
+        )
+        .select_from(case_audit.outerjoin(answered, answered.c.audit_id == case_audit.c.id))
+        .where(case_audit.c.sample_id.is_not(None))
+        .group_by(case_audit.c.sample_id)
+        .subquery()
+    )
+    scope_name = func.coalesce(office.c.name, area.c.name, literal("Region"))
+    stmt = (
+        select(
+            case_sample.c.id.label("sample_id"),
+            case_sample.c.name,
+            scope_name.label("scope"),
+            case_sample.c.office_id,
+            case_sample.c.area_id,
+            case_sample.c.window_start,
+            case_sample.c.window_end,
+            case_sample.c.confidence,
+            case_sample.c.margin,
+            case_sample.c.sample_size,
+            case_sample.c.seed,
+            case_sample.c.created_by,
+            case_sample.c.created_at,
+            audits.c.scheme,
+            func.coalesce(members.c.members, 0).label("members"),
+            (func.coalesce(audits.c.audits, 0) - func.coalesce(audits.c.audits_complete, 0)).label(
+                "audits_draft"
+            ),
+            func.coalesce(audits.c.audits_complete, 0).label("audits_complete"),
+            func.coalesce(audits.c.audits_answered, 0).label("audits_answered"),
+        )
+        .select_from(
+            case_sample.outerjoin(office, office.c.id == case_sample.c.office_id)
+            .outerjoin(area, area.c.id == case_sample.c.area_id)
+            .outerjoin(members, members.c.sample_id == case_sample.c.id)
+            .outerjoin(audits, audits.c.sample_id == case_sample.c.id)
+        )
+        .order_by(case_sample.c.created_at.desc(), case_sample.c.id.desc())
+    )
+    df = pd.read_sql(stmt, conn)
+    for col in ("window_start", "window_end"):
+        df[col] = pd.to_datetime(df[col]).dt.date
+    for col in ("office_id", "area_id"):  # None, not NaN, for "no office" / "no area"
+        df[col] = pd.Series(
+            [None if pd.isna(v) else int(v) for v in df[col]], dtype=object, index=df.index
+        )
+    return df
+
+
+def sample_members(conn: Connection, sample_id: int, scope: Scope) -> pd.DataFrame:
+    """The cases of one sample the user may see, with their audit.
+
+    Columns: person_id, crn, office, sentence_type, rosh_level, gender, stratum,
+    audit_id, auditor, status ('draft' / 'complete'; None if no audit), answers (saved).
+    """
+    answers = (
+        select(audit_answer.c.audit_id, func.count().label("answers"))
+        .group_by(audit_answer.c.audit_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            person.c.id.label("person_id"),
+            person.c.crn,
+            office.c.name.label("office"),
+            *(person.c[c] for c in STRATA),
+            case_sample_member.c.stratum,
+            case_audit.c.id.label("audit_id"),
+            case_audit.c.auditor,
+            case_audit.c.status,
+            func.coalesce(answers.c.answers, 0).label("answers"),
+        )
+        .select_from(
+            case_sample_member.join(person, person.c.id == case_sample_member.c.person_id)
+            .join(office, office.c.id == person.c.office_id)
+            .outerjoin(
+                case_audit,
+                and_(
+                    case_audit.c.sample_id == case_sample_member.c.sample_id,
+                    case_audit.c.person_id == person.c.id,
+                ),
+            )
+            .outerjoin(answers, answers.c.audit_id == case_audit.c.id)
+        )
+        .where(
+            case_sample_member.c.sample_id == sample_id,
+            scope.person_clause(person.c.id, person.c.office_id),
+        )
+        .order_by(case_sample_member.c.stratum, person.c.crn)
+    )
+    return pd.read_sql(stmt, conn)
+
+
+def sample_strata(conn: Connection, sample_id: int) -> pd.DataFrame:
+    """Members of a sample per stratum, with how many audits are complete (counts only).
+
+    Columns: sentence_type, rosh_level, gender, sample (cases), audited (complete audits).
+    """
+    groups = [person.c[c] for c in STRATA]
+    stmt = (
+        select(
+            *groups,
+            func.count(func.distinct(person.c.id)).label("sample"),
+            func.count(func.distinct(case_audit.c.id))
+            .filter(case_audit.c.status == "complete")
+            .label("audited"),
+        )
+        .select_from(
+            case_sample_member.join(
+                person, person.c.id == case_sample_member.c.person_id
+            ).outerjoin(
+                case_audit,
+                and_(
+                    case_audit.c.sample_id == case_sample_member.c.sample_id,
+                    case_audit.c.person_id == person.c.id,
+                ),
+            )
+        )
+        .where(case_sample_member.c.sample_id == sample_id)
+        .group_by(*groups)
+        .order_by(*groups)
+    )
+    return pd.read_sql(stmt, conn)
+
+
+def answers_in_sample(conn: Connection, sample_id: int) -> int:
+    """How many audit answers are saved for the sample's audits (0: safe to re-draw)."""
+    stmt = (
+        select(func.count(audit_answer.c.id))
+        .join(case_audit, case_audit.c.id == audit_answer.c.audit_id)
+        .where(case_audit.c.sample_id == sample_id)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def save_sample(
+    conn: Connection,
+    *,
+    name: str,
+    window_start: date,
+    window_end: date,
+    office_id: int | None,
+    area_id: int | None,
+    confidence: float,
+    margin: float,
+    seed: int,
+    members: pd.DataFrame,
+    assign_to: Sequence[str],
+    scheme: str,
+    created_by: str,
+    population: int | None = None,
+    replace_sample_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Store a drawn sample, its members and one draft audit per member; returns its id.
+
+    members: columns person_id and stratum, in draw order; the cases are assigned to the
+    auditors in assign_to in turn (``sampling.assign_round_robin``). One audit_log row
+    'sample_drawn'. Call inside one transaction. With replace_sample_id the saved sample
+    is re-drawn in place (same id, new members, seed and settings) unless any of its
+    audits has an answer: then ``SampleLockedError`` is raised and nothing changes. Raises
+    ``SampleError`` for a blank name, no members, an unknown auditor or a bad seed.
+    """
+    now = now or datetime.now(UTC)
+    name = " ".join((name or "").split())
+    if not name:
+        raise SampleError("Give the sample a name (e.g. 'Kent internal audit, Q4 2026').")
+    if len(name) > NAME_MAX:
+        raise SampleError(f"The sample name is too long (at most {NAME_MAX} characters).")
+    _check_window(window_start, window_end)
+    if members.empty:
+        raise SampleError("The sample has no cases: widen the window or the scope.")
+    if members["person_id"].duplicated().any():
+        raise SampleError("The sample lists a case twice.")
+    if not 0 <= int(seed) <= SEED_MAX:
+        raise SampleError(f"The seed must be a whole number from 0 to {SEED_MAX}.")
+    known = set(auditors(conn)["username"])
+    unknown = [a for a in assign_to if a not in known]
+    if not assign_to or unknown:
+        raise SampleError(
+            "Choose at least one auditor"
+            + (f"; not an enabled auditor: {', '.join(unknown)}" if unknown else "")
+            + "."
+        )
+
+    values = dict(
+        name=name,
+        office_id=office_id,
+        area_id=area_id,
+        window_start=window_start,
+        window_end=window_end,
+        confidence=float(confidence),
+        margin=float(margin),
+        sample_size=len(members),
+        seed=int(seed),
+        created_by=created_by,
+        created_at=now,
+    )
+    if replace_sample_id is None:
+        sample_id = int(conn.execute(insert(case_sample).values(**values)).inserted_primary_key[0])
+    else:
+        sample_id = int(replace_sample_id)
+        exists = conn.execute(
+            select(case_sample.c.id).where(case_sample.c.id == sample_id).with_for_update()
+        ).first()
+        if exists is None:
+            raise SampleError(f"Sample {sample_id} does not exist.")
+        answered = answers_in_sample(conn, sample_id)
+        if answered:
+            raise SampleLockedError(
+                f"Sample {sample_id} already has {answered} audit answers: it cannot be "
+                "re-drawn. Keep it, or draw a new sample alongside it."
+            )
+        conn.execute(delete(case_audit).where(case_audit.c.sample_id == sample_id))
+        conn.execute(delete(case_sample_member).where(case_sample_member.c.sample_id == sample_id))
+        conn.execute(update(case_sample).where(case_sample.c.id == sample_id).values(**values))
+
+    people = [int(p) for p in members["person_id"]]
+    conn.execute(
+        insert(case_sample_member),
+        [
+            {"sample_id": sample_id, "person_id": p, "stratum": str(s)}
+            for p, s in zip(people, members["stratum"], strict=True)
+        ],
+    )
+    assigned = assign_round_robin(members, list(assign_to))
+    conn.execute(
+        insert(case_audit),
+        [
+            {
+                "person_id": p,
+                "sample_id": sample_id,
+                "auditor": a,
+                "audit_date": now.date(),
+                "status": "draft",
+                "scheme": scheme,
+            }
+            for p, a in zip(people, assigned, strict=True)
+        ],
+    )
+    audit_log.record(
+        conn,
+        created_by,
+        "sample_drawn",
+        target=f"case_sample:{sample_id}",
+        filters={
+            "window_start": window_start.isoformat(),
+            "window_end": window_end.isoformat(),
+            "office_id": office_id,
+            "area_id": area_id,
+        },
+        detail={
+            "name": name,
+            "sample_size": len(members),
+            "seed": int(seed),
+            "confidence": float(confidence),
+            "margin": float(margin),
+            "population": population,
+            "scheme": scheme,
+            "auditors": list(assign_to),
+            "replaced": replace_sample_id is not None,
+        },
+        now=now,
+    )
+    return sample_id

@@ -1,0 +1,358 @@
+"""Inspection readiness pages (AppTest): a quality lead draws a sample, an auditor saves an
+audit (a validation error, then a correction), the readiness figures match pandas over the
+raw rows, and the evidence pack opens with the figures shown on screen.
+
+These tests write to the database, so they run on their own copy of the demo file.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import sqlite3
+from datetime import date, timedelta
+from statistics import NormalDist
+
+import openpyxl
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import create_engine, select
+from streamlit.runtime import memory_media_file_storage
+
+from dashboard import sampling
+from dashboard.schema import audit_log
+from tests.pages.apphelp import metric, open_app
+
+AS_OF = date(2026, 10, 31)
+PERIOD = (pd.Timestamp("2025-11-01"), pd.Timestamp("2026-10-31"))
+BANDS = ((80, "Outstanding"), (65, "Good"), (50, "Requires improvement"), (0, "Inadequate"))
+TABLES = (
+    "area",
+    "office",
+    "person_on_probation",
+    "case_sample",
+    "case_sample_member",
+    "case_audit",
+    "audit_answer",
+    "audit_log",
+)
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_sqlite_url, tmp_path_factory):
+    """A private copy of the demo database (sqlite backup API: consistent under WAL)."""
+    target = tmp_path_factory.mktemp("inspection") / "inspection.sqlite"
+    source = sqlite3.connect(demo_sqlite_url.split("///", 1)[1])
+    copy = sqlite3.connect(target)
+    source.backup(copy)
+    source.close()
+    copy.close()
+    return f"sqlite:///{target}"
+
+
+def raw(url: str) -> dict[str, pd.DataFrame]:
+    eng = create_engine(url)
+    out = {}
+    with eng.connect() as conn:
+        for name in TABLES:
+            df = pd.read_sql_table(name, conn)
+            for col in df.columns:
+                if col.endswith("date") or col.startswith("window_"):
+                    df[col] = pd.to_datetime(df[col])
+            out[name] = df
+    eng.dispose()
+    return out
+
+
+def ordered(at) -> list:
+    """Every element on the page in display order."""
+    return [node for node in at.main if hasattr(node, "type")]
+
+
+@pytest.fixture(scope="module")
+def drawn(app_url):
+    """The quality lead draws and saves a sample on the page; returns what was shown."""
+    at = open_app(app_url, page="pages/sample.py", user="quality.lead")
+    assert not at.exception
+    shown = {
+        "N": metric(at, "Eligible cases (N)"),
+        "n": metric(at, "Sample size (n)"),
+        "seed": int(at.number_input(key="smp_seed").value),
+        "strata": at.dataframe[0].value.copy(),
+        "formula": [m.value for m in at.markdown if "Sample size formula" in m.value],
+    }
+    at.text_input(key="smp_name").set_value("Region Q4 2026")
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    shown["success"] = [s.value for s in at.success]
+    shown["after"] = raw(app_url)
+    return shown
+
+
+def test_quality_lead_draws_a_stratified_reproducible_sample(app_url, drawn):
+    tables = drawn["after"]
+    people = tables["person_on_probation"]
+    start = pd.Timestamp(AS_OF - timedelta(weeks=10))
+    active = people[(people["start_date"] <= pd.Timestamp(AS_OF)) & (people["end_date"] >= start)]
+    population = len(active)
+    z = NormalDist().inv_cdf(0.9)  # 80 % two-sided
+    n0 = z * z * 0.25 / 0.05**2
+    n = math.ceil(n0 / (1 + (n0 - 1) / population))
+    assert drawn["N"] == f"{population:,}"
+    assert drawn["n"] == f"{n:,}"
+    assert drawn["formula"] and f"rounded up to {n:,} cases" in drawn["formula"][0]
+    assert drawn["success"] and drawn["success"][0].startswith("Saved sample")
+
+    # strata shown against the population, computed here with pandas
+    keys = ["sentence_type", "rosh_level", "gender"]
+    strata = drawn["strata"].set_index(keys)
+    crosstab = active.groupby(keys).size()
+    assert strata["population"].sort_index().tolist() == crosstab.sort_index().tolist()
+    assert strata["sample"].sum() == n
+    assert ((strata["sample"] - n * strata["population"] / population).abs() < 1).all()
+
+    # stored: the seed, the members (their strata as shown), draft audits, one log row
+    sample = tables["case_sample"].iloc[-1]
+    assert sample["seed"] == drawn["seed"] and sample["sample_size"] == n
+    assert sample["window_start"] == start and sample["created_by"] == "quality.lead"
+    members = tables["case_sample_member"]
+    members = members[members["sample_id"] == sample["id"]].merge(
+        people, left_on="person_id", right_on="id"
+    )
+    assert (
+        members.groupby(keys).size().sort_index().tolist()
+        == strata.loc[strata["sample"] > 0, "sample"].sort_index().tolist()
+    )
+    # reproducible: the stored seed redraws exactly these cases from the population
+    again = sampling.draw_sample(
+        active.rename(columns={"id": "person_id"})[["person_id", *keys]], n, int(sample["seed"])
+    )
+    assert sorted(again["person_id"]) == sorted(members["person_id"])
+    audit_rows = tables["case_audit"]
+    drafts = audit_rows[audit_rows["sample_id"] == sample["id"]]
+    assert len(drafts) == n and (drafts["status"] == "draft").all()
+    assert set(drafts["auditor"]) == {"auditor.ken1"}
+    log = tables["audit_log"]
+    assert (
+        (log["action"] == "sample_drawn") & (log["target"] == f"case_sample:{sample['id']}")
+    ).sum() == 1
+
+
+def test_auditor_saves_with_an_error_then_a_correction(app_url, drawn):
+    at = open_app(app_url, page="pages/audit.py", user="auditor.ken1")
+    assert not at.exception
+    before = raw(app_url)
+    mine = before["case_audit"]
+    mine = mine[(mine["auditor"] == "auditor.ken1") & mine["sample_id"].notna()]
+    assert metric(at, "Assigned audits") == f"{len(mine):,}"
+    audit_id = at.selectbox(key="aud_pick").value
+    assert audit_id in set(mine["id"])
+    radios = [r for r in at.radio if r.key.startswith(f"aud_{audit_id}_")]
+    assert len(radios) >= 12
+    for r in radios:
+        r.set_value("sufficient")
+    at.radio(key=f"aud_{audit_id}_2.1a_answer").set_value("not_sufficient")
+    complete = [b for b in at.form_submit_button if b.label == "Save as complete"][0]
+    complete.click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert "2.1a: Give the reason this is not sufficient." in errors
+    # the message sits right under the 2.1a reason field
+    nodes = ordered(at)
+    where = next(
+        i for i, e in enumerate(nodes) if getattr(e, "key", None) == f"aud_{audit_id}_2.1a_reason"
+    )
+    assert (
+        getattr(nodes[where + 1], "value", None) == "2.1a: Give the reason this is not sufficient."
+    )
+    middle = raw(app_url)
+    assert (middle["audit_answer"]["audit_id"] == audit_id).sum() == 0
+    assert len(middle["audit_log"]) == len(before["audit_log"])
+
+    at.text_input(key=f"aud_{audit_id}_2.1a_reason").set_value("No risk management plan")
+    [b for b in at.form_submit_button if b.label == "Save as complete"][0].click().run()
+    assert not at.exception
+    assert not [e for e in at.error if e.value.startswith("2.1a")]
+    assert any(s.value.startswith("Saved as complete") for s in at.success)
+    after = raw(app_url)
+    answers = after["audit_answer"][after["audit_answer"]["audit_id"] == audit_id]
+    assert len(answers) == len(radios)
+    assert answers.set_index("key_question").loc["2.1a", "reason"] == "No risk management plan"
+    status = after["case_audit"].set_index("id").loc[audit_id, "status"]
+    assert status == "complete"
+    log = after["audit_log"]
+    saved = log[(log["action"] == "audit_saved") & (log["target"] == f"case_audit:{audit_id}")]
+    assert len(saved) == 1 and saved["username"].item() == "auditor.ken1"
+    # a rerun shows the saved answers, not an empty form
+    at2 = open_app(
+        app_url, page="pages/audit.py", user="auditor.ken1", params={"audit": str(audit_id)}
+    )
+    assert at2.radio(key=f"aud_{audit_id}_2.1a_answer").value == "not_sufficient"
+    assert at2.text_input(key=f"aud_{audit_id}_2.1a_reason").value == "No risk management plan"
+
+
+def test_redraw_is_refused_once_a_sample_has_answers(app_url, drawn):
+    at = open_app(app_url, page="pages/sample.py", user="quality.lead")
+    tables = raw(app_url)
+    sample_id = int(tables["case_sample"]["id"].max())
+    at.selectbox(key="smp_open").set_value(sample_id).run()
+    answered = tables["audit_answer"].merge(tables["case_audit"], left_on="audit_id", right_on="id")
+    if not (answered["sample_id"] == sample_id).any():
+        pytest.skip("needs the audit saved by the previous test")
+    members_before = sorted(
+        tables["case_sample_member"].query("sample_id == @sample_id")["person_id"]
+    )
+    at.button(key="smp_redraw").click().run()
+    assert any("cannot be re-drawn" in e.value for e in at.error)
+    after = raw(app_url)
+    assert (
+        sorted(after["case_sample_member"].query("sample_id == @sample_id")["person_id"])
+        == members_before
+    )
+
+
+def expected_ratings(tables, audits: pd.DataFrame) -> pd.DataFrame:
+    """Each standard's lowest key question % sufficient and its rating, with pandas."""
+    answers = tables["audit_answer"].merge(audits, left_on="audit_id", right_on="id")
+    answers = answers[answers["answer"] != "not_applicable"]
+    per_kq = (
+        answers.groupby(["standard", "key_question"])["answer"]
+        .agg(sufficient=lambda a: (a == "sufficient").sum(), applicable="size")
+        .reset_index()
+    )
+    per_kq["pct"] = 100 * per_kq["sufficient"] / per_kq["applicable"]
+    lowest = per_kq.sort_values(["pct", "key_question"]).groupby("standard").head(1)
+    lowest = lowest.set_index("standard").sort_index()
+    lowest["rating"] = [next(name for edge, name in BANDS if pct >= edge) for pct in lowest["pct"]]
+    return lowest
+
+
+class MediaSpy:
+    """Keeps the bytes of every file Streamlit serves (download buttons) by file name."""
+
+    def __init__(self, monkeypatch):
+        self.files: dict[str, bytes] = {}
+        original = memory_media_file_storage.MemoryMediaFileStorage.load_and_get_id
+
+        def spy(storage, path_or_data, mimetype, kind, filename=None):
+            if filename and isinstance(path_or_data, bytes):
+                self.files[filename] = path_or_data
+            return original(storage, path_or_data, mimetype, kind, filename)
+
+        monkeypatch.setattr(
+            memory_media_file_storage.MemoryMediaFileStorage, "load_and_get_id", spy
+        )
+
+
+def test_readiness_figures_and_evidence_pack(app_url, drawn, monkeypatch):
+    spy = MediaSpy(monkeypatch)
+    at = open_app(app_url, page="pages/readiness.py", user="quality.lead")
+    assert not at.exception
+    tables = raw(app_url)
+    audits = tables["case_audit"]
+    audits = audits[
+        (audits["status"] == "complete")
+        & (audits["audit_date"] >= PERIOD[0])
+        & (audits["audit_date"] <= PERIOD[1])
+    ]
+    want = expected_ratings(tables, audits)
+    shown = at.dataframe[0].value.set_index("standard").sort_index()
+    assert list(shown.index) == list(want.index)
+    assert shown["pct_sufficient"].tolist() == want["pct"].round(1).tolist()
+    assert shown["lowest_key_question"].tolist() == want["key_question"].tolist()
+    assert shown["applicable"].tolist() == want["applicable"].tolist()
+    assert shown["rating"].tolist() == want["rating"].tolist()
+    assert any("Scheme: HMIP CRC inspection standards" in c.value for c in at.caption)
+    cases_audited = audits["person_id"].nunique()
+    assert metric(at, "Cases audited") == f"{cases_audited:,}"
+    overall = metric(at, "Overall rating")
+
+    at.button(key="rdy_pack_build").click().run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    xlsx_name = next(n for n in spy.files if n.endswith(".xlsx"))
+    pdf_name = next(n for n in spy.files if n.endswith(".pdf"))
+    assert any(xlsx_name in label for label in labels)
+    workbook = openpyxl.load_workbook(io.BytesIO(spy.files[xlsx_name]))
+    rows = list(workbook["Summary"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "Standard")
+    table = (
+        pd.DataFrame(
+            [r[: len(rows[head])] for r in rows[head + 1 : head + 1 + len(shown)]],
+            columns=rows[head],
+        )
+        .set_index("Standard")
+        .sort_index()
+    )
+    assert table["% sufficient"].tolist() == shown["pct_sufficient"].tolist()
+    assert table["Rating"].tolist() == shown["rating"].tolist()
+    assert table["Cases where it applies"].tolist() == shown["applicable"].tolist()
+    answers_in_pack = sum(
+        workbook[name].max_row for name in workbook.sheetnames if name[:1].isdigit()
+    )
+    assert answers_in_pack > len(shown)
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(spy.files[pdf_name])).pages).split()
+    )
+    assert f"Overall rating: {overall}" in text
+    for pct, rating in zip(shown["pct_sufficient"], shown["rating"], strict=True):
+        assert f"{pct:.1f} %" in text and rating in text
+    assert "Sample size formula" in text
+
+    # the same page on one sample's audits, and a scheme that cannot rate yet
+    sample_id = int(tables["case_sample"]["id"].max())
+    at.selectbox(key="rdy_basis").set_value(sample_id).run()
+    in_sample = tables["case_audit"]
+    in_sample = in_sample[
+        (in_sample["sample_id"] == sample_id) & (in_sample["status"] == "complete")
+    ]
+    if len(in_sample):
+        want_sample = expected_ratings(tables, in_sample)
+        got = at.dataframe[0].value.set_index("standard").sort_index()
+        assert got["pct_sufficient"].tolist() == want_sample["pct"].round(1).tolist()
+        assert any("Rated on fewer than 20 cases" in w.value for w in at.warning)
+    at.selectbox(key="rdy_scheme").set_value("regional_2023").run()
+    assert any("cannot rate yet" in w.value for w in at.warning)
+
+
+def test_area_manager_sees_not_sufficient_cases_of_their_area_only(app_url, drawn):
+    tables = raw(app_url)
+    offices = tables["office"].merge(
+        tables["area"], left_on="area_id", right_on="id", suffixes=("", "_area")
+    )
+    kent_offices = set(offices.loc[offices["code_area"] == "KENT", "name"])
+    audits = tables["case_audit"]
+    audits = audits[
+        (audits["status"] == "complete")
+        & (audits["audit_date"] >= PERIOD[0])
+        & (audits["audit_date"] <= PERIOD[1])
+    ]
+    bad = tables["audit_answer"].merge(audits, left_on="audit_id", right_on="id")
+    bad = (
+        bad[bad["answer"] == "not_sufficient"]
+        .merge(tables["person_on_probation"], left_on="person_id", right_on="id")
+        .merge(offices, left_on="office_id", right_on="id", suffixes=("", "_office"))
+    )
+    for user, expected in (("am.kent", bad[bad["name"].isin(kent_offices)]), ("chief.exec", bad)):
+        at = open_app(app_url, page="pages/readiness.py", user=user)
+        assert not at.exception
+        cases = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+        assert len(cases) == len(expected), user
+        assert sorted(cases["crn"]) == sorted(expected["crn"])
+        if user == "am.kent":
+            assert set(cases["office"]) <= kent_offices
+    eng = create_engine(app_url)
+    with eng.connect() as conn:
+        views = (
+            conn.execute(
+                select(audit_log.c.username).where(
+                    audit_log.c.action == "view_person_rows",
+                    audit_log.c.target == "readiness:not_sufficient",
+                )
+            )
+            .scalars()
+            .all()
+        )
+    eng.dispose()
+    assert {"am.kent", "chief.exec"} <= set(views)

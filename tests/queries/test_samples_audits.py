@@ -1,0 +1,517 @@
+"""Samples, audits and readiness queries on SQLite and PostgreSQL, checked against pandas
+over the raw rows; saves checked for all-or-nothing behaviour and their audit_log rows.
+
+Each backend gets its own small generated database (these tests write to it), so the
+shared session fixtures stay untouched.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import Date, DateTime, func, select
+
+from dashboard import auth, db, demo_data, ratings, sampling, schema
+from dashboard.filters import Filters
+from dashboard.scope import scope_for
+from queries import audits, readiness, samples
+from tests.conftest import AS_OF, SEED
+
+SCHEME = ratings.load_scheme("crc_2018")
+WINDOW = (date(2026, 8, 1), date(2026, 10, 31))
+NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+PERIOD = Filters(date(2025, 11, 1), date(2026, 10, 31))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def engine(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('samples') / 'w.sqlite'}"
+    else:
+        url = request.getfixturevalue("new_pg_url")()
+    eng = db.make_engine(url)
+    db.upgrade(eng)
+    demo_data.generate(eng, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
+    with eng.begin() as conn:
+        auth.create_demo_users(conn)
+        auth.create_user(conn, "auditor.sur1", "Surrey auditor", "auditor")
+    yield eng
+    eng.dispose()
+
+
+def raw(conn, name: str) -> pd.DataFrame:
+    table = schema.metadata.tables[name]
+    df = pd.DataFrame(
+        conn.execute(select(table)).mappings().all(), columns=[c.name for c in table.c]
+    )
+    for col in table.c:
+        if isinstance(col.type, Date | DateTime):
+            df[col.name] = pd.to_datetime(df[col.name], utc=isinstance(col.type, DateTime))
+    return df
+
+
+def scope_of(conn, username: str):
+    return scope_for(conn, auth.get_user(conn, username))
+
+
+def count(conn, table) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def active(people: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    return people[
+        (people["start_date"] <= pd.Timestamp(end)) & (people["end_date"] >= pd.Timestamp(start))
+    ]
+
+
+@pytest.fixture(scope="module")
+def kent_sample(engine):
+    """A saved sample of Kent cases, shared by two auditors; returns (sample_id, members)."""
+    with engine.connect() as conn:
+        ql = scope_of(conn, "quality.lead")
+        kent = samples.scope_office_ids(conn, None, 1)
+        pop = samples.eligible_cases(conn, *WINDOW, kent, ql)
+    drawn = sampling.draw_sample(pop, ratings.sample_size(0.8, 0.05, len(pop)), seed=1234)
+    with engine.begin() as conn:
+        sample_id = samples.save_sample(
+            conn,
+            name="Kent Q4",
+            window_start=WINDOW[0],
+            window_end=WINDOW[1],
+            office_id=None,
+            area_id=1,
+            confidence=0.8,
+            margin=0.05,
+            seed=1234,
+            members=drawn,
+            assign_to=["auditor.ken1", "auditor.sur1"],
+            scheme="crc_2018",
+            created_by="quality.lead",
+            population=len(pop),
+            now=NOW,
+        )
+    return sample_id, drawn
+
+
+# --- population and samples -----------------------------------------------------------------
+
+
+def test_eligible_cases_are_those_active_in_the_window(engine):
+    with engine.connect() as conn:
+        ql, am_kent = scope_of(conn, "quality.lead"), scope_of(conn, "am.kent")
+        people = raw(conn, "person_on_probation")
+        offices = raw(conn, "office")
+        kent = tuple(sorted(offices.loc[offices["area_id"] == 1, "id"]))
+        assert samples.scope_office_ids(conn, None, 1) == kent
+        got = samples.eligible_cases(conn, *WINDOW, kent, ql)
+        strata = samples.population_strata(conn, *WINDOW, None)
+        limited = samples.eligible_cases(conn, *WINDOW, None, am_kent)
+    expected = active(people, *WINDOW)
+    expected_kent = expected[expected["office_id"].isin(kent)]
+    assert sorted(got["person_id"]) == sorted(expected_kent["id"])
+    assert sorted(limited["person_id"]) == sorted(expected_kent["id"])  # scope applies
+    crosstab = expected.groupby(list(sampling.STRATA)).size()
+    assert (
+        strata.set_index(list(sampling.STRATA))["population"].sort_index().tolist()
+        == crosstab.sort_index().tolist()
+    )
+    with pytest.raises(samples.SampleError):
+        samples.population_strata(conn, WINDOW[1], WINDOW[0], None)
+
+
+def test_saved_sample_rows_and_log(engine, kent_sample):
+    sample_id, drawn = kent_sample
+    with engine.connect() as conn:
+        members = raw(conn, "case_sample_member")
+        audit_rows = raw(conn, "case_audit")
+        log = raw(conn, "audit_log")
+        listed = samples.samples(conn).set_index("sample_id")
+        info = raw(conn, "case_sample").set_index("id").loc[sample_id]
+        strata = samples.sample_strata(conn, sample_id)
+    mine = members[members["sample_id"] == sample_id]
+    assert sorted(mine["person_id"]) == sorted(drawn["person_id"])
+    assert (
+        mine.set_index("person_id")["stratum"]
+        == drawn.set_index("person_id")["stratum"].reindex(mine["person_id"])
+    ).all()
+    drafts = audit_rows[audit_rows["sample_id"] == sample_id]
+    assert len(drafts) == len(drawn) and (drafts["status"] == "draft").all()
+    shares = drafts["auditor"].value_counts()
+    assert set(shares.index) == {"auditor.ken1", "auditor.sur1"}
+    assert shares.max() - shares.min() <= 1
+    assert info["seed"] == 1234 and info["sample_size"] == len(drawn) and info["area_id"] == 1
+    row = listed.loc[sample_id]
+    assert (row["members"], row["audits_draft"], row["audits_complete"]) == (
+        len(drawn),
+        len(drawn),
+        0,
+    )
+    assert row["scope"] == "Kent" and row["scheme"] == "crc_2018"
+    drawn_log = log[
+        (log["action"] == "sample_drawn") & (log["target"] == f"case_sample:{sample_id}")
+    ]
+    assert len(drawn_log) == 1
+    assert strata["sample"].sum() == len(drawn) and strata["audited"].sum() == 0
+
+
+def test_bad_sample_writes_nothing(engine):
+    with engine.connect() as conn:
+        before = (
+            count(conn, schema.case_sample),
+            count(conn, schema.case_audit),
+            count(conn, schema.audit_log),
+        )
+    drawn = pd.DataFrame({"person_id": [1, 2], "stratum": ["x", "y"]})
+    for kwargs, message in (
+        ({"assign_to": ["nobody.here"]}, "not an enabled auditor"),
+        ({"assign_to": []}, "at least one auditor"),
+        ({"name": "  "}, "name"),
+    ):
+        args = dict(
+            name="Bad",
+            window_start=WINDOW[0],
+            window_end=WINDOW[1],
+            office_id=None,
+            area_id=None,
+            confidence=0.8,
+            margin=0.05,
+            seed=1,
+            members=drawn,
+            assign_to=["auditor.ken1"],
+            scheme="crc_2018",
+            created_by="quality.lead",
+        )
+        args.update(kwargs)
+        with pytest.raises(samples.SampleError, match=message), engine.begin() as conn:
+            samples.save_sample(conn, **args)
+    with engine.connect() as conn:
+        after = (
+            count(conn, schema.case_sample),
+            count(conn, schema.case_audit),
+            count(conn, schema.audit_log),
+        )
+    assert after == before
+
+
+def test_redraw_replaces_only_a_sample_without_answers(engine):
+    with engine.connect() as conn:
+        pop = samples.eligible_cases(conn, *WINDOW, (3,), scope_of(conn, "quality.lead"))
+    first = sampling.draw_sample(pop, 20, seed=5)
+    common = dict(
+        name="Guildford",
+        window_start=WINDOW[0],
+        window_end=WINDOW[1],
+        office_id=3,
+        area_id=None,
+        confidence=0.8,
+        margin=0.05,
+        assign_to=["auditor.ken1"],
+        scheme="crc_2018",
+        created_by="quality.lead",
+    )
+    with engine.begin() as conn:
+        sid = samples.save_sample(conn, seed=5, members=first, **common)
+    second = sampling.draw_sample(pop, 20, seed=6)
+    with engine.begin() as conn:
+        assert (
+            samples.save_sample(conn, seed=6, members=second, replace_sample_id=sid, **common)
+            == sid
+        )
+    with engine.connect() as conn:
+        members = samples.sample_members(conn, sid, scope_of(conn, "quality.lead"))
+        assert sorted(members["person_id"]) == sorted(second["person_id"])
+        audit_id = int(members["audit_id"].iloc[0])
+        seed = conn.execute(
+            select(schema.case_sample.c.seed).where(schema.case_sample.c.id == sid)
+        ).scalar_one()
+    assert seed == 6
+    # one answer saved: the sample is now locked
+    with engine.begin() as conn:
+        audits.save_audit(
+            conn,
+            audit_id,
+            {"2.1a": ("sufficient", None)},
+            complete=False,
+            scope=scope_of(conn, "auditor.ken1"),
+            scheme=SCHEME,
+            now=NOW,
+        )
+    third = sampling.draw_sample(pop, 20, seed=7)
+    with (
+        pytest.raises(samples.SampleLockedError, match="cannot be re-drawn"),
+        engine.begin() as conn,
+    ):
+        samples.save_sample(conn, seed=7, members=third, replace_sample_id=sid, **common)
+    with engine.connect() as conn:
+        kept = samples.sample_members(conn, sid, scope_of(conn, "quality.lead"))
+        assert sorted(kept["person_id"]) == sorted(second["person_id"])
+        assert samples.answers_in_sample(conn, sid) == 1
+
+
+# --- audits ---------------------------------------------------------------------------------
+
+
+def test_auditors_see_only_their_own_audits(engine, kent_sample):
+    sample_id, _ = kent_sample
+    with engine.connect() as conn:
+        ken, ql = scope_of(conn, "auditor.ken1"), scope_of(conn, "quality.lead")
+        mine = audits.assigned_audits(conn, ken, sample_id=sample_id)
+        everyone = audits.assigned_audits(conn, ql, sample_id=sample_id)
+        all_audits = raw(conn, "case_audit")
+        theirs = int(
+            all_audits.loc[
+                (all_audits["sample_id"] == sample_id) & (all_audits["auditor"] == "auditor.sur1"),
+                "id",
+            ].iloc[0]
+        )
+        assert audits.audit_case(conn, theirs, ken) is None
+        assert audits.audit_case(conn, theirs, ql)["auditor"] == "auditor.sur1"
+        assert audits.audit_answers(conn, theirs, ken).empty
+    expected = all_audits[
+        (all_audits["sample_id"] == sample_id) & (all_audits["auditor"] == "auditor.ken1")
+    ]
+    assert sorted(mine["audit_id"]) == sorted(expected["id"])
+    assert len(everyone) == (all_audits["sample_id"] == sample_id).sum()
+    with pytest.raises(audits.AuditNotFoundError), engine.begin() as conn:
+        audits.save_audit(conn, theirs, {}, complete=False, scope=ken, scheme=SCHEME)
+    with pytest.raises(audits.AuditNotFoundError, match="role"), engine.begin() as conn:
+        audits.save_audit(
+            conn, theirs, {}, complete=False, scope=scope_of(conn, "am.kent"), scheme=SCHEME
+        )
+
+
+def test_questions_follow_the_case():
+    base = {"has_unpaid_work": False, "has_release": False}
+    codes = [q.code for q in audits.questions_for_case(SCHEME, base)]
+    assert codes[0] == "2.1a" and codes[-1] == "2.4c" and len(codes) == 12
+    both = audits.questions_for_case(SCHEME, {"has_unpaid_work": True, "has_release": True})
+    assert [q.code for q in both][-4:] == ["3.1a", "3.1b", "3.2a", "3.2b"]
+
+
+def test_validation_messages_are_per_field():
+    questions = audits.questions_for_case(SCHEME, {})
+    draft = {
+        "2.1a": ("not_sufficient", "  "),
+        "2.1b": ("not_applicable", None),
+        "2.1c": ("not_applicable", None),
+        "9.9z": ("sufficient", None),
+        "2.2a": ("maybe", None),
+        "2.2b": ("not_sufficient", "x" * 2001),
+    }
+    errors = audits.validate_answers(questions, draft, complete=False)
+    assert errors == {
+        "2.1a.reason": "Give the reason this is not sufficient.",
+        "2.1b": "This question applies to every case: choose sufficient or not.",
+        "9.9z": "9.9z is not a key question of this audit.",
+        "2.2a": "Unknown answer 'maybe'.",
+        "2.2b.reason": "Keep the reason under 2000 characters.",
+    }
+    complete = audits.validate_answers(questions, {"2.1a": ("sufficient", None)}, True)
+    assert set(complete) == {q.code for q in questions} - {"2.1a"}
+    everything = {q.code: ("sufficient", None) for q in questions}
+    assert audits.validate_answers(questions, everything, complete=True) == {}
+
+
+def test_save_audit_is_all_or_nothing_and_logged_once(engine, kent_sample):
+    sample_id, _ = kent_sample
+    with engine.connect() as conn:
+        ken = scope_of(conn, "auditor.ken1")
+        audit_id = int(audits.assigned_audits(conn, ken, sample_id=sample_id)["audit_id"].iloc[0])
+        case = audits.audit_case(conn, audit_id, ken)
+        logged_before = count(conn, schema.audit_log)
+    questions = audits.questions_for_case(SCHEME, case)
+    answers = {q.code: ("sufficient", None) for q in questions}
+    answers["2.3c"] = ("not_sufficient", "")
+    with pytest.raises(audits.AuditValidationError) as failure, engine.begin() as conn:
+        audits.save_audit(conn, audit_id, answers, complete=True, scope=ken, scheme=SCHEME)
+    assert failure.value.errors == {"2.3c.reason": "Give the reason this is not sufficient."}
+    with engine.connect() as conn:
+        assert audits.audit_answers(conn, audit_id, ken).empty
+        assert count(conn, schema.audit_log) == logged_before
+    answers["2.3c"] = ("not_sufficient", "Safeguarding checks missing")
+    answers["2.1a"] = ("sufficient", "ignored: only not sufficient keeps a reason")
+    with engine.begin() as conn:
+        stored = audits.save_audit(
+            conn, audit_id, answers, complete=True, scope=ken, scheme=SCHEME, now=NOW
+        )
+    assert stored == len(questions)
+    with engine.connect() as conn:
+        saved = audits.audit_answers(conn, audit_id, ken).set_index("key_question")
+        status = conn.execute(
+            select(schema.case_audit.c.status).where(schema.case_audit.c.id == audit_id)
+        ).scalar_one()
+        log = raw(conn, "audit_log")
+    assert status == "complete" and len(saved) == len(questions)
+    assert saved.loc["2.3c", "reason"] == "Safeguarding checks missing"
+    assert pd.isna(saved.loc["2.1a", "reason"])
+    rows = log[(log["action"] == "audit_saved") & (log["target"] == f"case_audit:{audit_id}")]
+    assert len(rows) == 1 and rows["username"].item() == "auditor.ken1"
+    # a later draft save replaces the answers (no duplicates, unique per question)
+    with engine.begin() as conn:
+        audits.save_audit(
+            conn,
+            audit_id,
+            {"2.1a": ("not_sufficient", "Late")},
+            complete=False,
+            scope=ken,
+            scheme=SCHEME,
+            now=NOW,
+        )
+    with engine.connect() as conn:
+        again = audits.audit_answers(conn, audit_id, ken)
+    assert again[["key_question", "answer"]].values.tolist() == [["2.1a", "not_sufficient"]]
+    with engine.begin() as conn:  # back to complete for the readiness checks below
+        audits.save_audit(conn, audit_id, answers, complete=True, scope=ken, scheme=SCHEME, now=NOW)
+
+
+# --- readiness ------------------------------------------------------------------------------
+
+
+def expected_counts(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    out = answers.assign(
+        applicable=(answers["answer"] != "not_applicable").astype(int),
+        sufficient=(answers["answer"] == "sufficient").astype(int),
+    )
+    return out.groupby(keys)[["applicable", "sufficient"]].sum().sort_index()
+
+
+def joined(conn) -> pd.DataFrame:
+    audit_rows = raw(conn, "case_audit").rename(columns={"id": "audit_id"})
+    people = raw(conn, "person_on_probation").rename(columns={"id": "person_id"})
+    offices = raw(conn, "office").rename(columns={"id": "office_id", "name": "office"})
+    return (
+        raw(conn, "audit_answer")
+        .merge(audit_rows, on="audit_id")
+        .merge(people[["person_id", "office_id", "crn"]], on="person_id")
+        .merge(offices[["office_id", "office", "area_id"]], on="office_id")
+    )
+
+
+def test_readiness_counts_on_period_and_sample(engine, kent_sample):
+    sample_id, _ = kent_sample
+    with engine.connect() as conn:
+        by_office = readiness.key_question_counts(conn, PERIOD, sample_id=None)
+        in_sample = readiness.key_question_counts(conn, PERIOD, sample_id=sample_id, level="region")
+        quarters = readiness.trend_counts(conn, PERIOD, by="quarter")
+        per_sample = readiness.trend_counts(conn, PERIOD, by="sample")
+        rows = joined(conn)
+    done = rows[rows["status"] == "complete"]
+    period = done[(done["audit_date"] >= "2025-11-01") & (done["audit_date"] <= "2026-10-31")]
+    want = expected_counts(period, ["office", "key_question"])
+    got = by_office.set_index(["office", "key_question"])[["applicable", "sufficient"]]
+    pd.testing.assert_frame_equal(
+        got.sort_index().astype("int64"), want.astype("int64"), check_names=False
+    )
+    want_sample = expected_counts(done[done["sample_id"] == sample_id], ["key_question"])
+    got_sample = in_sample.set_index("key_question")[["applicable", "sufficient"]]
+    pd.testing.assert_frame_equal(
+        got_sample.sort_index().astype("int64"), want_sample.astype("int64"), check_names=False
+    )
+    q = done.assign(
+        period=done["audit_date"].dt.year.astype(str)
+        + " Q"
+        + ((done["audit_date"].dt.month - 1) // 3 + 1).astype(str)
+    )
+    want_q = expected_counts(q, ["period", "key_question"])
+    got_q = quarters.set_index(["period", "key_question"])[["applicable", "sufficient"]]
+    pd.testing.assert_frame_equal(
+        got_q.sort_index().astype("int64"), want_q.astype("int64"), check_names=False
+    )
+    assert set(per_sample["period"]) == {"Kent Q4"} | (
+        {"Guildford"}
+        if (done["sample_id"].notna() & (done["sample_id"] != sample_id)).any()
+        else set()
+    )
+    assert readiness.quarter_of("2026-10") == "2026 Q4"
+    assert readiness.quarter_of("2026-01") == "2026 Q1"
+
+
+def test_not_sufficient_cases_follow_the_scope(engine, kent_sample):
+    with engine.connect() as conn:
+        ql, am_kent = scope_of(conn, "quality.lead"), scope_of(conn, "am.kent")
+        admin, ken = scope_of(conn, "admin"), scope_of(conn, "auditor.ken1")
+        every = readiness.not_sufficient_cases(conn, PERIOD, ql)
+        kent = readiness.not_sufficient_cases(conn, PERIOD, am_kent)
+        none = readiness.not_sufficient_cases(conn, PERIOD, admin)
+        own = readiness.not_sufficient_cases(conn, PERIOD, ken)
+        rows = joined(conn)
+        people = raw(conn, "person_on_probation").set_index("id")["crn"]
+        assigned = raw(conn, "case_audit")
+    bad = rows[
+        (rows["status"] == "complete")
+        & (rows["answer"] == "not_sufficient")
+        & (rows["audit_date"] >= "2025-11-01")
+        & (rows["audit_date"] <= "2026-10-31")
+    ]
+    assert len(every) == len(bad)
+    assert sorted(kent["audit_id"]) == sorted(bad.loc[bad["area_id"] == 1, "audit_id"])
+    assert none.empty
+    # an auditor's person scope: the people in audits assigned to them
+    theirs = people.reindex(assigned.loc[assigned["auditor"] == "auditor.ken1", "person_id"])
+    assert len(own) and set(own["crn"]) <= set(theirs)
+    assert every["reason"].notna().all()
+
+
+def test_evidence_frames_for_a_sample(engine, kent_sample):
+    sample_id, drawn = kent_sample
+    with engine.connect() as conn:
+        frames = readiness.evidence_frames(
+            conn, PERIOD, scope_of(conn, "quality.lead"), sample_id=sample_id
+        )
+        people = raw(conn, "person_on_probation")
+        offices = raw(conn, "office")
+    kent_people = active(people, *WINDOW)
+    kent_people = kent_people[
+        kent_people["office_id"].isin(offices.loc[offices["area_id"] == 1, "id"])
+    ]
+    strata = frames["strata"]
+    assert strata["population"].sum() == len(kent_people)
+    assert strata["sample"].sum() == len(drawn)
+    assert strata["audited"].sum() >= 1
+    assert len(frames["sample"]) == len(drawn)
+    assert "seed 1234" in frames["method"]["Sample"]
+    assert frames["answers"]["key_question"].notna().all()
+
+
+def test_judgements_record_latest_and_validate(engine):
+    with engine.connect() as conn:
+        ql, ce = scope_of(conn, "quality.lead"), scope_of(conn, "chief.exec")
+    errors = readiness.validate_judgement(SCHEME, "2.1", None, "", "ftp://x")
+    assert set(errors) == {"standard", "rating", "notes", "evidence_link"}
+    with pytest.raises(PermissionError), engine.begin() as conn:
+        readiness.save_judgement(conn, SCHEME, "1.1", "Good", "Notes", None, None, ce)
+    with pytest.raises(readiness.JudgementError), engine.begin() as conn:
+        readiness.save_judgement(conn, SCHEME, "1.1", "Good", "", None, None, ql)
+    with engine.begin() as conn:
+        readiness.save_judgement(
+            conn,
+            SCHEME,
+            "1.1",
+            "Requires improvement",
+            "Board minutes",
+            "https://intranet.example/board",
+            None,
+            ql,
+            now=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        readiness.save_judgement(
+            conn,
+            SCHEME,
+            "1.1",
+            "Good",
+            "After the new plan",
+            None,
+            None,
+            ql,
+            now=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+        readiness.save_judgement(conn, SCHEME, "1.2", "Inadequate", "Vacancies", None, 1, ql)
+    with engine.connect() as conn:
+        region = readiness.judgements(conn, "crc_2018").set_index("standard")
+        kent = readiness.judgements(conn, "crc_2018", area_id=1).set_index("standard")
+        log = raw(conn, "audit_log")
+    assert region.loc["1.1", "rating"] == "Good" and "1.2" not in region.index
+    assert kent.loc["1.2", "rating"] == "Inadequate" and "1.1" not in kent.index
+    assert (log["action"] == "judgement_recorded").sum() == 3
