@@ -39,7 +39,7 @@ PAGES = {
 
 
 def navigation(scope) -> dict[str, list]:
-    sections: dict[str, list] = {}
+    sections: dict[str, list[st.Page]] = {}
     first = True
     for key, (section, title, icon) in PAGES.items():
         path = HERE / "pages" / f"{key}.py"
@@ -85,7 +85,14 @@ def main() -> None:
         logging.getLogger("dashboard").exception("filters failed")
         st.error("The dashboard could not load its filters. The error has been logged.")
         st.stop()
-    page = st.navigation(navigation(scope))
+    sections = navigation(scope)
+    page = st.navigation(sections)
+    requested = ui_auth.take_requested_page()
+    if requested and requested[0]:  # a deep link opened before signing in: go there now
+        target = next((p for ps in sections.values() for p in ps
+                       if p.url_path == requested[0]), None)
+        if target is not None and target.url_path != page.url_path:
+            st.switch_page(target, query_params=requested[1])
     try:
         page.run()
     except Exception:

@@ -9,7 +9,7 @@ from datetime import date
 
 from tqdm import tqdm
 
-from dashboard import auth, db, demo_data, users_cli
+from dashboard import auth, db, demo_data, import_cli, users_cli
 
 
 def _progress_bar():
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("migrate", help="upgrade the schema to the latest migration")
     p.set_defaults(func=cmd_migrate)
     users_cli.register(sub)
+    import_cli.register(sub)
     p = sub.add_parser("serve", help="run the dashboard (extra arguments go to streamlit)")
     p.set_defaults(func=cmd_serve)
     args, extra = parser.parse_known_args(argv)

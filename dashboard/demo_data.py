@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Table, delete, func, select, text
+from sqlalchemy import Boolean, Date, Engine, Float, Integer, Table, delete, func, select, text
 
-from dashboard import reference, schema
+from dashboard import reference, schema, summaries
 from dashboard.workdays import calendar_rows
 
 Progress = Callable[[float, str], None]
@@ -66,21 +66,62 @@ def small_scale() -> Scale:
     ))
 
 
+# The twelve probation regions of England and Wales: (code, name, people on probation,
+# probation officer vacancy rate, eight offices). Caseloads and vacancies are plausible,
+# not official: the south-east and London recruit hardest (DOMAIN.md).
+NATIONAL_REGIONS = (
+    ("NE", "North East", 16_000, 0.22, ("Newcastle", "Sunderland", "Durham", "Middlesbrough",
+                                        "Gateshead", "Darlington", "Hartlepool",
+                                        "North Tyneside")),
+    ("NW", "North West", 24_000, 0.26, ("Liverpool", "Preston", "Lancaster", "Blackpool",
+                                        "Carlisle", "Warrington", "Chester", "Wirral")),
+    ("GM", "Greater Manchester", 22_000, 0.28, ("Manchester North", "Manchester South",
+                                                "Salford", "Bolton", "Wigan", "Stockport",
+                                                "Oldham", "Bury")),
+    ("YH", "Yorkshire and the Humber", 25_000, 0.24, ("Leeds", "Sheffield", "Bradford",
+                                                      "Hull", "York", "Doncaster",
+                                                      "Wakefield", "Huddersfield")),
+    ("EM", "East Midlands", 21_000, 0.27, ("Nottingham", "Derby", "Leicester", "Lincoln",
+                                           "Northampton", "Mansfield", "Chesterfield",
+                                           "Kettering")),
+    ("WM", "West Midlands", 26_000, 0.30, ("Birmingham Central", "Birmingham North",
+                                           "Coventry", "Wolverhampton", "Walsall",
+                                           "Stoke-on-Trent", "Worcester", "Shrewsbury")),
+    ("EE", "East of England", 21_000, 0.33, ("Norwich", "Ipswich", "Cambridge",
+                                             "Peterborough", "Chelmsford", "Luton", "Bedford",
+                                             "Southend")),
+    ("LON", "London", 36_000, 0.40, ("Camden", "Hackney", "Lambeth", "Croydon", "Ealing",
+                                     "Newham", "Lewisham", "Barnet")),
+    ("KSS", "Kent, Surrey and Sussex", 20_000, 0.36, ("Ashford", "Chatham", "Maidstone",
+                                                      "Guildford", "Redhill", "Brighton",
+                                                      "Crawley", "Hastings")),
+    ("SW", "South West", 19_000, 0.25, ("Bristol", "Plymouth", "Exeter", "Gloucester",
+                                        "Bournemouth", "Swindon", "Taunton", "Truro")),
+    ("SC", "South Central", 19_000, 0.34, ("Southampton", "Portsmouth", "Reading", "Oxford",
+                                           "Milton Keynes", "Basingstoke", "Aylesbury",
+                                           "Isle of Wight")),
+    ("WAL", "Wales", 15_000, 0.21, ("Cardiff", "Swansea", "Newport", "Wrexham", "Bangor",
+                                    "Merthyr Tydfil", "Bridgend", "Carmarthen")),
+)
+# How a region's people split over its eight offices (largest first), and how far an
+# office's vacancy rate sits from its region's.
+OFFICE_SHARES = (0.19, 0.15, 0.13, 0.12, 0.11, 0.11, 0.10, 0.09)
+OFFICE_VACANCY_SHIFT = (0.06, -0.04, 0.02, -0.05, 0.04, 0.0, -0.02, 0.03)
+
+
 def national_scale() -> Scale:
-    """About 250,000 people on probation: 12 regions of 3 areas and ~8 offices each."""
-    areas: list[tuple[str, str]] = []
+    """A national probation service: about 264,000 people on probation in 12 regions
+    (the dashboard's areas) and 96 offices, on the region scale's calibration."""
+    areas = tuple((code, name) for code, name, _n, _v, _o in NATIONAL_REGIONS)
     offices: list[tuple[str, str, str, int, float]] = []
-    for r in range(12):
-        for a_code, a_name in reference.AREAS:
-            code = f"R{r + 1:02d}{a_code[:3]}"
-            areas.append((code, f"Region {r + 1} {a_name}"))
-        for o_code, o_name, o_area, caseload, vacancy in reference.OFFICES:
-            area_code = f"R{r + 1:02d}{o_area[:3]}"
-            # 20 offices x 12 = 240 units; scale caseload so the total is ~250,000.
-            offices.append(
-                (f"R{r + 1:02d}{o_code}", f"{o_name} {r + 1}", area_code, caseload * 3, vacancy)
-            )
-    return Scale("national", tuple(areas), tuple(offices))
+    for code, _name, people, vacancy, towns in NATIONAL_REGIONS:
+        for town, share, shift in zip(towns, OFFICE_SHARES, OFFICE_VACANCY_SHIFT, strict=True):
+            words = town.replace("-", " ").split()
+            short = words[0][:6] if len(words) == 1 else words[0][:3] + words[-1][:3]
+            office_code = f"{code}-{short.upper()}"
+            offices.append((office_code, town, code, round(people * share),
+                            round(vacancy + shift, 2)))
+    return Scale("national", areas, tuple(offices))
 
 
 SCALES = {"small": small_scale, "region": region_scale, "national": national_scale}
@@ -103,33 +144,56 @@ def month_starts(as_of: date, months: int = HISTORY_MONTHS) -> list[date]:
     return out[::-1]
 
 
-def _records(df: pd.DataFrame) -> list[dict]:
-    """DataFrame rows as plain Python values (date, int, bool, None) for executemany."""
-    for col in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[col]):
-            df[col] = df[col].dt.date
-    return df.astype(object).where(df.notna(), None).to_dict("records")
+def _column_values(column, values: pd.Series) -> list:
+    """A column's values as the plain Python values SQLAlchemy would bind for its type:
+    dates as ISO text, booleans, ints, floats, text; None for missing."""
+    missing = values.isna().to_numpy()
+    if isinstance(column.type, Date):
+        if pd.api.types.is_datetime64_any_dtype(values):
+            out = values.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, copy=True)
+        else:
+            out = np.array([None if m else v.isoformat() for v, m in zip(values, missing,
+                                                                         strict=True)],
+                           dtype=object)
+    elif isinstance(column.type, Boolean):
+        out = np.array([None if m else bool(v) for v, m in zip(values, missing, strict=True)],
+                       dtype=object)
+    elif isinstance(column.type, Integer):
+        if not missing.any():
+            return values.astype(np.int64).tolist()
+        out = np.array([None if m else int(v) for v, m in zip(values, missing, strict=True)],
+                       dtype=object)
+    elif isinstance(column.type, Float):
+        out = values.astype(float).to_numpy(dtype=object, copy=True)
+    else:
+        out = values.astype(object).to_numpy(dtype=object, copy=True)
+    if missing.any():
+        out[missing] = None
+    return out.tolist()
 
 
-def _insert(conn, table: Table, df: pd.DataFrame, chunk: int = 50_000) -> int:
+def _rows(table: Table, df: pd.DataFrame) -> list[tuple]:
+    columns = [_column_values(table.c[name], df[name]) for name in df.columns]
+    return list(zip(*columns, strict=True))
+
+
+def _insert(conn, table: Table, df: pd.DataFrame, chunk: int = 100_000) -> int:
+    """Bulk-insert a frame whose columns are table columns: PostgreSQL COPY, SQLite
+    executemany on the driver (the values stored are those SQLAlchemy would store)."""
     if df.empty:
         return 0
-    if conn.dialect.name == "postgresql":
-        return _copy_pg(conn, table, df)
-    rows = _records(df)
-    for i in range(0, len(rows), chunk):
-        conn.execute(table.insert(), rows[i : i + chunk])
-    return len(rows)
-
-
-def _copy_pg(conn, table: Table, df: pd.DataFrame) -> int:
-    """PostgreSQL COPY: an order of magnitude faster than INSERT for bulk loads."""
-    cols = list(df.columns)
+    names = ", ".join(f'"{c}"' for c in df.columns)
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f'COPY "{table.name}" ({", ".join(cols)}) FROM STDIN') as copy:
-            for row in _records(df.copy()):
-                copy.write_row([row[c] for c in cols])
+    for start in range(0, len(df), chunk):
+        rows = _rows(table, df.iloc[start:start + chunk])
+        if conn.dialect.name == "postgresql":
+            with raw.cursor() as cur, cur.copy(
+                    f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in df.columns)
+            raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
     return len(df)
 
 
@@ -173,6 +237,10 @@ def generate(
     with engine.begin() as conn:
         if conn.execute(select(func.count()).select_from(schema.office)).scalar():
             raise RuntimeError("the database already holds data; generate into an empty one")
+        if conn.dialect.name == "sqlite":
+            # a larger page cache while loading: index pages stay in memory instead of
+            # being written and read back (256 MB; memory stays bounded)
+            conn.exec_driver_sql("PRAGMA cache_size=-262144")
         say(0.0, "Calendar, areas and offices")
         add(schema.calendar_day, pd.DataFrame(calendar_rows(
             window_start - timedelta(days=4 * 366), as_of + timedelta(days=2 * 366))))
@@ -190,7 +258,7 @@ def generate(
         ids.next["target"] = len(reference.DEFAULT_TARGETS) + 1
 
         n_offices = len(scale.offices)
-        for k, (o_code, _name, area_code, caseload, po_vacancy) in enumerate(scale.offices):
+        for k, (_code, _name, area_code, caseload, po_vacancy) in enumerate(scale.offices):
             office_id = k + 1
             say(0.02 + 0.96 * k / n_offices, f"Office {k + 1} of {n_offices}: {_name}")
             office_rng = np.random.default_rng([seed, office_id])
@@ -216,9 +284,14 @@ def generate(
             {"key": "seed", "value": str(seed)},
             {"key": "scale", "value": scale.name},
             {"key": "history_start", "value": window_start.isoformat()},
+            # Part of every cached query's key: the same seed, scale and date give the
+            # same rows, so the same version; any other generation gets another.
+            {"key": "data_version", "value": f"demo:{scale.name}:{seed}:{as_of.isoformat()}"},
         ]))
         if conn.dialect.name == "postgresql":
             reset_sequences(conn)
+        say(0.98, "Monthly summaries")
+        summaries.refresh_all(conn)
         say(1.0, "Done")
     _ = rng  # the top-level generator only seeds the per-office ones
     return counts

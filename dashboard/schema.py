@@ -304,3 +304,47 @@ standard_judgement = Table(
     Column("judged_by", String(64), nullable=False),
     Column("judged_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- Imports of case-management extracts (issue 5, migration 0002) ---------------------
+# Extracts name rows by natural keys, not our integer ids. Child rows that have no natural
+# key of their own get the source system's reference: nullable (demo rows have none), and
+# unique when present (NULLs never collide on SQLite or PostgreSQL). A unique index, not a
+# constraint, so SQLite can add it without rebuilding tables that others reference.
+IMPORT_STATUSES = ("running", "succeeded", "partial", "rejected", "failed")
+NATURAL_REF_COLUMNS = {
+    "staff_absence": "absence_ref",
+    "appointment": "source_ref",
+    "upw_order": "order_ref",
+    "upw_session": "session_ref",
+    "custody_release": "release_ref",
+    "case_audit": "audit_ref",
+}
+for _table_name, _column_name in NATURAL_REF_COLUMNS.items():
+    _table = metadata.tables[_table_name]
+    _table.append_column(Column(_column_name, String(32)))
+    Index(f"ux_{_table_name}_{_column_name}", _table.c[_column_name], unique=True)
+
+# One row per import attempt: who loaded which file (by name and SHA-256), when, and what
+# happened to its rows. Rejected and failed attempts are kept too (nothing else is written).
+import_run = Table(
+    "import_run",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("table_name", String(32), nullable=False, index=True),
+    Column("file_name", String(255), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(12), nullable=False),
+    Column("mode", String(16), nullable=False),  # all_or_nothing | keep_valid
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("inserted", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("max_date", Date),  # latest date in the loaded rows
+    Column("message", Text),
+    CheckConstraint(_in("status", IMPORT_STATUSES), name="status"),
+    CheckConstraint(_in("mode", ("all_or_nothing", "keep_valid")), name="mode"),
+)

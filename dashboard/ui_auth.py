@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -86,7 +87,13 @@ def _sign_in_oidc() -> str | None:
 
 
 def login_screen() -> None:
-    """The sign-in form (or single sign-on button); stops the script until signed in."""
+    """The sign-in form (or single sign-on button); stops the script until signed in.
+
+    The page and parameters of the link that was opened are remembered, so a shared link
+    opens its page once the user has signed in (see take_requested_page)."""
+    if "auth_requested" not in st.session_state:
+        path = urlsplit(str(st.context.url or "")).path.strip("/").split("/")[-1]
+        st.session_state["auth_requested"] = (path, st.query_params.to_dict())
     _left, middle, _right = st.columns([1, 2, 1])
     with middle:
         _login_form()
@@ -132,3 +139,8 @@ def record_person_view(scope: Scope, target: str, filters: dict, rows: int) -> N
         audit_log.record(conn, scope.username, "view_person_rows", target=target,
                          filters=filters, detail={"rows": rows})
     seen.add(key)
+
+
+def take_requested_page() -> tuple[str, dict[str, str]] | None:
+    """The (url path, query params) of the link opened before signing in, once."""
+    return st.session_state.pop("auth_requested", None)

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.glossary import MEASURES
 from dashboard.targets import RAG_LABEL, rag, target_for
-from queries import overview, reference
+from queries import flags, overview, reference
 
 HEADLINE = [
     ("vacancy_rate", "vacancy_fte", "establishment_fte"),
@@ -77,3 +77,16 @@ else:
         f"{MEASURES[k].name} ({MEASURES[k].unit})", format="%.1f",
         help=MEASURES[k].definition()) for k in OFFICE_COLUMNS}
     ui.table_with_download(table, ui.file_stem("overview_offices", f), config)
+
+st.subheader(f"Special-cause flags in {ui.last_month_label(f)}, worst first")
+current_flags = ui.query(flags.current_flags, f)
+if current_flags.empty:
+    st.success("No office shows special-cause variation this month.",
+               icon=":material/check_circle:")
+else:
+    st.markdown("\n".join(f"- {line}" for line in flags.describe_all(current_flags)))
+    if st.session_state["_scope"].may_open("compare"):
+        top = current_flags.iloc[0]
+        st.page_link("pages/compare.py", label="See the control charts",
+                     icon=":material/monitoring:", query_params=ui.filter_query_params()
+                     | {"measure": top["measure"], "spc": top["office_code"]})

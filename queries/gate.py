@@ -1,4 +1,8 @@
-"""Through-the-Gate coverage: resettlement work done in time for people leaving prison."""
+"""Through-the-Gate coverage: resettlement work done in time for people leaving prison.
+
+coverage reads the monthly summaries (dashboard.summary_schema) when they cover the
+period, else the raw rows (``coverage_from_rows``); both give the same figures.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,20 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from dashboard import summaries
 from dashboard.filters import Filters
 from dashboard.schema import area, calendar_day, custody_release, office, person
 from dashboard.sqlfuncs import days_between, month_of
+from dashboard.summaries import CONTACT_DAYS, SCREENING_WORKING_DAYS
+from dashboard.summary_schema import summary_release
 from queries import Level, level_columns
 
-SCREENING_WORKING_DAYS = 5
-CONTACT_DAYS = 84  # 12 weeks
+__all__ = ["CONTACT_DAYS", "COUNTS", "SCREENING_WORKING_DAYS", "coverage",
+           "coverage_from_rows"]
+
+COUNTS = ("releases", "screened_in_5_days", "plan_before_release", "custody_12_weeks",
+          "contact_12_weeks", "accommodation_known", "settled", "temporary", "no_fixed_abode",
+          "first_appointment_due", "first_appointment_kept")
 
 
 def _count(condition):
@@ -31,6 +42,22 @@ def coverage(conn: Connection, f: Filters, level: Level = "office",
     accommodation_known, settled, temporary, no_fixed_abode,
     first_appointment_due (outcome recorded), first_appointment_kept.
     """
+    if not summaries.serves(conn, f):
+        return coverage_from_rows(conn, f, level, by_month)
+    return pd.read_sql(summaries.roll_up(releases_per_office(f, by_month), COUNTS,
+                                         level_columns(level), by_month=by_month), conn)
+
+
+def releases_per_office(f: Filters, by_month: bool = False):
+    """office_id, [month], COUNTS from summary_release (summaries must serve f)."""
+    s = summary_release
+    return summaries.per_office(s, [(c, c) for c in COUNTS],
+                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+
+
+def coverage_from_rows(conn: Connection, f: Filters, level: Level = "office",
+                       by_month: bool = False) -> pd.DataFrame:
+    """coverage computed from custody_release rows."""
     r = custody_release
     reception_day = aliased(calendar_day)
     screening_day = aliased(calendar_day)

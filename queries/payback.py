@@ -1,20 +1,35 @@
-"""Unpaid work (Community Payback): hours ordered, worked and outstanding; completions."""
+"""Unpaid work (Community Payback): hours ordered, worked and outstanding; completions.
+
+Each query reads the monthly summaries (dashboard.summary_schema) when they cover the
+period, else the raw rows (``*_from_rows``); both give the same figures.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, case, func, literal_column, not_, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from dashboard.filters import Filters
+from dashboard import summaries
+from dashboard.filters import Filters, month_start
 from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
 from dashboard.sqlfuncs import days_between, month_of
+from dashboard.summaries import COMPLETION_DAYS, START_GRACE_DAYS, START_WORKING_DAYS
+from dashboard.summary_schema import (
+    summary_upw_completed,
+    summary_upw_due,
+    summary_upw_order,
+    summary_upw_outstanding,
+    summary_upw_session,
+    summary_upw_start,
+)
 from queries import Level, level_columns
 
-START_WORKING_DAYS = 7
-COMPLETION_DAYS = 365
+__all__ = ["COMPLETION_DAYS", "START_WORKING_DAYS", "completions", "completions_from_rows",
+           "hours_worked", "hours_worked_from_rows", "orders_made", "orders_made_from_rows",
+           "outstanding", "outstanding_from_rows", "start_times", "start_times_from_rows"]
 
 
 def _from_orders(stmt):
@@ -23,14 +38,145 @@ def _from_orders(stmt):
             .join(area, area.c.id == office.c.area_id))
 
 
+def _from_summary(stmt, table):
+    return (stmt.select_from(table)
+            .join(office, office.c.id == table.c.office_id)
+            .join(area, area.c.id == office.c.area_id))
+
+
 def _grouped(stmt, groups):
     return stmt.group_by(*groups).order_by(*groups) if groups else stmt
+
+
+def _total(column, empty=0):
+    return func.coalesce(func.sum(column), empty)
+
+
+SESSIONS = ("sessions", "sessions_attended", "hours_worked")
+ORDERS = ("orders", "hours_ordered")
+OUTSTANDING = ("live_orders", "hours_outstanding")
+COMPLETIONS = ("orders_completed", "due_12_months", "completed_in_12_months")
+STARTS = ("orders_due_to_start", "started_in_7_days")
 
 
 def hours_worked(conn: Connection, f: Filters, level: Level = "office",
                  by_month: bool = False) -> pd.DataFrame:
     """Sessions in the period. Columns: [month], [area, office, office_code],
     sessions, sessions_attended, hours_worked (hours)."""
+    if not summaries.serves(conn, f):
+        return hours_worked_from_rows(conn, f, level, by_month)
+    return pd.read_sql(summaries.roll_up(sessions_per_office(f, by_month), SESSIONS,
+                                         level_columns(level), by_month=by_month), conn)
+
+
+def orders_made(conn: Connection, f: Filters, level: Level = "office",
+                by_month: bool = False) -> pd.DataFrame:
+    """Orders sentenced in the period. Columns: [month], [area, office, office_code],
+    orders, hours_ordered (hours)."""
+    if not summaries.serves(conn, f):
+        return orders_made_from_rows(conn, f, level, by_month)
+    return pd.read_sql(summaries.roll_up(orders_per_office(f, by_month), ORDERS,
+                                         level_columns(level), by_month=by_month), conn)
+
+
+def outstanding(conn: Connection, f: Filters, level: Level = "office",
+                at: date | None = None) -> pd.DataFrame:
+    """Orders live at the end of the period and their hours still to work.
+
+    An order is live at date `at` (default: the period's last day) when sentenced on or
+    before it and neither completed nor terminated by then. Columns: [area, office,
+    office_code], live_orders, hours_outstanding (hours ordered - hours worked up to `at`).
+    """
+    at = at or f.end
+    if not (summaries.is_month_end(at) and summaries.covers(conn, at, at)):
+        return outstanding_from_rows(conn, f, level, at)
+    return pd.read_sql(summaries.roll_up(outstanding_per_office(f, at), OUTSTANDING,
+                                         level_columns(level)), conn)
+
+
+def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Completion within 12 months, and orders completed in the period.
+
+    Columns: [area, office, office_code], orders_completed (completed in the period),
+    due_12_months (orders whose 12-month anniversary falls in the period),
+    completed_in_12_months (of those, completed within 365 days of sentence).
+    """
+    if not summaries.serves(conn, f):
+        return completions_from_rows(conn, f, level)
+    return pd.read_sql(summaries.roll_up(completions_per_office(f), COMPLETIONS,
+                                         level_columns(level)), conn)
+
+
+def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Time from sentence to first session, for orders sentenced in the period.
+
+    Orders sentenced in the last 10 calendar days of the period are left out: their
+    7-working-day deadline may not have passed. Columns: [area, office, office_code],
+    orders_due_to_start, started_in_7_days.
+    """
+    if not summaries.serves(conn, f):
+        return start_times_from_rows(conn, f, level)
+    return pd.read_sql(summaries.roll_up(starts_per_office(f), STARTS,
+                                         level_columns(level)), conn)
+
+
+# --- per office, from the summaries (also composed by queries.overview) ------------------
+
+def sessions_per_office(f: Filters, by_month: bool = False):
+    """office_id, [month], SESSIONS."""
+    s = summary_upw_session
+    return summaries.per_office(s, [(c, c) for c in SESSIONS],
+                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+
+
+def orders_per_office(f: Filters, by_month: bool = False):
+    """office_id, [month], ORDERS (by sentence month)."""
+    s = summary_upw_order
+    return summaries.per_office(s, [(c, c) for c in ORDERS],
+                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+
+
+def outstanding_per_office(f: Filters, at: date | None = None):
+    """office_id, OUTSTANDING at the end of at's month (a month end), offices with live
+    orders only."""
+    s = summary_upw_outstanding
+    return summaries.per_office(
+        s, [(c, c) for c in OUTSTANDING],
+        [s.c.month == month_start(at or f.end), s.c.live_orders > 0,
+         *f.office_clause(s.c.office_id)])
+
+
+def completions_per_office(f: Filters):
+    """office_id, COMPLETIONS: completions by completion month, 12-month dues by
+    anniversary month."""
+    done, due = summary_upw_completed, summary_upw_due
+    zero = literal_column("0")
+    rows = union_all(
+        select(done.c.office_id, done.c.orders_completed.label("orders_completed"),
+               zero.label("due_12_months"), zero.label("completed_in_12_months"))
+        .where(*f.clauses(done.c.month, done.c.office_id)),
+        select(due.c.office_id, zero, due.c.due_12_months, due.c.completed_in_12_months)
+        .where(*f.clauses(due.c.month, due.c.office_id)),
+    ).subquery()
+    return (select(rows.c.office_id, *[func.sum(rows.c[c]).label(c) for c in COMPLETIONS])
+            .group_by(rows.c.office_id))
+
+
+def starts_per_office(f: Filters):
+    """office_id, STARTS: orders sentenced in the period, without those sentenced in the
+    last 10 days of its last month."""
+    s = summary_upw_start
+    return summaries.per_office(
+        s, [(c, c) for c in STARTS],
+        [*f.clauses(s.c.month, s.c.office_id),
+         not_(and_(s.c.month == month_start(f.end), s.c.in_last_10_days))])
+
+
+# --- the same figures from the raw rows -------------------------------------------------
+
+def hours_worked_from_rows(conn: Connection, f: Filters, level: Level = "office",
+                           by_month: bool = False) -> pd.DataFrame:
+    """hours_worked computed from upw_session rows."""
     groups = [*([month_of(upw_session.c.session_date).label("month")] if by_month else []),
               *level_columns(level)]
     stmt = _from_orders(
@@ -44,10 +190,9 @@ def hours_worked(conn: Connection, f: Filters, level: Level = "office",
     return pd.read_sql(_grouped(stmt, groups), conn)
 
 
-def orders_made(conn: Connection, f: Filters, level: Level = "office",
-                by_month: bool = False) -> pd.DataFrame:
-    """Orders sentenced in the period. Columns: [month], [area, office, office_code],
-    orders, hours_ordered (hours)."""
+def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
+                          by_month: bool = False) -> pd.DataFrame:
+    """orders_made computed from upw_order rows."""
     groups = [*([month_of(upw_order.c.sentence_date).label("month")] if by_month else []),
               *level_columns(level)]
     stmt = _from_orders(
@@ -58,14 +203,9 @@ def orders_made(conn: Connection, f: Filters, level: Level = "office",
     return pd.read_sql(_grouped(stmt, groups), conn)
 
 
-def outstanding(conn: Connection, f: Filters, level: Level = "office",
-                at: date | None = None) -> pd.DataFrame:
-    """Orders live at the end of the period and their hours still to work.
-
-    An order is live at date `at` (default: the period's last day) when sentenced on or
-    before it and neither completed nor terminated by then. Columns: [area, office,
-    office_code], live_orders, hours_outstanding (hours ordered - hours worked up to `at`).
-    """
+def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
+                          at: date | None = None) -> pd.DataFrame:
+    """outstanding computed from upw_order and upw_session rows."""
     at = at or f.end
     worked = (
         select(upw_session.c.order_id, func.sum(upw_session.c.hours_worked).label("worked"))
@@ -90,13 +230,8 @@ def outstanding(conn: Connection, f: Filters, level: Level = "office",
     return pd.read_sql(_grouped(stmt, groups), conn)
 
 
-def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Completion within 12 months, and orders completed in the period.
-
-    Columns: [area, office, office_code], orders_completed (completed in the period),
-    due_12_months (orders whose 12-month anniversary falls in the period),
-    completed_in_12_months (of those, completed within 365 days of sentence).
-    """
+def completions_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """completions computed from upw_order rows."""
     groups = level_columns(level)
     due_from = f.start - timedelta(days=COMPLETION_DAYS)
     due_to = f.end - timedelta(days=COMPLETION_DAYS)
@@ -118,13 +253,8 @@ def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
     return pd.read_sql(_grouped(stmt, groups), conn)
 
 
-def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Time from sentence to first session, for orders sentenced in the period.
-
-    Orders sentenced in the last 10 calendar days of the period are left out: their
-    7-working-day deadline may not have passed. Columns: [area, office, office_code],
-    orders_due_to_start, started_in_7_days.
-    """
+def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """start_times computed from upw_order and upw_session rows."""
     first = (
         select(upw_session.c.order_id, func.min(upw_session.c.session_date).label("first_day"))
         .group_by(upw_session.c.order_id)
@@ -144,6 +274,6 @@ def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
         .outerjoin(first, first.c.order_id == upw_order.c.id)
         .outerjoin(first_day, first_day.c.day == first.c.first_day)
     ).where(upw_order.c.sentence_date >= f.start,
-            upw_order.c.sentence_date <= f.end - timedelta(days=10),
+            upw_order.c.sentence_date <= f.end - timedelta(days=START_GRACE_DAYS),
             *f.office_clause(person.c.office_id))
     return pd.read_sql(_grouped(stmt, groups), conn)

@@ -1,14 +1,22 @@
-"""Case quality sample scores: audit judgements against HMIP key questions."""
+"""Case quality sample scores: audit judgements against HMIP key questions.
+
+Each query reads the monthly summaries (dashboard.summary_schema) when they cover the
+period, else the raw rows (``*_from_rows``); both give the same figures.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
+from dashboard import summaries
 from dashboard.filters import Filters
 from dashboard.schema import area, audit_answer, case_audit, office, person
 from dashboard.sqlfuncs import month_of
+from dashboard.summary_schema import summary_audit, summary_audit_answer
 from queries import Level, level_columns
+
+KEY_QUESTION = ("audits", "applicable", "sufficient")
 
 
 def key_question_counts(conn: Connection, f: Filters, level: Level = "office",
@@ -19,7 +27,47 @@ def key_question_counts(conn: Connection, f: Filters, level: Level = "office",
     audited on it), applicable (answers other than not applicable), sufficient.
     % sufficient = sufficient / applicable.
     """
-    groups = [*( [month_of(case_audit.c.audit_date).label("month")] if by_month else []),
+    if not summaries.serves(conn, f):
+        return key_question_counts_from_rows(conn, f, level, by_month, scheme)
+    keys = ["standard", "key_question"]
+    return pd.read_sql(summaries.roll_up(
+        answers_per_office(f, scheme, by_month=by_month, keys=keys), KEY_QUESTION,
+        level_columns(level), by_month=by_month, keys=keys), conn)
+
+
+def audits_completed(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Completed case audits in the period. Columns: [area, office, office_code], audits."""
+    if not summaries.serves(conn, f):
+        return audits_completed_from_rows(conn, f, level)
+    return pd.read_sql(summaries.roll_up(audits_per_office(f), ["audits"],
+                                         level_columns(level)), conn)
+
+
+# --- per office, from the summaries (also composed by queries.overview) ------------------
+
+def answers_per_office(f: Filters, scheme: str = "crc_2018", by_month: bool = False,
+                       keys: tuple[str, ...] | list[str] = ()):
+    """office_id, [month], keys, audits (answers), applicable, sufficient."""
+    s = summary_audit_answer
+    return summaries.per_office(
+        s, [("audits", "answers"), ("applicable", "applicable"), ("sufficient", "sufficient")],
+        [s.c.scheme == scheme, *f.clauses(s.c.month, s.c.office_id)], by_month=by_month,
+        keys=keys)
+
+
+def audits_per_office(f: Filters):
+    """office_id, audits (completed audits, any scheme)."""
+    s = summary_audit
+    return summaries.per_office(s, [("audits", "audits")], f.clauses(s.c.month, s.c.office_id))
+
+
+# --- the same figures from the raw rows -------------------------------------------------
+
+def key_question_counts_from_rows(conn: Connection, f: Filters, level: Level = "office",
+                                  by_month: bool = False,
+                                  scheme: str = "crc_2018") -> pd.DataFrame:
+    """key_question_counts computed from case_audit and audit_answer rows."""
+    groups = [*([month_of(case_audit.c.audit_date).label("month")] if by_month else []),
               *level_columns(level), audit_answer.c.standard, audit_answer.c.key_question]
     stmt = (
         select(*groups,
@@ -41,8 +89,9 @@ def key_question_counts(conn: Connection, f: Filters, level: Level = "office",
     return pd.read_sql(stmt, conn)
 
 
-def audits_completed(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Completed case audits in the period. Columns: [area, office, office_code], audits."""
+def audits_completed_from_rows(conn: Connection, f: Filters,
+                               level: Level = "office") -> pd.DataFrame:
+    """audits_completed computed from case_audit rows."""
     groups = level_columns(level)
     stmt = (
         select(*groups, func.count(case_audit.c.id).label("audits"))

@@ -2,6 +2,9 @@
 
 Staff in post are counted on the first day of each month (the establishment's month), so
 a month's figures compare the budget with the people actually there on that day.
+
+Each query reads the monthly summaries (dashboard.summary_schema) when they cover the
+period, else the raw rows (``*_from_rows``); both give the same figures.
 """
 
 from __future__ import annotations
@@ -9,18 +12,110 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
-from dashboard.schema import area, establishment, office, person, staff_absence, staff_member
+from dashboard import summaries
 from dashboard.filters import Filters
+from dashboard.schema import area, establishment, office, person, staff_absence, staff_member
 from dashboard.sqlfuncs import month_of
+from dashboard.summaries import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
+from dashboard.summary_schema import summary_absence, summary_caseload, summary_staffing
 from queries import Level, level_columns
 
-CASE_HOLDING = ("PO", "PSO")
-# Workload points per case by tier (the Workload Measurement Tool's approach); licence
-# cases cost a quarter more. An officer's nominal capacity is 700 points per FTE.
-TIER_POINTS = {"A": 30, "B": 20, "C": 14, "D": 8}
-LICENCE_FACTOR = 1.25
-POINTS_PER_FTE = 700.0
+__all__ = ["CASE_HOLDING", "LICENCE_FACTOR", "POINTS_PER_FTE", "TIER_POINTS", "absence",
+           "absence_from_rows", "caseload_by_month", "caseload_by_month_from_rows",
+           "gaps_by_month", "gaps_by_month_from_rows"]
 
+
+GAPS = ("establishment_fte", "in_post_fte", "vacancy_fte", "staff_in_post")
+CASELOAD = ("open_cases", "workload_points", "case_holding_fte", "available_points")
+ABSENCE = ("episodes", "working_days_lost")
+
+
+def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
+                  by_grade: bool = True) -> pd.DataFrame:
+    """Establishment and staff in post per month (and grade) at the chosen level.
+
+    Columns: month (YYYY-MM), [area, office, office_code], [grade], establishment_fte,
+    in_post_fte, vacancy_fte (establishment - in post, never below 0 per office and grade),
+    staff_in_post (head count).
+    """
+    if not summaries.serves(conn, f):
+        return gaps_by_month_from_rows(conn, f, level, by_grade)
+    keys = ["grade"] if by_grade else []
+    return pd.read_sql(summaries.roll_up(gaps_per_office(f, by_month=True, by_grade=by_grade),
+                                         GAPS, level_columns(level), by_month=True,
+                                         keys=keys), conn)
+
+
+def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Cases open on the first of each month against case-holding staff (PO and PSO).
+
+    Columns: month, [area, office, office_code], open_cases, workload_points,
+    case_holding_fte, available_points. Caseload per officer = open_cases /
+    case_holding_fte; capacity = workload_points / available_points.
+    """
+    if not summaries.serves(conn, f):
+        return caseload_by_month_from_rows(conn, f, level)
+    return pd.read_sql(summaries.roll_up(caseload_per_office(f, by_month=True), CASELOAD,
+                                         level_columns(level), by_month=True), conn)
+
+
+def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Sickness absence starting in the period. Columns: [area, office, office_code],
+    episodes, working_days_lost."""
+    if not summaries.serves(conn, f):
+        return absence_from_rows(conn, f, level)
+    return pd.read_sql(summaries.roll_up(absence_per_office(f), ABSENCE,
+                                         level_columns(level)), conn)
+
+
+# --- per office, from the summaries (also composed by queries.overview) ------------------
+
+def gaps_per_office(f: Filters, by_month: bool = False, by_grade: bool = False):
+    """office_id, [month], [grade], GAPS from summary_staffing (summaries must serve f)."""
+    s = summary_staffing
+    return summaries.per_office(s, [(c, c) for c in GAPS], f.clauses(s.c.month, s.c.office_id),
+                                by_month=by_month, keys=["grade"] if by_grade else [])
+
+
+def caseload_per_office(f: Filters, by_month: bool = False):
+    """office_id, [month], CASELOAD: open cases from summary_caseload on the office-months
+    that have a PO establishment row, case-holding FTE from summary_staffing."""
+    s, c = summary_staffing, summary_caseload
+    months = (
+        select(s.c.office_id, s.c.month,
+               func.sum(case((s.c.grade.in_(CASE_HOLDING), s.c.in_post_fte), else_=0.0)).label(
+                   "case_holding_fte"),
+               func.sum(case((s.c.grade == "PO", 1), else_=0)).label("po_rows"))
+        .where(*f.clauses(s.c.month, s.c.office_id))
+        .group_by(s.c.office_id, s.c.month)
+        .subquery()
+    )
+    rows = (
+        select(months.c.office_id, months.c.month,
+               func.coalesce(c.c.open_cases, 0).label("open_cases"),
+               func.coalesce(c.c.workload_points, 0.0).label("workload_points"),
+               months.c.case_holding_fte,
+               (months.c.case_holding_fte * literal(POINTS_PER_FTE)).label("available_points"))
+        .select_from(months)
+        .outerjoin(c, and_(c.c.office_id == months.c.office_id, c.c.month == months.c.month))
+        .where(months.c.po_rows > 0)
+    )
+    if by_month:
+        return rows
+    per_month = rows.subquery()
+    return (select(per_month.c.office_id,
+                   *[func.sum(per_month.c[n]).label(n) for n in CASELOAD])
+            .group_by(per_month.c.office_id))
+
+
+def absence_per_office(f: Filters):
+    """office_id, ABSENCE from summary_absence."""
+    s = summary_absence
+    return summaries.per_office(s, [(c, c) for c in ABSENCE],
+                                f.clauses(s.c.month, s.c.office_id))
+
+
+# --- the same figures from the raw rows -------------------------------------------------
 
 def _in_post_per_establishment_row():
     """establishment.id -> in-post FTE of that office and grade on the month's first day."""
@@ -39,14 +134,9 @@ def _in_post_per_establishment_row():
     )
 
 
-def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
-                  by_grade: bool = True) -> pd.DataFrame:
-    """Establishment and staff in post per month (and grade) at the chosen level.
-
-    Columns: month (YYYY-MM), [area, office, office_code], [grade], establishment_fte,
-    in_post_fte, vacancy_fte (establishment - in post, never below 0 per office and grade),
-    staff_in_post (head count).
-    """
+def gaps_by_month_from_rows(conn: Connection, f: Filters, level: Level = "office",
+                            by_grade: bool = True) -> pd.DataFrame:
+    """gaps_by_month computed from establishment and staff_member rows."""
     in_post = _in_post_per_establishment_row()
     in_post_fte = func.coalesce(in_post.c.in_post_fte, 0.0)
     vacancy = case((establishment.c.budgeted_fte > in_post_fte,
@@ -66,19 +156,15 @@ def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
         .join(area, area.c.id == office.c.area_id)
         .outerjoin(in_post, in_post.c.est_id == establishment.c.id)
         .where(*f.clauses(establishment.c.month, establishment.c.office_id))
-        .group_by(*[g for g in groups])
-        .order_by(*[g for g in groups])
+        .group_by(*groups)
+        .order_by(*groups)
     )
     return pd.read_sql(stmt, conn)
 
 
-def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Cases open on the first of each month against case-holding staff (PO and PSO).
-
-    Columns: month, [area, office, office_code], open_cases, workload_points,
-    case_holding_fte, available_points. Caseload per officer = open_cases /
-    case_holding_fte; capacity = workload_points / available_points.
-    """
+def caseload_by_month_from_rows(conn: Connection, f: Filters,
+                                level: Level = "office") -> pd.DataFrame:
+    """caseload_by_month computed from person_on_probation and staff rows."""
     spine = (  # one row per office and month: the PO establishment rows
         select(establishment.c.office_id, establishment.c.month)
         .where(establishment.c.grade == "PO",
@@ -128,9 +214,8 @@ def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> 
     return pd.read_sql(stmt, conn)
 
 
-def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Sickness absence starting in the period. Columns: [area, office, office_code],
-    episodes, working_days_lost."""
+def absence_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """absence computed from staff_absence rows."""
     groups = level_columns(level)
     stmt = (
         select(*groups, func.count(staff_absence.c.id).label("episodes"),

@@ -1,20 +1,44 @@
-"""Supervision: appointments kept, missed and enforced."""
+"""Supervision: appointments kept, missed and enforced.
+
+appointments reads the monthly summaries (dashboard.summary_schema) when they cover the
+period, else the raw rows (``appointments_from_rows``); both give the same figures.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
+from dashboard import summaries
 from dashboard.filters import Filters
 from dashboard.schema import appointment, area, office, person
 from dashboard.sqlfuncs import month_of
+from dashboard.summary_schema import summary_appointment
 from queries import Level, level_columns
+
+COUNTS = ("appointments", "kept", "acceptable_absence", "failed", "enforcement_actions")
 
 
 def appointments(conn: Connection, f: Filters, level: Level = "office",
                  by_month: bool = False) -> pd.DataFrame:
     """Appointments in the period. Columns: [month], [area, office, office_code],
     appointments, kept, acceptable_absence, failed, enforcement_actions."""
+    if not summaries.serves(conn, f):
+        return appointments_from_rows(conn, f, level, by_month)
+    return pd.read_sql(summaries.roll_up(appointments_per_office(f, by_month), COUNTS,
+                                         level_columns(level), by_month=by_month), conn)
+
+
+def appointments_per_office(f: Filters, by_month: bool = False):
+    """office_id, [month], COUNTS from summary_appointment (summaries must serve f)."""
+    s = summary_appointment
+    return summaries.per_office(s, [(c, c) for c in COUNTS],
+                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+
+
+def appointments_from_rows(conn: Connection, f: Filters, level: Level = "office",
+                           by_month: bool = False) -> pd.DataFrame:
+    """appointments computed from appointment rows."""
     a = appointment
     groups = [*([month_of(a.c.appointment_date).label("month")] if by_month else []),
               *level_columns(level)]

@@ -1,0 +1,179 @@
+"""Admin: import case-management extracts (CSV or XLSX), see every problem before anything
+is written, and the history of imports. Checking and loading live in dashboard.importer."""
+
+import logging
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import export_extracts, extract_formats, importer, ui
+from queries import data_quality
+
+scope = ui.require_page("admin_import")
+st.title("Import extracts")
+as_of = ui.facts().get("data_as_of")
+st.caption(
+    "Load an extract from the case-management or HR system into one table. Every row is "
+    "checked first; a file with problems writes nothing unless you choose to load the valid "
+    "rows and download the rejected ones. Rows are matched by their natural key, so loading "
+    "the same file twice changes nothing."
+    + (f" Data as of {date.fromisoformat(as_of):%d %b %Y}." if as_of else ""))
+
+FORMATS = extract_formats.FORMATS
+MODES = {"all_or_nothing": "All or nothing: any problem and nothing is written",
+         "keep_valid": "Load the valid rows; download the rejected rows to correct"}
+ss = st.session_state
+
+
+def save_upload(upload) -> Path:
+    """The upload as a temporary file named safely (letters, digits, '-', '_')."""
+    suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
+    folder = Path(tempfile.mkdtemp(prefix="dashboard-upload-"))
+    path = folder / (ui.safe_file_name(Path(upload.name).stem) + suffix)
+    path.write_bytes(upload.getvalue())
+    return path
+
+
+def show_report(report: importer.ImportReport) -> None:
+    """The outcome, the counts and the problems table."""
+    icon = {"succeeded": ":material/check_circle:", "valid": ":material/check_circle:",
+            "partial": ":material/warning:"}.get(report.status, ":material/error:")
+    text = f"**{report.file_name}** → `{report.table}`: {report.summary()}. {report.message}"
+    if report.status in ("succeeded", "valid"):
+        st.success(text, icon=icon)
+    elif report.status == "partial":
+        st.warning(text, icon=icon)
+    else:
+        st.error(text, icon=icon)
+    cols = st.columns(5)
+    for col, (label, value) in zip(cols, [
+            ("Rows read", report.rows_read), ("Inserted", report.inserted),
+            ("Updated", report.updated), ("Unchanged", report.unchanged),
+            ("Rejected", report.rejected)], strict=True):
+        col.metric(label, ui.num(value), border=True)
+    if report.problem_count:
+        shown = len(report.problems)
+        st.subheader("Problems")
+        st.caption(f"{report.problem_count:,} problem(s) in {report.rejected:,} row(s)"
+                   + (f"; the first {shown:,} are listed" if shown < report.problem_count
+                      else "") + ". Row numbers count the header as row 1.")
+        ui.table_with_download(report.problems_frame(),
+                               f"problems_{Path(report.file_name).stem}", {
+                                   "row": st.column_config.NumberColumn("Row", format="%d"),
+                                   "problem": st.column_config.TextColumn("Problem",
+                                                                          width="large")},
+                               key="problems_download")
+
+
+def run(upload, table: str, mode: str, sheet: str | None, check_only: bool) -> None:
+    path = save_upload(upload)
+    bar = st.progress(0.0, text="Starting…")
+    say = lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0),  # noqa: E731
+                                                  text=message)
+    rejects = None
+    try:
+        if check_only:
+            report = importer.validate_file(ui.engine(), path, table, file_name=path.name,
+                                            sheet=sheet, progress=say)
+        else:
+            report = importer.import_file(
+                ui.engine(), path, table, username=scope.username,
+                keep_valid=mode == "keep_valid", file_name=path.name, sheet=sheet,
+                progress=say,
+                rejects_path=path.with_suffix(".rejects.csv"))
+            if report.rejects_path and report.rejects_path.exists():
+                rejects = report.rejects_path.read_bytes()
+            if report.inserted or report.updated:
+                st.cache_data.clear()  # new data_version: figures and "data as of" refresh
+    except Exception:  # the run is recorded as failed and rolled back; no traceback here
+        logging.getLogger("dashboard").exception("import of %s into %s failed", path.name,
+                                                 table)
+        ss["import_failed"] = (f"The import of **{path.name}** failed and nothing was "
+                               "written. The error has been logged and the run is in the "
+                               "history below.")
+        ss.pop("import_report", None)
+        return
+    finally:
+        bar.empty()
+        for leftover in path.parent.iterdir():
+            leftover.unlink()
+        path.parent.rmdir()
+    ss.pop("import_failed", None)
+    ss["import_report"] = report
+    ss["import_rejects"] = rejects
+
+
+load, history, formats = st.tabs(["Import a file", "Import history", "Formats and examples"])
+
+with load:
+    table = st.selectbox("Table", list(FORMATS), key="import_table",
+                         format_func=lambda t: f"{FORMATS[t].title} ({t})")
+    fmt = FORMATS[table]
+    st.caption(fmt.description + " Columns: " + ", ".join(
+        f"**{n}**" if n in fmt.required else n for n in fmt.names)
+        + " (bold: required). Load after: " + (", ".join(fmt.load_after) or "nothing") + ".")
+    upload = st.file_uploader("Extract (CSV or XLSX)", type=["csv", "xlsx"],
+                              key="import_file")
+    sheet = None
+    if upload is not None and upload.name.lower().endswith(".xlsx"):
+        sheet = st.text_input("Sheet to read (blank: the sheet named after the table, or the "
+                              "only sheet)", max_chars=31, key="import_sheet").strip() or None
+    mode = st.radio("If some rows have problems", list(MODES), format_func=MODES.get,
+                    key="import_mode")
+    left, right = st.columns(2)
+    check = left.button("Check the file only", icon=":material/rule:", disabled=upload is None,
+                        key="import_check")
+    go = right.button("Import", type="primary", icon=":material/upload:",
+                      disabled=upload is None, key="import_go")
+    if upload is not None and (check or go):
+        run(upload, table, mode, sheet, check_only=check)
+    if message := ss.get("import_failed"):
+        st.error(message, icon=":material/error:")
+    if (report := ss.get("import_report")) is not None:
+        show_report(report)
+        if rejects := ss.get("import_rejects"):
+            name = f"{Path(report.file_name).stem}_rejects.csv"
+            st.download_button("Download the rejected rows (CSV)", rejects, file_name=name,
+                               mime="text/csv", icon=":material/download:",
+                               key="rejects_download", on_click=ui.record_download,
+                               args=(name, report.rejected))
+
+with history:
+    with ui.engine().connect() as conn:  # not cached: a rejected run changes no data_version
+        runs = data_quality.import_history(conn, limit=500)
+    if runs.empty:
+        ui.empty_state("imports", "Imports appear here as soon as a file is loaded.")
+    else:
+        st.caption(f"The latest {len(runs):,} import runs, newest first. A run stays "
+                   "'running' only if the importer stopped without finishing.")
+        ui.table_with_download(runs.drop(columns=["id"]), "import_history", {
+            "file_sha256": st.column_config.TextColumn("SHA-256", width="small"),
+            "started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
+            "finished_at": st.column_config.DatetimeColumn("Finished",
+                                                           format="YYYY-MM-DD HH:mm"),
+        }, key="history_download")
+
+with formats:
+    st.markdown("Load the tables in this order: " + " → ".join(
+        f"`{t}`" for t in extract_formats.LOAD_ORDER) + ". The full reference is "
+        "`docs/IMPORT_FORMATS.md`.")
+    st.download_button("Download the formats reference (Markdown)",
+                       extract_formats.format_reference_markdown(),
+                       file_name="IMPORT_FORMATS.md", mime="text/markdown",
+                       icon=":material/description:", key="formats_download")
+    example = st.selectbox("Example file for", list(FORMATS), key="example_table",
+                           format_func=lambda t: FORMATS[t].title)
+    st.code(export_extracts.example_csv(example), language="text")
+    st.download_button("Download this example", export_extracts.example_csv(example),
+                       file_name=f"{example}.csv", mime="text/csv",
+                       icon=":material/download:", key="example_download")
+    st.divider()
+    st.markdown("**Current data as extracts**: every table in these formats, ready to "
+                "correct and import again (a ZIP of CSV files, built when you click).")
+    st.download_button("Download all tables (ZIP)",
+                       lambda: export_extracts.export_zip(ui.engine()),
+                       file_name="extracts.zip", mime="application/zip",
+                       icon=":material/folder_zip:", key="export_download",
+                       on_click=ui.record_download, args=("extracts.zip", None, "export"))

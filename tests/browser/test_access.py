@@ -1,0 +1,87 @@
+"""Access control as a person meets it in the browser: an area manager cannot reach
+another area's cases, whatever the link or the filters say."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import (
+    alerts,
+    assert_no_error_shown,
+    choose,
+    download,
+    expect_alert,
+    main_text,
+    open_page,
+    screenshot,
+    sign_in,
+    wait_for_run,
+)
+
+pytestmark = pytest.mark.browser
+
+END = "2026-10-31"
+CRN = re.compile(r"\bX\d{10}\b")
+
+
+def open_cases(app, area_code: str) -> pd.DataFrame:
+    rows = app.rows(
+        "SELECT p.crn, o.name FROM person_on_probation p JOIN office o ON o.id = p.office_id "
+        "JOIN area a ON a.id = o.area_id WHERE a.code = ? AND p.start_date <= ? "
+        "AND p.end_date >= ?", (area_code, END, END))
+    return pd.DataFrame(rows, columns=["crn", "office"])
+
+
+def test_area_manager_cannot_reach_another_areas_cases(page, app):
+    sign_in(page, "am.kent", "/cases?area=SURREY")
+    open_page(page, "Cases behind the figures")
+    expect_alert(page, "Warning", "Your role shows case lists for your own area's offices only")
+    assert "area=SURREY" in page.url
+    assert page.locator("[data-testid='stDataFrame']").count() == 0
+    assert page.locator("[data-testid='stDownloadButton']").count() == 0
+    surrey = open_cases(app, "SURREY")
+    text = main_text(page)
+    assert not CRN.findall(text), "no case reference may be shown"
+    assert not set(surrey["crn"]) & set(CRN.findall(page.content()))
+    assert_no_error_shown(page)
+    screenshot(page, "access_am_kent_surrey_cases")
+
+    for view in ("Releases from custody in the period (Through the Gate)",
+                 "Unpaid work orders live at the end of the period"):
+        page.get_by_role("radio", name=view, exact=True).click()
+        page.wait_for_url(re.compile(r"view=(releases|unpaid_work)"))
+        wait_for_run(page)
+        expect_alert(page, "Warning", "own area's offices only")
+        assert page.locator("[data-testid='stDataFrame']").count() == 0
+
+    # widening the filter to the whole region still lists only Kent's cases
+    choose(page, "Area", "All areas (region)")
+    page.wait_for_url(lambda url: "area=" not in url)
+    page.get_by_role("radio", name="Cases open at the end of the period", exact=True).click()
+    page.wait_for_url(re.compile(r"view=caseload"))
+    wait_for_run(page)
+    expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
+    assert any("Limited to the offices your role covers" in a for a in alerts(page, "Info"))
+    csv = download(page, "Download this table (CSV)")
+    table = pd.read_csv(csv)
+    kent = open_cases(app, "KENT")
+    assert set(table["office"]) <= {"Ashford", "Chatham"}
+    assert sorted(table["crn"]) == sorted(kent["crn"])
+    assert not set(table["crn"]) & set(surrey["crn"])
+    screenshot(page, "access_am_kent_region_cases")
+    logged = app.rows("SELECT target FROM audit_log WHERE username = 'am.kent' "
+                      "AND action = 'view_person_rows'")
+    assert ("cases:caseload",) in logged
+
+
+def test_auditor_sees_no_case_lists_or_measure_pages(page, app):
+    sign_in(page, "auditor.ken1")
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "Cases behind the figures" not in nav
+    assert "Staffing gaps" not in nav
+    assert_no_error_shown(page)
+    screenshot(page, "access_auditor_navigation")

@@ -1,0 +1,315 @@
+"""The paths a person takes through the dashboard, in a real browser: sign in, read the
+overview, change filters, share a link, drill to cases, download, bad links.
+
+Every figure is checked against hand-written SQL over the database file (not the app's
+query code).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import (
+    DEFAULT_PERIOD,
+    alerts,
+    assert_no_error_shown,
+    choose,
+    download,
+    expect_alert,
+    figures,
+    heading,
+    main_text,
+    metrics,
+    open_page,
+    screenshot,
+    selected,
+    sign_in,
+    wait_for_figures,
+    wait_for_run,
+)
+
+pytestmark = pytest.mark.browser
+
+START, END = DEFAULT_PERIOD
+SNAPSHOT = "2026-10-01"  # staffing figures: the first day of the period's last month
+
+
+# --- independent SQL -----------------------------------------------------------------
+
+def _office_filter(column: str, office_ids: tuple[int, ...] | None) -> str:
+    if office_ids is None:
+        return ""
+    return f" AND {column} IN ({','.join(str(int(i)) for i in office_ids)})"
+
+
+def headline_sql(app, start=START, end=END, office_ids=None) -> dict[str, float]:
+    """The overview's eight headline figures, computed straight from the tables."""
+    params = {"start": start, "end": end, "snap": end[:8] + "01"}
+    on = _office_filter("p.office_id", office_ids)
+    est_on = _office_filter("e.office_id", office_ids)
+    in_post = ("(SELECT COALESCE(SUM(s.fte), 0) FROM staff_member s WHERE s.office_id = "
+               "e.office_id AND s.grade = e.grade AND s.start_date <= e.month AND "
+               "(s.end_date IS NULL OR s.end_date >= e.month))")
+    vac, budget = app.rows(
+        f"SELECT SUM(MAX(e.budgeted_fte - {in_post}, 0)), SUM(e.budgeted_fte) "
+        f"FROM establishment e WHERE e.month = :snap{est_on}", params)[0]
+    fte = app.value(f"SELECT SUM({in_post}) FROM establishment e WHERE e.month = :snap "
+                    f"AND e.grade IN ('PO', 'PSO'){est_on}", params)
+    open_cases = app.value(f"SELECT COUNT(*) FROM person_on_probation p WHERE "
+                           f"p.start_date <= :snap AND p.end_date >= :snap{on}", params)
+    sufficient, applicable = app.rows(
+        "SELECT SUM(a.answer = 'sufficient'), SUM(a.answer != 'not_applicable') "
+        "FROM audit_answer a JOIN case_audit c ON c.id = a.audit_id "
+        "JOIN person_on_probation p ON p.id = c.person_id "
+        "WHERE c.status = 'complete' AND c.scheme = 'crc_2018' "
+        f"AND c.audit_date BETWEEN :start AND :end{on}", params)[0]
+    done12, due12 = app.rows(
+        "SELECT SUM(o.completed_date IS NOT NULL AND "
+        "julianday(o.completed_date) - julianday(o.sentence_date) <= 365), COUNT(*) "
+        "FROM upw_order o JOIN person_on_probation p ON p.id = o.person_id "
+        "WHERE o.sentence_date BETWEEN date(:start, '-365 days') AND date(:end, '-365 days')"
+        f"{on}", params)[0]
+    planned, housed, known = app.rows(
+        "SELECT SUM(r.plan_completed_date IS NOT NULL AND r.plan_completed_date <= "
+        "r.release_date) * 1.0 / COUNT(*), "
+        "SUM(r.accommodation_on_release IN ('settled', 'temporary')), "
+        "SUM(r.accommodation_on_release IS NOT NULL) "
+        "FROM custody_release r JOIN person_on_probation p ON p.id = r.person_id "
+        f"WHERE r.release_date BETWEEN :start AND :end{on}", params)[0]
+    kept = app.value(
+        "SELECT AVG(a.outcome = 'kept') FROM appointment a "
+        "JOIN person_on_probation p ON p.id = a.person_id "
+        f"WHERE a.appointment_date BETWEEN :start AND :end{on}", params)
+    outstanding = app.value(
+        "SELECT SUM(o.hours_ordered - COALESCE((SELECT SUM(s.hours_worked) FROM upw_session s "
+        "WHERE s.order_id = o.id AND s.session_date <= :end), 0)) "
+        "FROM upw_order o JOIN person_on_probation p ON p.id = o.person_id "
+        "WHERE o.sentence_date <= :end "
+        "AND (o.completed_date IS NULL OR o.completed_date > :end) "
+        f"AND (o.terminated_date IS NULL OR o.terminated_date > :end){on}", params)
+    return {
+        "Vacancy rate": 100 * vac / budget,
+        "Caseload per officer (cases per FTE)": open_cases / fte,
+        "Cases sufficient": 100 * sufficient / applicable,
+        "UPW done in 12 months": 100 * done12 / due12,
+        "Plan before release": 100 * planned,
+        "Housed on release": 100 * housed / known,
+        "Appointments kept": 100 * kept,
+        "Hours outstanding (hours)": outstanding,
+    }
+
+
+def shown(label: str, value: float) -> str:
+    """How a card shows a value: percentages whole, caseload one decimal, hours whole."""
+    if label == "Caseload per officer (cases per FTE)":
+        return f"{value:,.1f}"
+    if label == "Hours outstanding (hours)":
+        return f"{value:,.0f}"
+    return f"{value:.0f} %"
+
+
+def office_ids(app, *codes: str) -> tuple[int, ...]:
+    marks = ",".join("?" * len(codes))
+    return tuple(r[0] for r in app.rows(f"SELECT id FROM office WHERE code IN ({marks})",
+                                        codes))
+
+
+def open_case_rows(app, end: str, codes: tuple[str, ...]) -> pd.DataFrame:
+    """CRN and office of cases open on the period's last day in the given offices."""
+    marks = ",".join("?" * len(codes))
+    rows = app.rows(
+        "SELECT p.crn, o.name FROM person_on_probation p JOIN office o ON o.id = p.office_id "
+        f"WHERE p.start_date <= ? AND p.end_date >= ? AND o.code IN ({marks})",
+        (end, end, *codes))
+    return pd.DataFrame(rows, columns=["crn", "office"])
+
+
+def chart(page, title_start: str) -> dict:
+    for fig in figures(page):
+        if fig["title"].startswith(title_start):
+            return fig
+    raise AssertionError(f"no chart {title_start!r}: {[f['title'] for f in figures(page)]}")
+
+
+# --- tests ---------------------------------------------------------------------------
+
+def test_sign_in_with_wrong_then_right_password(page, app):
+    page.goto("/")
+    wait_for_run(page)
+    assert heading(page) == "Probation performance dashboard"
+    page.get_by_role("textbox", name="Username", exact=True).fill("chief.exec")
+    page.get_by_role("textbox", name="Password", exact=True).fill("not-the-password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect_alert(page, "Error", "not recognised")
+    wait_for_run(page)
+    screenshot(page, "login_refused")
+    assert page.locator("[data-testid='stMetric']").count() == 0  # nothing shown yet
+
+    sign_in(page, "chief.exec")
+    assert heading(page) == "Overview"
+    sidebar = page.locator("[data-testid='stSidebar']").inner_text()
+    assert "Chief Executive (demo)" in sidebar
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    for link in ("Overview", "Staffing gaps", "Cases behind the figures"):
+        assert link in nav
+    assert "Users" not in nav  # admin pages are not in a chief executive's navigation
+    assert_no_error_shown(page)
+    screenshot(page, "login_overview")
+    outcomes = [r[0] for r in app.rows(
+        "SELECT action FROM audit_log WHERE username = 'chief.exec' "
+        "AND action LIKE 'login%' ORDER BY id")]
+    assert outcomes[-2:] == ["login_failure", "login_success"]
+
+
+def test_overview_headlines_match_the_database(page, app):
+    sign_in(page, "chief.exec")
+    cards = metrics(page)
+    expected = headline_sql(app)
+    assert set(expected) <= set(cards), cards
+    for label, value in expected.items():
+        assert cards[label] == shown(label, value), label
+    caption = main_text(page)
+    assert "Region · Nov 2025 to Oct 2026 · data as of 31 Oct 2026" in caption
+    n_offices = app.value("SELECT COUNT(*) FROM office")
+    assert f"Offices, worst first ({n_offices} offices)" in caption
+    screenshot(page, "overview_region")
+
+
+def test_area_and_office_filters_change_figures_and_charts(page, app):
+    sign_in(page, "chief.exec")
+    open_page(page, "Staffing gaps")
+    region = wait_for_figures(page, 2)
+    by_office = chart(page, "Vacancy rate by office")
+    names = app.rows("SELECT a.name, o.name FROM office o JOIN area a ON a.id = o.area_id")
+    assert {t["name"] for t in by_office["traces"]} == {a for a, _o in names}
+    assert sorted(y for t in by_office["traces"] for y in t["y"]) == sorted(
+        o for _a, o in names)
+    screenshot(page, "filters_region")
+
+    choose(page, "Area", "Surrey", "area=SURREY")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll(\"[data-testid='stPlotlyChart'] "
+        ".js-plotly-plot\")).some(g => (g._fullData || []).length === 1 && "
+        "g._fullData[0].name === 'Surrey')")
+    surrey = figures(page)
+    assert surrey != region
+    by_office = chart(page, "Vacancy rate by office")
+    assert [t["name"] for t in by_office["traces"]] == ["Surrey"]
+    assert sorted(by_office["traces"][0]["y"]) == ["Guildford", "Woking"]
+    surrey_ids = office_ids(app, "GUI", "WOK")
+    cards = metrics(page)
+    assert cards["Vacancy rate"] == shown("Vacancy rate",
+                                          headline_sql(app, office_ids=surrey_ids)["Vacancy rate"])
+    assert "Surrey · Nov 2025 to Oct 2026" in main_text(page)
+    screenshot(page, "filters_area_surrey")
+
+    choose(page, "Office", "Woking", "office=WOK")
+    expect(page.get_by_text("Woking · Nov 2025 to Oct 2026")).to_be_visible()
+    wait_for_run(page)
+    woking = figures(page)
+    assert woking != surrey
+    by_office = chart(page, "Vacancy rate by office")
+    assert [y for t in by_office["traces"] for y in t["y"]] == ["Woking"]
+    trend = chart(page, "Vacancy rate by month")
+    assert [t["name"] for t in trend["traces"]] == ["Woking"]
+    assert metrics(page)["Vacancy rate"] == shown(
+        "Vacancy rate", headline_sql(app, office_ids=office_ids(app, "WOK"))["Vacancy rate"])
+    screenshot(page, "filters_office_woking")
+
+    choose(page, "From", "May 2026", "from=2026-05")
+    expect(page.get_by_text("Woking · May 2026 to Oct 2026")).to_be_visible()
+    wait_for_run(page)
+    trend = chart(page, "Vacancy rate by month")
+    assert trend["traces"][0]["x"] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09",
+                                       "2026-10"]
+    assert_no_error_shown(page)
+
+
+def test_shared_link_reopens_the_same_filters(page, app):
+    link = "/payback?area=KENT&office=CHA&from=2026-01&to=2026-06"
+    sign_in(page, "chief.exec", link)
+    assert selected(page, "Area") == "Kent"
+    assert selected(page, "Office") == "Chatham"
+    assert selected(page, "From") == "Jan 2026"
+    assert selected(page, "To") == "Jun 2026"
+    assert "Chatham · Jan 2026 to Jun 2026" in main_text(page)
+    params = dict(parse_qsl(urlsplit(page.url).query))
+    assert params.items() >= {"area": "KENT", "office": "CHA", "from": "2026-01",
+                              "to": "2026-06"}.items()
+    assert_no_error_shown(page)
+    screenshot(page, "shared_link")
+
+
+def test_shared_link_opens_the_linked_page_after_sign_in(page, app):
+    sign_in(page, "chief.exec", "/payback?area=KENT&office=CHA&from=2026-01&to=2026-06")
+    assert "/payback" in page.url
+    assert heading(page) == "Unpaid work (Community Payback)"
+
+
+def test_drill_from_an_office_to_its_cases_and_download_them(page, app):
+    sign_in(page, "chief.exec")
+    choose(page, "Area", "Surrey", "area=SURREY")
+    choose(page, "Office", "Woking", "office=WOK")
+    open_page(page, "Cases behind the figures")
+    assert re.search(r"/cases\?.*office=WOK", page.url), page.url
+    expected = open_case_rows(app, END, ("WOK",))
+    caption = page.get_by_text(re.compile(r"^[\d,]+ rows")).inner_text()
+    assert caption.startswith(f"{len(expected):,} rows"), caption
+    assert "Woking" in caption
+    screenshot(page, "cases_woking")
+
+    csv = download(page, "Download this table (CSV)")
+    assert csv.name == "cases_caseload_WOK_2025-11_2026-10.csv"
+    table = pd.read_csv(csv)
+    assert len(table) == len(expected)
+    assert set(table["office"]) == {"Woking"}
+    assert sorted(table["crn"]) == sorted(expected["crn"])
+    views = app.rows("SELECT target, filters FROM audit_log WHERE username = 'chief.exec' "
+                     "AND action IN ('view_person_rows', 'download') ORDER BY id")
+    assert ("cases:caseload" in [t for t, _f in views]
+            and csv.name in [t for t, _f in views]), views
+    assert '"office": "WOK"' in views[-1][1]
+
+
+def test_overview_table_download_matches_the_database(page, app):
+    sign_in(page, "chief.exec")
+    choose(page, "From", "Jan 2026", "from=2026-01")
+    choose(page, "To", "Jun 2026", "to=2026-06")
+    expect(page.get_by_text("Region · Jan 2026 to Jun 2026")).to_be_visible()
+    wait_for_run(page)
+    csv = download(page, "Download this table (CSV)")
+    assert csv.name == "overview_offices_region_2026-01_2026-06.csv"
+    table = pd.read_csv(csv).set_index("Office")
+    offices = dict(app.rows("SELECT name, id FROM office"))
+    assert set(table.index) == set(offices)
+    assert list(table["Measures off target"]) == sorted(table["Measures off target"],
+                                                        reverse=True)
+    for name, office_id in offices.items():
+        expected = headline_sql(app, "2026-01-01", "2026-06-30", (office_id,))
+        row = table.loc[name]
+        assert row["Appointments kept"] == pytest.approx(expected["Appointments kept"])
+        assert row["Resettlement plan before release"] == pytest.approx(
+            expected["Plan before release"])
+        assert row["Vacancy rate"] == pytest.approx(expected["Vacancy rate"])
+    assert (app.value("SELECT COUNT(*) FROM audit_log WHERE action = 'download' "
+                      "AND target = ?", (csv.name,)) >= 1)
+
+
+def test_bad_link_parameters_get_a_friendly_message(page, app):
+    sign_in(page, "chief.exec", "/?office=NOPE&from=2026-13&area=%27%3B%20DROP%20TABLE")
+    warnings = " ".join(alerts(page, "Warning"))
+    assert "Unknown office 'NOPE'" in warnings
+    assert "'from' must be a month written YYYY-MM" in warnings
+    assert "Unknown area" in warnings
+    assert heading(page) == "Overview"
+    assert metrics(page), "the page still shows its figures"
+    assert "Region · Nov 2025 to Oct 2026" in main_text(page)  # defaults used
+    assert app.value("SELECT COUNT(*) FROM office") == 4  # nothing reached SQL
+    assert_no_error_shown(page)
+    assert "Traceback" not in main_text(page)
+    screenshot(page, "bad_link_parameters")

@@ -1,0 +1,522 @@
+"""The importer: every deliberately bad file gives its row-level messages and writes
+nothing; good files insert, update or leave rows alone by natural key; a crash half-way
+leaves the database exactly as it was. Checked against raw SQL, not the importer's code."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import shutil
+from datetime import date
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import inspect, text
+
+from dashboard import db, export_extracts, extract_formats, importer
+from dashboard.__main__ import main as cli
+from dashboard.config import PROJECT_ROOT
+
+EXAMPLES = PROJECT_ROOT / "examples"
+APPT_HEADER = "appointment_ref,crn,appointment_date,outcome,enforcement_action\n"
+
+
+def load_examples(engine) -> list[importer.ImportReport]:
+    return [importer.import_file(engine, EXAMPLES / f"{t}.csv", t, username="tester")
+            for t in extract_formats.LOAD_ORDER]
+
+
+def snapshot(engine, skip: tuple[str, ...] = ("import_run",)) -> dict[str, list]:
+    """Every row of every table (but `skip`), in a stable order."""
+    out = {}
+    with engine.connect() as conn:
+        for name in sorted(inspect(conn).get_table_names()):
+            if name not in skip:
+                rows = conn.execute(text(f'SELECT * FROM "{name}"')).all()
+                out[name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def runs(engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(
+            "SELECT * FROM import_run ORDER BY id")).mappings()]
+
+
+def scalar(engine, sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+@pytest.fixture(scope="module")
+def example_db(tmp_path_factory):
+    """A SQLite file holding exactly the example extracts (examples/*.csv)."""
+    path = tmp_path_factory.mktemp("importer") / "examples.sqlite"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    reports = load_examples(engine)
+    assert [r.status for r in reports] == ["succeeded"] * len(reports), [
+        r.problems for r in reports]
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def engine(example_db, tmp_path):
+    """A private copy of the example database, so a test may write to it."""
+    path = tmp_path / "copy.sqlite"
+    shutil.copy(example_db, path)
+    eng = db.make_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()
+
+
+def write(tmp_path, name: str, content: bytes | str) -> str:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return str(path)
+
+
+def workbook(tmp_path, name: str, sheets: dict[str, list[list]]) -> str:
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    path = tmp_path / name
+    book.save(path)
+    return str(path)
+
+
+# --- the example files and the reference page are current ---------------------------------
+
+def test_examples_and_formats_doc_are_generated_from_the_specs():
+    for table in extract_formats.FORMATS:
+        assert (EXAMPLES / f"{table}.csv").read_text() == export_extracts.example_csv(table)
+    doc = (PROJECT_ROOT / "docs" / "IMPORT_FORMATS.md").read_text(encoding="utf-8")
+    assert doc == extract_formats.format_reference_markdown(), (
+        "regenerate: python -m dashboard import --formats-doc docs/IMPORT_FORMATS.md")
+
+
+def test_example_files_load_into_an_empty_database(example_db):
+    eng = db.make_engine(f"sqlite:///{example_db}")
+    counts = {t: scalar(eng, f'SELECT COUNT(*) FROM "{t}"') for t in extract_formats.FORMATS}
+    expected = {t: len(extract_formats.FORMATS[t].examples) for t in extract_formats.FORMATS}
+    assert counts == expected
+    assert scalar(eng, "SELECT value FROM dataset_info WHERE key = 'data_as_of'") == "2026-10-19"
+    eng.dispose()
+
+
+# --- deliberately bad files: row-level messages, nothing written ---------------------------
+
+BIG = "x" * 1_000_000
+BAD_FILES = {
+    "wrong_types": ("appointment", "appointment.csv", APPT_HEADER
+                    + "T1,X0010000001,2026-13-01,kept,false\n"
+                    + "T2,X0010000001,2026-10-01,maybe,perhaps\n"
+                    + "T3,X0010000001,yesterday,kept,false\n"
+                    + "T4,X0010000001,2026-10-02,kept,true\n",
+                    [(2, "appointment_date", "is not a date"),
+                     (3, "outcome", "is not one of: kept, acceptable_absence, failed"),
+                     (3, "enforcement_action", "is not true or false"),
+                     (4, "appointment_date", "is not a date")]),
+    "wrong_numbers": ("upw_order", "orders.csv",
+                      "order_ref,crn,sentence_date,hours_ordered\n"
+                      "O1,X0010000001,2026-02-01,12.5\nO2,X0010000001,2026-02-01,ten\n"
+                      "O3,X0010000001,2026-02-01,400\nO4,X0010000001,2026-02-01,100\n",
+                      [(2, "hours_ordered", "is not a whole number"),
+                       (3, "hours_ordered", "is not a whole number"),
+                       (4, "hours_ordered", "must be at most 300")]),
+    "missing_columns": ("appointment", "appointment.csv",
+                        "appointment_ref,crn,appointment_date\nT1,X0010000001,2026-10-01\n",
+                        [(1, "outcome", "required column is missing"),
+                         (1, "enforcement_action", "required column is missing")]),
+    "unknown_column": ("appointment", "appointment.csv",
+                       APPT_HEADER.strip() + ",outcom\nT1,X0010000001,2026-10-01,kept,false,x\n",
+                       [(1, "outcom", "is not a column of the appointment format (did you "
+                         "mean outcome?)")]),
+    "unknown_offices": ("staff_member", "staff.csv",
+                        "staff_ref,office_code,grade,fte,start_date\n"
+                        "S9,ZZZ,PO,1,2026-01-05\nS10,ash,PO,1,2026-01-05\n",
+                        [(2, "office_code", "no office with code 'ZZZ' is stored")]),
+    "unknown_case": ("custody_release", "releases.csv",
+                     "release_ref,crn,prison,reception_date,release_date\n"
+                     "R9,X9999999,HMP Elmley,2026-01-01,2026-03-01\n",
+                     [(2, "crn", "no person on probation with crn 'X9999999'")]),
+    "reversed_dates": ("custody_release", "releases.csv",
+                       "release_ref,crn,prison,reception_date,screening_date,release_date\n"
+                       "R1,X0010000002,HMP Elmley,2026-03-01,2026-03-02,2026-02-01\n"
+                       "R2,X0010000002,HMP Elmley,2026-03-01,2026-02-27,2026-04-01\n",
+                       [(2, "release_date", "release_date is before reception_date"),
+                        (3, "screening_date", "screening_date is before reception_date")]),
+    "session_before_sentence": ("upw_session", "sessions.csv",
+                                "session_ref,order_ref,session_date,attended,hours_worked\n"
+                                "X1,UPW-000001,2026-01-05,true,7\n",
+                                [(2, "session_date",
+                                  "session_date is before the order's sentence_date")]),
+    "duplicates": ("appointment", "appointment.csv", APPT_HEADER
+                   + "D1,X0010000001,2026-10-01,kept,false\n"
+                   + "D2,X0010000001,2026-10-02,kept,false\n"
+                   + "D1,X0010000001,2026-10-03,failed,true\n",
+                   [(2, "appointment_ref", "duplicate key in the file: also on row(s) 4"),
+                    (4, "appointment_ref", "duplicate key in the file: also on row(s) 2")]),
+    "duplicate_names": ("office", "office.csv",
+                        "code,name,area_code\nAAA,Dover,KENT\nBBB,Dover,KENT\n"
+                        "CCC,Guildford,SURREY\n",
+                        [(2, "name", "duplicate value in the file: also on row(s) 3"),
+                         (4, "name", "is already the name of office GUI")]),
+    "empty_file": ("appointment", "empty.csv", b"", [(None, "", "The file is empty")]),
+    "header_only": ("appointment", "header.csv", APPT_HEADER,
+                    [(None, "", "header but no data rows")]),
+    "bom_and_crlf": ("appointment", "windows.csv",
+                     b"\xef\xbb\xbf" + APPT_HEADER.replace("\n", "\r\n").encode()
+                     + b"W1,X0010000001,2026-10-01,kept,false\r\n"
+                     + b"W2,X0010000001,2026-10-02,kpt,false\r\n",
+                     [(3, "outcome", "is not one of")]),
+    "not_utf8": ("custody_release", "cp1252.csv",
+                 "release_ref,crn,prison,reception_date,release_date\n"
+                 "R5,X0010000002,HMP Lewes \u2013 caf\u00e9,2026-01-01,2026-03-01\n"
+                 .encode("cp1252"), [(None, "", "not UTF-8")]),
+    "ragged_rows": ("appointment", "ragged.csv", APPT_HEADER
+                    + "G1,X0010000001,2026-10-01,kept,false,surprise\n"
+                    + "G2,X0010000001,2026-10-01\n",
+                    [(2, "", "has more values than the header's 5 columns"),
+                     (3, "", "has fewer values than the header's 5 columns"),
+                     (3, "outcome", "is required")]),
+    "huge_cell": ("custody_release", "huge.csv",
+                  "release_ref,crn,prison,reception_date,release_date\n"
+                  f"R7,X0010000002,{BIG},2026-01-01,2026-03-01\n",
+                  [(2, "prison", "is 1,000,000 characters long; at most 64 allowed")]),
+    "month_not_first_day": ("establishment", "est.csv",
+                            "office_code,grade,month,budgeted_fte\nASH,PO,2026-11-15,3\n"
+                            "ASH,XX,2026-11,3\n",
+                            [(2, "month", "is not the first day of a month"),
+                             (3, "grade", "is not one of: PO, PSO, SPO, TRAINEE")]),
+    "target_bands": ("target", "targets.csv",
+                     "measure,office_code,green_from,amber_from,higher_is_better\n"
+                     "appointments_kept,ASH,70,80,true\nnot_a_measure,,1,2,false\n",
+                     [(2, "green_from+amber_from+higher_is_better",
+                       "green_from must be on the better side of amber_from"),
+                      (3, "measure", "is not one of")]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_file_gives_row_level_messages_and_writes_nothing(case, engine, tmp_path):
+    table, name, content, expected = BAD_FILES[case]
+    path = write(tmp_path, name, content)
+    before = snapshot(engine)
+    report = importer.import_file(engine, path, table, username="tester")
+    assert report.status == "rejected"
+    assert report.inserted == report.updated == report.unchanged == 0
+    found = [(p.row, p.column, p.message) for p in report.problems]
+    for row, column, words in expected:
+        assert any(r == row and c == column and words in m for r, c, m in found), (
+            f"no problem ({row}, {column!r}, {words!r}) in {found}")
+    frame = report.problems_frame()
+    assert list(frame.columns) == ["file", "row", "column", "value", "problem"]
+    assert set(frame["file"]) == {name}
+    assert report.problem_count == len(report.problems)
+    assert snapshot(engine) == before
+    assert runs(engine)[-1]["status"] == "rejected"
+
+
+def test_huge_cell_is_shown_cut_short(engine, tmp_path):
+    _, name, content, _ = BAD_FILES["huge_cell"]
+    report = importer.validate_file(engine, write(tmp_path, name, content), "custody_release")
+    shown = [p.value for p in report.problems if p.column == "prison"][0]
+    assert shown.startswith("xxxx") and shown.endswith("(1,000,000 characters)")
+    assert len(shown) < 100
+
+
+def test_cell_beyond_the_read_limit_stops_the_file(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "FIELD_SIZE_LIMIT", 1_000)
+    path = write(tmp_path, "r.csv", APPT_HEADER + f"Z1,X0010000001,2026-10-01,{'k' * 2000},false\n")
+    before = snapshot(engine)
+    report = importer.import_file(engine, path, "appointment")
+    assert report.status == "rejected"
+    assert "Row 2 cannot be read as CSV" in report.problems[0].message
+    assert snapshot(engine) == before
+
+
+def test_xlsx_with_an_extra_sheet_and_no_table_sheet_is_refused(engine, tmp_path):
+    rows = [APPT_HEADER.strip().split(","), ["X1", "X0010000001", date(2026, 10, 1), "kept",
+                                            False]]
+    path = workbook(tmp_path, "two.xlsx", {"Sheet1": rows, "Notes": [["made by hand"]]})
+    before = snapshot(engine)
+    report = importer.import_file(engine, path, "appointment")
+    assert report.status == "rejected"
+    assert "2 sheets (Sheet1, Notes)" in report.problems[0].message
+    assert snapshot(engine) == before
+
+
+def test_xlsx_sheet_named_after_the_table_is_read_with_sheet_row_numbers(engine, tmp_path):
+    header = APPT_HEADER.strip().split(",")
+    rows = [header, ["X1", "X0010000001", date(2026, 10, 1), "kept", False],
+            [None] * 5,  # a blank row keeps its number
+            ["X2", "X0010000001", "2026-10-40", "kept", True]]
+    path = workbook(tmp_path, "book.xlsx", {"Notes": [["ignore me"]], "appointment": rows})
+    before = snapshot(engine)
+    report = importer.import_file(engine, path, "appointment")
+    assert report.status == "rejected"
+    assert [(p.row, p.column) for p in report.problems] == [(4, "appointment_date")]
+    assert snapshot(engine) == before
+    rows[3][2] = date(2026, 10, 9)
+    path = workbook(tmp_path, "fixed.xlsx", {"Notes": [["ignore me"]], "appointment": rows})
+    report = importer.import_file(engine, path, "appointment")
+    assert (report.status, report.inserted) == ("succeeded", 2)
+    assert scalar(engine, "SELECT enforcement_action FROM appointment WHERE source_ref = "
+                  "'X2'") in (1, True)
+
+
+def test_bom_and_windows_line_endings_import_cleanly(engine, tmp_path):
+    content = (b"\xef\xbb\xbf" + APPT_HEADER.replace("\n", "\r\n").encode()
+               + b"W1,X0010000001,05/10/2026,Kept,YES\r\n")
+    report = importer.import_file(engine, write(tmp_path, "w.csv", content), "appointment")
+    assert (report.status, report.inserted) == ("succeeded", 1)
+    row = dict(next(iter(engine.connect().execute(text(
+        "SELECT appointment_date, outcome, enforcement_action FROM appointment "
+        "WHERE source_ref = 'W1'")).mappings())))
+    assert row == {"appointment_date": "2026-10-05", "outcome": "kept",
+                   "enforcement_action": 1}
+
+
+# --- idempotent re-import, updates by natural key ------------------------------------------
+
+def test_loading_the_same_extract_twice_changes_nothing(engine):
+    before = snapshot(engine, skip=("import_run", "audit_log"))
+    reports = load_examples(engine)
+    assert all(r.status == "succeeded" and r.inserted == r.updated == 0 for r in reports)
+    assert [r.unchanged for r in reports] == [
+        len(extract_formats.FORMATS[t].examples) for t in extract_formats.LOAD_ORDER]
+    assert snapshot(engine, skip=("import_run", "audit_log")) == before  # data_version too
+
+
+def test_newer_extract_updates_by_natural_key(engine, tmp_path):
+    version = scalar(engine, "SELECT value FROM dataset_info WHERE key = 'data_version'")
+    path = write(tmp_path, "newer.csv", APPT_HEADER
+                 + "APT-0000001,X0010000001,2026-10-05,kept,false\n"  # as stored
+                 + "APT-0000002,X0010000001,2026-10-19,acceptable_absence,false\n"  # changed
+                 + "APT-0000003,X0010000002,2026-10-20,kept,false\n")  # new
+    report = importer.import_file(engine, path, "appointment", username="tester")
+    assert (report.inserted, report.updated, report.unchanged, report.rejected) == (1, 1, 1, 0)
+    rows = engine.connect().execute(text(
+        "SELECT source_ref, outcome, enforcement_action FROM appointment ORDER BY source_ref"
+    )).all()
+    assert [tuple(r) for r in rows] == [("APT-0000001", "kept", 0),
+                                        ("APT-0000002", "acceptable_absence", 0),
+                                        ("APT-0000003", "kept", 0)]
+    assert scalar(engine, "SELECT value FROM dataset_info WHERE key = 'data_version'") != version
+    assert scalar(engine, "SELECT value FROM dataset_info WHERE key = 'data_as_of'") == \
+        "2026-10-20"
+
+
+def test_a_column_left_out_is_not_changed(engine, tmp_path):
+    path = write(tmp_path, "rel.csv", "release_ref,crn,prison,reception_date,release_date\n"
+                 "REL-000001,X0010000002,HMP Lewes,2025-11-03,2026-03-02\n")
+    report = importer.import_file(engine, path, "custody_release")
+    assert (report.updated, report.inserted) == (1, 0)
+    row = engine.connect().execute(text(
+        "SELECT prison, screening_date, accommodation_on_release FROM custody_release")).one()
+    assert tuple(row) == ("HMP Lewes", "2025-11-06", "settled")
+
+
+def test_dates_after_today_do_not_move_data_as_of_past_today(engine, tmp_path):
+    path = write(tmp_path, "future.csv", APPT_HEADER + "F1,X0010000001,2027-01-04,kept,false\n")
+    importer.import_file(engine, path, "appointment")
+    assert scalar(engine, "SELECT value FROM dataset_info WHERE key = 'data_as_of'") == \
+        max(date.today(), date(2026, 10, 19)).isoformat()
+    assert scalar(engine, "SELECT MAX(day) FROM calendar_day") >= "2027-12-31"
+
+
+# --- keep the valid rows, download the rejected ones ---------------------------------------
+
+def test_keep_valid_loads_good_rows_and_writes_the_rejects(engine, tmp_path):
+    path = write(tmp_path, "mixed.csv", APPT_HEADER
+                 + "K1,X0010000001,2026-10-01,kept,false\n"
+                 + "K2,X0010000001,2026-10-02,lost,false\n"
+                 + "K3,X0010000002,2026-10-03,failed,true\n"
+                 + "K4,NOBODY,2026-10-04,kept,false\n"
+                 + "K5,X0010000002,2026-10-05,kept,false\n")
+    rejects = tmp_path / "rejects.csv"
+    report = importer.import_file(engine, path, "appointment", keep_valid=True,
+                                  rejects_path=rejects)
+    assert (report.status, report.inserted, report.rejected) == ("partial", 3, 2)
+    refs = engine.connect().execute(text(
+        "SELECT source_ref FROM appointment WHERE source_ref LIKE 'K%' ORDER BY 1")).scalars()
+    assert list(refs) == ["K1", "K3", "K5"]
+    with open(rejects, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["appointment_ref"], r["rejected_row"]) for r in rows] == [("K2", "3"),
+                                                                         ("K4", "5")]
+    assert "outcome: is not one of" in rows[0]["rejected_because"]
+    assert "no person on probation with crn 'NOBODY'" in rows[1]["rejected_because"]
+    # corrected in place, the rejects file imports (its two extra columns are ignored)
+    rows[0]["outcome"], rows[1]["crn"] = "kept", "X0010000001"
+    fixed = tmp_path / "fixed.csv"
+    with open(fixed, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    again = importer.import_file(engine, fixed, "appointment")
+    assert (again.status, again.inserted) == ("succeeded", 2)
+
+
+# --- a crash half-way ----------------------------------------------------------------------
+
+def _crash_on_second_chunk(monkeypatch):
+    real = importer.write_chunk
+    calls = {"n": 0}
+
+    def write_then_crash(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("simulated crash half-way")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "write_chunk", write_then_crash)
+    return calls
+
+
+def _crash_test(eng, tmp_path, monkeypatch):
+    path = write(tmp_path, "crash.csv", APPT_HEADER + "".join(
+        f"C{i},X0010000001,2026-10-{i:02d},kept,false\n" for i in range(1, 7))
+        + "APT-0000001,X0010000001,2026-10-05,failed,true\n")  # an update as well
+    before = snapshot(eng)
+    calls = _crash_on_second_chunk(monkeypatch)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        importer.import_file(eng, path, "appointment", username="tester", chunk_rows=3)
+    assert calls["n"] == 2  # the first chunk was written, inside the transaction
+    assert snapshot(eng) == before
+    last = runs(eng)[-1]
+    assert last["status"] == "failed" and "simulated crash" in last["message"]
+    assert (last["inserted"], last["updated"]) == (0, 0)
+
+
+def test_crash_half_way_leaves_the_database_as_it_was(engine, tmp_path, monkeypatch):
+    _crash_test(engine, tmp_path, monkeypatch)
+
+
+@pytest.mark.postgres
+def test_crash_half_way_on_postgresql(new_pg_url, tmp_path, monkeypatch):
+    eng = db.make_engine(new_pg_url())
+    db.upgrade(eng)
+    assert all(r.status == "succeeded" for r in load_examples(eng))
+    _crash_test(eng, tmp_path, monkeypatch)
+    eng.dispose()
+
+
+# --- history, validation only, progress and chunks --------------------------------------------
+
+def test_history_records_user_time_file_hash_and_counts(engine, tmp_path):
+    content = APPT_HEADER + "H1,X0010000001,2026-10-01,kept,false\n"
+    path = write(tmp_path, "history.csv", content)
+    report = importer.import_file(engine, path, "appointment", username="admin")
+    run = runs(engine)[-1]
+    assert run["id"] == report.run_id
+    assert (run["table_name"], run["file_name"], run["username"], run["status"]) == (
+        "appointment", "history.csv", "admin", "succeeded")
+    assert run["file_sha256"] == hashlib.sha256(content.encode()).hexdigest()
+    assert (run["rows_read"], run["inserted"], run["updated"], run["unchanged"],
+            run["rejected"]) == (1, 1, 0, 0, 0)
+    assert run["started_at"] <= run["finished_at"]
+    logged = engine.connect().execute(text(
+        "SELECT username, target FROM audit_log WHERE action = 'import_run' "
+        "ORDER BY id DESC")).first()
+    assert tuple(logged) == ("admin", "history.csv")
+
+
+def test_validate_only_writes_nothing_at_all(engine, tmp_path):
+    path = write(tmp_path, "v.csv", APPT_HEADER + "V1,X0010000001,2026-10-01,kept,false\n")
+    before = snapshot(engine, skip=())
+    report = importer.validate_file(engine, path, "appointment")
+    assert report.status == "valid" and report.rows_read == 1
+    assert snapshot(engine, skip=()) == before
+
+
+def test_a_file_is_read_in_chunks_with_progress(engine, tmp_path):
+    out = io.StringIO()
+    out.write(APPT_HEADER)
+    for i in range(500):
+        out.write(f"P{i:04d},X001000000{1 + i % 2},2026-09-{1 + i % 30:02d},kept,false\n")
+    path = write(tmp_path, "p.csv", out.getvalue())
+    seen: list[float] = []
+    report = importer.import_file(engine, path, "appointment", chunk_rows=37,
+                                  progress=lambda f, _m: seen.append(f))
+    assert (report.inserted, report.rows_read) == (500, 500)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 20
+    assert scalar(engine, "SELECT COUNT(*) FROM appointment WHERE source_ref LIKE 'P%'") == 500
+
+
+def test_duplicates_are_found_across_chunks(engine, tmp_path):
+    lines = [f"Q{i},X0010000001,2026-09-01,kept,false\n" for i in range(40)]
+    lines.append("Q3,X0010000001,2026-09-02,kept,false\n")
+    path = write(tmp_path, "q.csv", APPT_HEADER + "".join(lines))
+    report = importer.import_file(engine, path, "appointment", chunk_rows=7)
+    assert [(p.row, p.column) for p in report.problems] == [(5, "appointment_ref"),
+                                                            (42, "appointment_ref")]
+
+
+# --- the command line ------------------------------------------------------------------------
+
+def test_command_line_import_check_keep_valid_and_formats_doc(engine, tmp_path, capsys):
+    url = str(engine.url)
+    good = write(tmp_path, "good.csv", APPT_HEADER + "L1,X0010000001,2026-10-01,kept,false\n")
+    bad = write(tmp_path, "bad.csv", APPT_HEADER + "L2,X0010000001,2026-10-01,kept,false\n"
+                "L3,X0010000001,2026-10-01,later,false\n")
+    assert cli(["--database-url", url, "import", bad, "--table", "appointment", "--check"]) == 1
+    assert cli(["--database-url", url, "import", bad, "--table", "appointment",
+                "--user", "ops"]) == 1
+    err = capsys.readouterr().err
+    assert "later" in err and "is not one of" in err
+    assert scalar(engine, "SELECT COUNT(*) FROM appointment WHERE source_ref LIKE 'L%'") == 0
+    assert cli(["--database-url", url, "import", good, "--table", "appointment"]) == 0
+    rejects = tmp_path / "out.csv"
+    assert cli(["--database-url", url, "import", bad, "--table", "appointment",
+                "--keep-valid", "--rejects", str(rejects)]) == 0
+    assert "1 inserted" in capsys.readouterr().out
+    assert rejects.read_text(encoding="utf-8-sig").count("\n") == 2
+    assert runs(engine)[-3]["username"] == "ops"
+    assert runs(engine)[-1]["username"].startswith("cli")
+    doc = tmp_path / "formats.md"
+    assert cli(["import", "--formats-doc", str(doc)]) == 0
+    assert doc.read_text(encoding="utf-8") == extract_formats.format_reference_markdown()
+
+
+def test_command_line_exports_every_table(engine, tmp_path):
+    assert cli(["--database-url", str(engine.url), "export-extracts", str(tmp_path)]) == 0
+    for table in extract_formats.LOAD_ORDER:
+        lines = (tmp_path / f"{table}.csv").read_text().splitlines()
+        assert lines[0] == ",".join(extract_formats.FORMATS[table].names)
+        assert len(lines) == 1 + len(extract_formats.FORMATS[table].examples)
+
+
+# --- migration 0002 ------------------------------------------------------------------------
+
+def _migration_round_trip(url: str) -> None:
+    eng = db.make_engine(url)
+    db.upgrade(eng, "0002")
+    insp = inspect(eng)
+    assert "import_run" in insp.get_table_names()
+    for table, column in importer.NATURAL_REF_COLUMNS.items():
+        assert column in [c["name"] for c in insp.get_columns(table)]
+        assert any(ix["unique"] and ix["column_names"] == [column]
+                   for ix in insp.get_indexes(table)), (table, column)
+    db.downgrade(eng, "0001")
+    insp = inspect(eng)
+    assert "import_run" not in insp.get_table_names()
+    assert "source_ref" not in [c["name"] for c in insp.get_columns("appointment")]
+    db.upgrade(eng, "0002")
+    assert "import_run" in inspect(eng).get_table_names()
+    eng.dispose()
+
+
+def test_migration_0002_upgrades_and_downgrades_on_sqlite(tmp_path):
+    _migration_round_trip(f"sqlite:///{tmp_path / 'm.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_migration_0002_upgrades_and_downgrades_on_postgresql(new_pg_url):
+    _migration_round_trip(new_pg_url())
