@@ -37,6 +37,19 @@ def _hover(df: pd.DataFrame, hover: dict[str, str]) -> tuple[list, str]:
     return custom, lines
 
 
+def month_label(month: str) -> str:
+    """'2025-11' -> 'Nov 2025'; other labels (quarters, sample names) unchanged."""
+    text = str(month)
+    if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+        return text
+    names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    return f"{names[int(text[5:]) - 1]} {text[:4]}"
+
+
+def _unit_suffix(value_title: str) -> str:
+    return " %" if "%" in value_title else ""
+
+
 def colour_for(name: str, i: int) -> str:
     return AREA_COLOURS.get(name, PALETTE[i % len(PALETTE)])
 
@@ -68,7 +81,8 @@ def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title
         )
     if target is not None:
         fig.add_vline(x=target, line_dash="dash", line_color="#000",
-                      annotation_text=f"target {target:g}", annotation_position="top")
+                      annotation_text=f"target {target:g}{_unit_suffix(value_title)}",
+                      annotation_position="top")
     fig.update_yaxes(categoryorder="array", categoryarray=df[unit].tolist())
     height = max(320, 26 * len(df) + 120)
     return _layout(fig, title, value_title, "", height=height)
@@ -92,8 +106,12 @@ def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
         )
     if target is not None:
         fig.add_hline(y=target, line_dash="dash", line_color="#000",
-                      annotation_text=f"target {target:g}", annotation_position="top left")
-    fig.update_xaxes(type="category", tickangle=-45)
+                      annotation_text=f"target {target:g}{_unit_suffix(value_title)}",
+                      annotation_position="top left")
+    months = sorted(set(df["month"]))
+    fig.update_xaxes(type="category", tickangle=-45, categoryorder="array",
+                     categoryarray=months, tickvals=months,
+                     ticktext=[month_label(m) for m in months])
     fig = _layout(fig, title, "", value_title)
     fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, yanchor="top"))
     return fig

@@ -290,6 +290,8 @@ def generate(
         ]))
         if conn.dialect.name == "postgresql":
             reset_sequences(conn)
+            # planner statistics for the freshly loaded tables, before summarising them
+            conn.exec_driver_sql("ANALYZE")
         say(0.98, "Monthly summaries")
         summaries.refresh_all(conn)
         say(1.0, "Done")

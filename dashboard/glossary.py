@@ -38,7 +38,7 @@ SHORT = {
     "ttg_contact_12_weeks": "Contact 12 weeks before",
     "ttg_first_appointment_kept": "1st appointment kept",
     "ttg_settled_on_release": "Settled on release",
-    "caseload_per_officer": "Caseload per officer",
+    "caseload_per_officer": "Caseload",
 }
 MEASURES: dict[str, Measure] = {m.key: m for m in [
     _M("vacancy_rate", "Vacancy rate", "%",

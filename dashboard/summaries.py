@@ -572,18 +572,23 @@ def _refresh_starts(conn: Connection, months: Months, ids) -> None:
     many had a first session within 7 working days of sentence."""
     o, s = upw_order, upw_session
     sentenced_day = aliased(calendar_day)
-    first_session = (select(func.min(s.c.session_date)).where(s.c.order_id == o.c.id)
-                     .scalar_subquery())
+    chosen = [*months.date_clauses(o.c.sentence_date), *_office_clause(person.c.office_id, ids)]
+    first = select(s.c.order_id, func.min(s.c.session_date).label("first_session"))
+    if chosen:  # only the sessions of the orders being refreshed
+        first = first.where(s.c.order_id.in_(
+            select(o.c.id).join(person, person.c.id == o.c.person_id).where(*chosen)))
+    first = first.group_by(s.c.order_id).subquery()
     orders = pd.read_sql(
         select(person.c.office_id, o.c.sentence_date,
                sentenced_day.c.working_day_number.label("sentenced_number"),
-               first_session.label("first_session"))
+               first.c.first_session)
+        .select_from(o)
         .join(person, person.c.id == o.c.person_id)
         # orders sentenced on a day missing from the calendar are left out (inner join),
         # as in the raw-row query
         .join(sentenced_day, sentenced_day.c.day == o.c.sentence_date)
-        .where(*months.date_clauses(o.c.sentence_date),
-               *_office_clause(person.c.office_id, ids)), conn)
+        .outerjoin(first, first.c.order_id == o.c.id)
+        .where(*chosen), conn)
     numbers = _working_day_numbers(conn)
     sentenced = pd.to_datetime(orders["sentence_date"])
     first = pd.to_datetime(orders["first_session"])

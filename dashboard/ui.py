@@ -295,9 +295,14 @@ def format_measure(key: str, value: float | None) -> str:
     return num(value, 0 if unit == "hours" else 1)
 
 
+COMPACT_UNITS = {"cases per FTE": "cases/FTE", "working days per FTE": "days/FTE"}
+
+
 def card_label(key: str) -> str:
     measure = MEASURES[key]
-    return measure.label if measure.unit == "%" else f"{measure.label} ({measure.unit})"
+    if measure.unit == "%":
+        return measure.label
+    return f"{measure.label} ({COMPACT_UNITS.get(measure.unit, measure.unit)})"
 
 
 def measure_card(container: Any, key: str, current: pd.Series, previous: pd.Series | None,
@@ -315,7 +320,8 @@ def measure_card(container: Any, key: str, current: pd.Series, previous: pd.Seri
     delta = None
     if not is_missing(value) and not is_missing(prev):
         change = float(value) - float(prev)
-        delta = f"{change:+,.1f}" + (" pts" if measure.unit == "%" else "")
+        unit = {"%": " pts", "hours": " hours"}.get(measure.unit, "")
+        delta = f"{change:+,.{0 if measure.unit == 'hours' else 1}f}{unit}"
     status = rag(None if is_missing(value) else float(value), target)
     basis = ""
     if numerator and denominator and not is_missing(current.get(denominator)):
@@ -337,3 +343,39 @@ def trend_level(f: Filters) -> tuple[str, str]:
     if f.office_code or f.area_code:
         return "office", "office"
     return "area", "area"
+
+
+# --- people-facing wording -------------------------------------------------------------
+
+VALUE_LABELS = {
+    "community_order": "Community order", "suspended_sentence_order": "Suspended sentence",
+    "licence": "Licence", "very_high": "Very high", "high": "High", "medium": "Medium",
+    "low": "Low", "settled": "Settled", "temporary": "Temporary",
+    "no_fixed_abode": "No fixed abode", "male": "Male", "female": "Female",
+}
+CODED_COLUMNS = ("sentence_type", "rosh_level", "accommodation_on_release", "gender")
+
+
+def readable_values(df: pd.DataFrame) -> pd.DataFrame:
+    """Coded values (community_order, very_high, ...) as words, in the coded columns."""
+    out = df.copy()
+    for col in CODED_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].map(lambda v: VALUE_LABELS.get(v, v))
+    return out
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _office_names(url: str, ids: tuple[int, ...]) -> list[str]:
+    from sqlalchemy import select
+
+    from dashboard.schema import office
+
+    with _engine(url).connect() as conn:
+        rows = conn.execute(select(office.c.name).where(office.c.id.in_(ids))
+                            .order_by(office.c.name)).scalars().all()
+    return list(rows)
+
+
+def office_names(ids: tuple[int, ...]) -> list[str]:
+    return _office_names(config.database_url(), tuple(ids))

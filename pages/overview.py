@@ -46,13 +46,14 @@ for row_start in (0, 4):
         statuses[key] = ui.measure_card(col, key, current, previous,
                                         target_for(targets, key), num, den)
 
-off = [MEASURES[k].name for k, s in statuses.items() if s == "Red"]
+off = [MEASURES[k].label for k, s in statuses.items() if s == "Red"]
 if off:
     st.error("Off target (Red): " + "; ".join(off) + ".", icon=":material/flag:")
 elif all(s == "Green" for k, s in statuses.items() if k in overview.RATES):
     st.success("Every headline measure is on target.", icon=":material/check_circle:")
 
-st.subheader(f"Offices, worst first ({len(by_office)} offices)")
+st.subheader(f"Offices, worst first ({len(by_office)} office"
+             f"{'' if len(by_office) == 1 else 's'})")
 if by_office.empty:
     ui.empty_state("offices")
 else:

@@ -66,7 +66,7 @@ ui.measure_card(c[3], "caseload_per_officer",
 c[4].metric("Workload capacity",
             ui.pct(100 * total["workload_points"] / total["available_points"]), border=True,
             help="Weighted workload points ÷ available points. Above 110 % is excessive.")
-c[5].metric("Sickness absence (working days per FTE)",
+c[5].metric("Sickness absence (days/FTE)",
             ui.num(total["working_days_lost"] / avg_fte.sum(), 1),
             border=True, help=f"Working days lost in {f.period_text()} per average FTE.")
 

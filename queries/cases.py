@@ -38,11 +38,13 @@ def _scoped(stmt, f: Filters, scope: Scope):
 
 
 def case_rows(conn: Connection, f: Filters, scope: Scope, view: str = "caseload",
-              limit: int = LIMIT) -> pd.DataFrame:
+              limit: int = LIMIT, key_question: str | None = None) -> pd.DataFrame:
     """Person-level rows for one of VIEWS, newest first, at most `limit` rows.
 
     Columns always include crn, office, sentence_type, tier, rosh_level; each view adds
-    its own (see the page). Raises ScopeError for a role without person-level access.
+    its own (see the page). For the audits view, key_question (e.g. "2.3c") keeps only the
+    cases judged not sufficient on that question. Raises ScopeError for a role without
+    person-level access.
     """
     base = [person.c.crn, office.c.name.label("office"), person.c.sentence_type,
             person.c.tier, person.c.rosh_level]
@@ -81,7 +83,10 @@ def case_rows(conn: Connection, f: Filters, scope: Scope, view: str = "caseload"
                            upw_order.c.terminated_date > f.end))
                 .order_by(upw_order.c.sentence_date, person.c.crn))
     elif view == "audits":
-        not_ok = case((audit_answer.c.answer == "not_sufficient", 1), else_=0)
+        flagged = audit_answer.c.answer == "not_sufficient"
+        if key_question:
+            flagged = and_(flagged, audit_answer.c.key_question == key_question)
+        not_ok = case((flagged, 1), else_=0)
         stmt = (select(*base, case_audit.c.audit_date, case_audit.c.auditor,
                        func.sum(not_ok).label("not_sufficient"),
                        func.count(audit_answer.c.id).label("questions"))

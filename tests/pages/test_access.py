@@ -42,7 +42,8 @@ def test_area_manager_sees_only_their_area_even_when_the_url_asks_for_another(
     assert not at.exception
     shown = at.dataframe[0].value if at.dataframe else pd.DataFrame({"crn": []})
     assert not any(area_of[c] == "SURREY" for c in shown["crn"])
-    assert "own area's offices" in " ".join(w.value for w in at.warning)
+    assert "Your role shows case lists for Ashford, Chatham only" in " ".join(
+        w.value for w in at.warning)
 
 
 def test_area_manager_case_list_is_their_area_only(demo_sqlite_url, engine):
