@@ -65,8 +65,11 @@ def hours_worked(conn: Connection, f: Filters, level: Level = "office",
     sessions, sessions_attended, hours_worked (hours)."""
     if not summaries.serves(conn, f):
         return hours_worked_from_rows(conn, f, level, by_month)
-    return pd.read_sql(summaries.roll_up(sessions_per_office(f, by_month), SESSIONS,
-                                         level_columns(level), by_month=by_month), conn)
+    s = summary_upw_session
+    return pd.read_sql(summaries.rollup(s, [(c, c) for c in SESSIONS], level_columns(level),
+                                        f.clauses(s.c.month, s.c.office_id),
+                                        by_month=by_month, office_level=level == "office"),
+                       conn)
 
 
 def orders_made(conn: Connection, f: Filters, level: Level = "office",
@@ -75,8 +78,11 @@ def orders_made(conn: Connection, f: Filters, level: Level = "office",
     orders, hours_ordered (hours)."""
     if not summaries.serves(conn, f):
         return orders_made_from_rows(conn, f, level, by_month)
-    return pd.read_sql(summaries.roll_up(orders_per_office(f, by_month), ORDERS,
-                                         level_columns(level), by_month=by_month), conn)
+    s = summary_upw_order
+    return pd.read_sql(summaries.rollup(s, [(c, c) for c in ORDERS], level_columns(level),
+                                        f.clauses(s.c.month, s.c.office_id),
+                                        by_month=by_month, office_level=level == "office"),
+                       conn)
 
 
 def outstanding(conn: Connection, f: Filters, level: Level = "office",
@@ -91,7 +97,8 @@ def outstanding(conn: Connection, f: Filters, level: Level = "office",
     if not (summaries.is_month_end(at) and summaries.covers(conn, at, at)):
         return outstanding_from_rows(conn, f, level, at)
     return pd.read_sql(summaries.roll_up(outstanding_per_office(f, at), OUTSTANDING,
-                                         level_columns(level)), conn)
+                                         level_columns(level),
+                                         one_row_per_office=level == "office"), conn)
 
 
 def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -104,7 +111,8 @@ def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
     if not summaries.serves(conn, f):
         return completions_from_rows(conn, f, level)
     return pd.read_sql(summaries.roll_up(completions_per_office(f), COMPLETIONS,
-                                         level_columns(level)), conn)
+                                         level_columns(level),
+                                         one_row_per_office=level == "office"), conn)
 
 
 def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -116,8 +124,10 @@ def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
     """
     if not summaries.serves(conn, f):
         return start_times_from_rows(conn, f, level)
-    return pd.read_sql(summaries.roll_up(starts_per_office(f), STARTS,
-                                         level_columns(level)), conn)
+    s = summary_upw_start
+    return pd.read_sql(summaries.rollup(
+        s, [(c, c) for c in STARTS], level_columns(level), _starts_where(f),
+        office_level=level == "office"), conn)
 
 
 # --- per office, from the summaries (also composed by queries.overview) ------------------
@@ -143,7 +153,7 @@ def outstanding_per_office(f: Filters, at: date | None = None):
     return summaries.per_office(
         s, [(c, c) for c in OUTSTANDING],
         [s.c.month == month_start(at or f.end), s.c.live_orders > 0,
-         *f.office_clause(s.c.office_id)])
+         *f.office_clause(s.c.office_id)], fixed=["month"])
 
 
 def completions_per_office(f: Filters):
@@ -165,11 +175,13 @@ def completions_per_office(f: Filters):
 def starts_per_office(f: Filters):
     """office_id, STARTS: orders sentenced in the period, without those sentenced in the
     last 10 days of its last month."""
+    return summaries.per_office(summary_upw_start, [(c, c) for c in STARTS], _starts_where(f))
+
+
+def _starts_where(f: Filters) -> list:
     s = summary_upw_start
-    return summaries.per_office(
-        s, [(c, c) for c in STARTS],
-        [*f.clauses(s.c.month, s.c.office_id),
-         not_(and_(s.c.month == month_start(f.end), s.c.in_last_10_days))])
+    return [*f.clauses(s.c.month, s.c.office_id),
+            not_(and_(s.c.month == month_start(f.end), s.c.in_last_10_days))]
 
 
 # --- the same figures from the raw rows -------------------------------------------------

@@ -29,18 +29,22 @@ def key_question_counts(conn: Connection, f: Filters, level: Level = "office",
     """
     if not summaries.serves(conn, f):
         return key_question_counts_from_rows(conn, f, level, by_month, scheme)
-    keys = ["standard", "key_question"]
-    return pd.read_sql(summaries.roll_up(
-        answers_per_office(f, scheme, by_month=by_month, keys=keys), KEY_QUESTION,
-        level_columns(level), by_month=by_month, keys=keys), conn)
+    s = summary_audit_answer
+    return pd.read_sql(summaries.rollup(
+        s, [("audits", "answers"), ("applicable", "applicable"), ("sufficient", "sufficient")],
+        level_columns(level), [s.c.scheme == scheme, *f.clauses(s.c.month, s.c.office_id)],
+        by_month=by_month, keys=["standard", "key_question"], fixed=["scheme"],
+        office_level=level == "office"), conn)
 
 
 def audits_completed(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
     """Completed case audits in the period. Columns: [area, office, office_code], audits."""
     if not summaries.serves(conn, f):
         return audits_completed_from_rows(conn, f, level)
-    return pd.read_sql(summaries.roll_up(audits_per_office(f), ["audits"],
-                                         level_columns(level)), conn)
+    s = summary_audit
+    return pd.read_sql(summaries.rollup(s, [("audits", "audits")], level_columns(level),
+                                        f.clauses(s.c.month, s.c.office_id),
+                                        office_level=level == "office"), conn)
 
 
 # --- per office, from the summaries (also composed by queries.overview) ------------------
@@ -52,7 +56,7 @@ def answers_per_office(f: Filters, scheme: str = "crc_2018", by_month: bool = Fa
     return summaries.per_office(
         s, [("audits", "answers"), ("applicable", "applicable"), ("sufficient", "sufficient")],
         [s.c.scheme == scheme, *f.clauses(s.c.month, s.c.office_id)], by_month=by_month,
-        keys=keys)
+        keys=keys, fixed=["scheme"])
 
 
 def audits_per_office(f: Filters):

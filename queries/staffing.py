@@ -40,10 +40,11 @@ def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
     """
     if not summaries.serves(conn, f):
         return gaps_by_month_from_rows(conn, f, level, by_grade)
-    keys = ["grade"] if by_grade else []
-    return pd.read_sql(summaries.roll_up(gaps_per_office(f, by_month=True, by_grade=by_grade),
-                                         GAPS, level_columns(level), by_month=True,
-                                         keys=keys), conn)
+    s = summary_staffing
+    return pd.read_sql(summaries.rollup(
+        s, [(c, c) for c in GAPS], level_columns(level), f.clauses(s.c.month, s.c.office_id),
+        by_month=True, keys=["grade"] if by_grade else [], office_level=level == "office"),
+        conn)
 
 
 def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -56,7 +57,8 @@ def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> 
     if not summaries.serves(conn, f):
         return caseload_by_month_from_rows(conn, f, level)
     return pd.read_sql(summaries.roll_up(caseload_per_office(f, by_month=True), CASELOAD,
-                                         level_columns(level), by_month=True), conn)
+                                         level_columns(level), by_month=True,
+                                         one_row_per_office=level == "office"), conn)
 
 
 def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -64,8 +66,10 @@ def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFra
     episodes, working_days_lost."""
     if not summaries.serves(conn, f):
         return absence_from_rows(conn, f, level)
-    return pd.read_sql(summaries.roll_up(absence_per_office(f), ABSENCE,
-                                         level_columns(level)), conn)
+    s = summary_absence
+    return pd.read_sql(summaries.rollup(s, [(c, c) for c in ABSENCE], level_columns(level),
+                                        f.clauses(s.c.month, s.c.office_id),
+                                        office_level=level == "office"), conn)
 
 
 # --- per office, from the summaries (also composed by queries.overview) ------------------

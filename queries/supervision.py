@@ -25,8 +25,11 @@ def appointments(conn: Connection, f: Filters, level: Level = "office",
     appointments, kept, acceptable_absence, failed, enforcement_actions."""
     if not summaries.serves(conn, f):
         return appointments_from_rows(conn, f, level, by_month)
-    return pd.read_sql(summaries.roll_up(appointments_per_office(f, by_month), COUNTS,
-                                         level_columns(level), by_month=by_month), conn)
+    s = summary_appointment
+    return pd.read_sql(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
+                                        f.clauses(s.c.month, s.c.office_id),
+                                        by_month=by_month, office_level=level == "office"),
+                       conn)
 
 
 def appointments_per_office(f: Filters, by_month: bool = False):

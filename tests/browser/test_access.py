@@ -39,7 +39,7 @@ def open_cases(app, area_code: str) -> pd.DataFrame:
 def test_area_manager_cannot_reach_another_areas_cases(page, app):
     sign_in(page, "am.kent", "/cases?area=SURREY")
     open_page(page, "Cases behind the figures")
-    expect_alert(page, "Warning", "Your role shows case lists for your own area's offices only")
+    expect_alert(page, "Warning", "Your role shows case lists for Ashford, Chatham only")
     assert "area=SURREY" in page.url
     assert page.locator("[data-testid='stDataFrame']").count() == 0
     assert page.locator("[data-testid='stDownloadButton']").count() == 0
@@ -55,7 +55,7 @@ def test_area_manager_cannot_reach_another_areas_cases(page, app):
         page.get_by_role("radio", name=view, exact=True).click()
         page.wait_for_url(re.compile(r"view=(releases|unpaid_work)"))
         wait_for_run(page)
-        expect_alert(page, "Warning", "own area's offices only")
+        expect_alert(page, "Warning", "case lists for Ashford, Chatham only")
         assert page.locator("[data-testid='stDataFrame']").count() == 0
 
     # widening the filter to the whole region still lists only Kent's cases

@@ -94,7 +94,7 @@ def headline_sql(app, start=START, end=END, office_ids=None) -> dict[str, float]
         f"AND (o.terminated_date IS NULL OR o.terminated_date > :end){on}", params)
     return {
         "Vacancy rate": 100 * vac / budget,
-        "Caseload per officer (cases per FTE)": open_cases / fte,
+        "Caseload (cases/FTE)": open_cases / fte,
         "Cases sufficient": 100 * sufficient / applicable,
         "UPW done in 12 months": 100 * done12 / due12,
         "Plan before release": 100 * planned,
@@ -106,7 +106,7 @@ def headline_sql(app, start=START, end=END, office_ids=None) -> dict[str, float]
 
 def shown(label: str, value: float) -> str:
     """How a card shows a value: percentages whole, caseload one decimal, hours whole."""
-    if label == "Caseload per officer (cases per FTE)":
+    if label == "Caseload (cases/FTE)":
         return f"{value:,.1f}"
     if label == "Hours outstanding (hours)":
         return f"{value:,.0f}"
