@@ -294,6 +294,8 @@ def generate(
             conn.exec_driver_sql("ANALYZE")
         say(0.98, "Monthly summaries")
         summaries.refresh_all(conn)
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default again
         say(1.0, "Done")
     _ = rng  # the top-level generator only seeds the per-office ones
     return counts

@@ -7,12 +7,13 @@ rows with its own SQL (tests/test_summaries.py checks it against the raw-row que
 Public API
 - ``refresh_all(conn)``: rebuild every summary (end of demo generation; after a bulk
   load, a change to the calendar or to which office a person belongs to).
-- ``refresh_months(conn, months, office_ids=None)``: after an import that inserted,
-  updated or deleted rows carrying a date in ``months`` (every date column of the changed
-  rows, old and new values) for the offices ``office_ids`` (None: any office). Recomputes
-  only the summary rows those rows can change, by delete + insert in the caller's
-  transaction, widens the covered months, and bumps ``dataset_info.data_version`` so the
-  dashboard's cached query results are recomputed.
+- ``refresh_months(conn, months, office_ids=None, tables=None)``: after an import that
+  inserted, updated or deleted rows carrying a date in ``months`` (every date column of
+  the changed rows, old and new values) for the offices ``office_ids`` (None: any
+  office), in the raw ``tables`` named (None: all; see DEPENDS). Recomputes only the
+  summary rows those rows can change, by delete + insert in the caller's transaction,
+  widens the covered months, and bumps ``dataset_info.data_version`` so the dashboard's
+  cached query results are recomputed.
 - ``serves(conn, f)`` / ``covers(conn, first, last)``: may a query read the summaries
   for this period? (Whole months, inside the covered months.)
 
@@ -52,6 +53,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard import summary_schema as ss
+from dashboard.filters import add_months, month_end, month_start
 from dashboard.schema import (
     appointment,
     area,
@@ -89,19 +91,6 @@ STATE = "monthly"
 
 # --- months -----------------------------------------------------------------------------
 
-def month_start(d: date) -> date:
-    return d.replace(day=1)
-
-
-def add_months(d: date, n: int) -> date:
-    index = d.year * 12 + d.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(d: date) -> date:
-    return add_months(d, 1) - timedelta(days=1)
-
-
 def is_month_end(d: date) -> bool:
     return (d + timedelta(days=1)).day == 1
 
@@ -127,10 +116,6 @@ class Months:
 
     exact: tuple[date, ...] | None = None
     start: date | None = None
-
-    @property
-    def everything(self) -> bool:
-        return self.exact is None and self.start is None
 
     def date_clauses(self, col) -> list:
         """WHERE clauses keeping raw rows whose own date falls in these months."""
@@ -736,27 +721,6 @@ def _sum_changes(parts: list[pd.DataFrame], cols: list[str], start: date,
     return out
 
 
-def main() -> int:
-    """``python -m dashboard.summaries [DATABASE_URL]``: rebuild every summary."""
-    import sys
-    import time
-
-    from dashboard import db
-
-    engine = db.make_engine(sys.argv[1] if len(sys.argv) > 1 else None)
-    db.upgrade(engine)
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        refresh_all(conn)
-        mark_data_changed(conn)
-    print(f"Summaries rebuilt in {time.perf_counter() - started:.1f} s.")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 # --- reading the summaries --------------------------------------------------------------
 
 def per_office(table: Table, measures: Sequence[tuple[str, str]], where: Sequence = (),
@@ -850,3 +814,24 @@ def _month_text_sqlite(element, compiler, **kw):
 @compiles(month_text)
 def _month_text_default(element, compiler, **kw):
     return compiler.process(_month_text(*element.clauses), **kw)
+
+
+def main() -> int:
+    """``python -m dashboard.summaries [DATABASE_URL]``: rebuild every summary."""
+    import sys
+    import time
+
+    from dashboard import db
+
+    engine = db.make_engine(sys.argv[1] if len(sys.argv) > 1 else None)
+    db.upgrade(engine)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        refresh_all(conn)
+        mark_data_changed(conn)
+    print(f"Summaries rebuilt in {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -36,10 +37,24 @@ def engine() -> Engine:
     return _engine(config.database_url())
 
 
+_SETUP_LOCK = threading.Lock()  # alembic's command API is not thread-safe
+_READY_URLS: set[str] = set()
+
+
 def ensure_database() -> None:
-    """Migrate the schema; on the embedded SQLite demo, generate the data on first run."""
+    """Migrate the schema once per process; on the embedded SQLite demo, generate the data
+    on first run. Sessions starting at the same instant wait for one another."""
     if st.session_state.get("_db_ready"):
         return
+    url = config.database_url()
+    with _SETUP_LOCK:
+        if url not in _READY_URLS:
+            _prepare_database()
+            _READY_URLS.add(url)
+    st.session_state["_db_ready"] = True
+
+
+def _prepare_database() -> None:
     eng = engine()
     db.upgrade(eng)
     if not db.has_data(eng):
@@ -55,7 +70,6 @@ def ensure_database() -> None:
                 log.warning("Demo account %s (%s), password %s", username, role, password)
         bar.empty()
         st.cache_data.clear()
-    st.session_state["_db_ready"] = True
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import dashboard.summary_schema  # noqa: F401  (registers the summary tables on metadata)
 from dashboard.schema import metadata
 
 config = context.config

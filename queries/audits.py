@@ -9,13 +9,13 @@ which returns a message per field, so nothing is written when anything is wrong.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, delete, exists, func, insert, select, update
 
-from dashboard import audit_log
+from dashboard import audit_log, summaries
 from dashboard.ratings import KeyQuestion, Scheme
 from dashboard.schema import (
     audit_answer,
@@ -299,6 +299,11 @@ def save_audit(
         .where(case_audit.c.id == audit_id)
         .values(status=status, audit_date=now.date())
     )
+    # keep the monthly quality summaries exact: the old and the new audit month change
+    old_date = row["audit_date"]
+    old_date = old_date if isinstance(old_date, date) else date.fromisoformat(str(old_date)[:10])
+    summaries.refresh_months(conn, [old_date.replace(day=1), now.date().replace(day=1)],
+                             [int(row["office_id"])], tables=["case_audit", "audit_answer"])
     audit_log.record(
         conn,
         scope.username,

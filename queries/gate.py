@@ -19,7 +19,7 @@ from dashboard.summary_schema import summary_release
 from queries import Level, level_columns
 
 __all__ = ["CONTACT_DAYS", "COUNTS", "SCREENING_WORKING_DAYS", "coverage",
-           "coverage_from_rows"]
+           "coverage_from_rows", "releases_per_office"]
 
 COUNTS = ("releases", "screened_in_5_days", "plan_before_release", "custody_12_weeks",
           "contact_12_weeks", "accommodation_known", "settled", "temporary", "no_fixed_abode",

@@ -27,9 +27,12 @@ from dashboard.summary_schema import (
 )
 from queries import Level, level_columns
 
-__all__ = ["COMPLETION_DAYS", "START_WORKING_DAYS", "completions", "completions_from_rows",
-           "hours_worked", "hours_worked_from_rows", "orders_made", "orders_made_from_rows",
-           "outstanding", "outstanding_from_rows", "start_times", "start_times_from_rows"]
+__all__ = ["COMPLETIONS", "COMPLETION_DAYS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
+           "START_WORKING_DAYS", "completions", "completions_from_rows",
+           "completions_per_office", "hours_worked", "hours_worked_from_rows", "orders_made",
+           "orders_made_from_rows", "orders_per_office", "outstanding", "outstanding_from_rows",
+           "outstanding_per_office", "sessions_per_office", "start_times",
+           "start_times_from_rows", "starts_per_office"]
 
 
 def _from_orders(stmt):

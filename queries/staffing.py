@@ -20,9 +20,10 @@ from dashboard.summaries import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TI
 from dashboard.summary_schema import summary_absence, summary_caseload, summary_staffing
 from queries import Level, level_columns
 
-__all__ = ["CASE_HOLDING", "LICENCE_FACTOR", "POINTS_PER_FTE", "TIER_POINTS", "absence",
-           "absence_from_rows", "caseload_by_month", "caseload_by_month_from_rows",
-           "gaps_by_month", "gaps_by_month_from_rows"]
+__all__ = ["ABSENCE", "CASELOAD", "CASE_HOLDING", "GAPS", "LICENCE_FACTOR", "POINTS_PER_FTE",
+           "TIER_POINTS", "absence", "absence_from_rows", "absence_per_office",
+           "caseload_by_month", "caseload_by_month_from_rows", "caseload_per_office",
+           "gaps_by_month", "gaps_by_month_from_rows", "gaps_per_office"]
 
 
 GAPS = ("establishment_fte", "in_post_fte", "vacancy_fte", "staff_in_post")

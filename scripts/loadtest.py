@@ -200,6 +200,7 @@ def summarise(results: list, sessions: int, rounds: int, seconds: float) -> dict
         "p95_ms": pct(0.95), "max_ms": times[-1] if times else None,
         "sign_in_median_ms": statistics.median(sign_in) if sign_in else None,
         "per_page": per_page, "wall_seconds": seconds,
+        "pages_per_second": len(page_runs) / seconds if seconds else None,
     }
 
 
@@ -249,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary))
     else:
         print(f"{summary['sessions']} sessions x {summary['rounds']} rounds x {len(PAGES)} "
-              f"pages: {summary['requests']} page runs in {summary['wall_seconds']:.0f} s")
+              f"pages: {summary['requests']} page runs in {summary['wall_seconds']:.0f} s "
+              f"({summary['pages_per_second']:.1f} pages a second)")
         print(f"median {summary['median_ms']:.0f} ms, 95th percentile {summary['p95_ms']:.0f} "
               f"ms, slowest {summary['max_ms']:.0f} ms; sign-in median "
               f"{summary['sign_in_median_ms']:.0f} ms; failed: {summary['failed']}")
