@@ -74,8 +74,7 @@ def main() -> None:
     user, scope = signed_in
     st.session_state["_scope"] = scope
     try:
-        with ui.engine().connect() as conn:
-            offices = reference.offices(conn)
+        offices = ui.query(reference.offices)  # cached; an import changes data_version
         if ui.facts().get("mode") == "demo":
             st.sidebar.warning("DEMO DATA: synthetic cases, not real people.",
                                icon=":material/science:")
