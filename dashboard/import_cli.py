@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from dashboard import db, export_extracts, extract_formats, importer
+from dashboard import db, export_extracts, extract_formats, importer, spreadsheet_safe
 
 SHOWN_IN_CONSOLE = 50
 
@@ -98,7 +98,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar.close()
     print_problems(report)
     if args.problems and report.problem_count:
-        report.problems_frame().to_csv(args.problems, index=False)
+        spreadsheet_safe.safe_frame(report.problems_frame()).to_csv(args.problems,
+                                                                    index=False)
         print(f"Problems written to {args.problems}.", file=sys.stderr)
     print(report.summary())
     if report.message:

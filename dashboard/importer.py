@@ -43,11 +43,14 @@ from dashboard import audit_log, schema, summaries
 from dashboard.extract_formats import (
     GENERATED_REF_PREFIX,
     IGNORED_COLUMNS,
+    LIMITS,
     ExtractFormat,
     Field,
+    ImportLimits,
     get,
 )
 from dashboard.schema import NATURAL_REF_COLUMNS, calendar_day, dataset_info, import_run
+from dashboard.spreadsheet_safe import SafeWriter, formula_like
 from dashboard.workdays import calendar_rows
 
 Progress = Callable[[float, str], None]
@@ -62,7 +65,7 @@ VALIDATE_SHARE = 0.45  # of the progress bar; writing takes it to WRITE_END
 WRITE_END = 0.95
 TRUE = {"true", "t", "yes", "y", "1"}
 FALSE = {"false", "f", "no", "n", "0"}
-CODE_RE = r"^[A-Z0-9_-]+$"
+CODE_RE = r"^[A-Z0-9][A-Z0-9_-]*$"  # never a leading '-', which a spreadsheet would run
 GENERATED_RE = re.compile(rf"^{re.escape(GENERATED_REF_PREFIX)}(\d{{1,18}})$")
 
 
@@ -167,17 +170,76 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-class _Rows:
-    """The rows of a CSV or XLSX file as (row number, list of cell texts), header first."""
+class ImportTooSlow(Exception):
+    """The import ran past its wall-clock limit (ImportLimits.max_seconds)."""
 
-    def __init__(self, path: Path, table: str, sheet: str | None = None) -> None:
+
+class _Deadline:
+    """The wall-clock limit of one import, checked as rows go by."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise ImportTooSlow(f"The import took longer than its limit of "
+                                f"{self.seconds / 60:g} minutes and was stopped; nothing "
+                                "was written. Split the file into smaller ones.")
+
+
+def _check_workbook_zip(path: Path, limits: ImportLimits) -> None:
+    """Refuse a workbook whose zip would unpack beyond the limits: read from the zip's
+    directory, before any part is decompressed. zipfile never yields more than a part's
+    declared size, so a part lying about its size cannot get past this either."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise ExtractError("The file is neither CSV text nor an XLSX workbook that can be "
+                           "opened.") from None
+    if len(parts) > limits.max_xlsx_parts:
+        raise ExtractError(f"The workbook holds {len(parts):,} parts; at most "
+                           f"{limits.max_xlsx_parts:,} are allowed.")
+    total = sum(p.file_size for p in parts)
+    mb = 1024 * 1024
+    if total > limits.max_xlsx_uncompressed_bytes:
+        raise ExtractError(f"The workbook unpacks to {total / mb:,.0f} MB; at most "
+                           f"{limits.max_xlsx_uncompressed_bytes // mb} MB are allowed "
+                           "(is it a compression bomb?).")
+    for part in parts:
+        if part.file_size > 1024 * 1024 and \
+                part.file_size > limits.max_xlsx_ratio * max(part.compress_size, 1):
+            raise ExtractError(f"The workbook part {part.filename[:60]} unpacks to "
+                               f"{part.file_size / max(part.compress_size, 1):,.0f} times "
+                               f"its size; at most {limits.max_xlsx_ratio} times is allowed "
+                               "(is it a compression bomb?).")
+
+
+class _Rows:
+    """The rows of a CSV or XLSX file as (row number, list of cell texts), header first.
+
+    Every bound of ImportLimits is checked before or while reading, never after: the file
+    size first, a workbook's zip directory and declared sheet size before any cell, each
+    CSV line and cell as it is read, each row's position and width as it streams."""
+
+    def __init__(self, path: Path, table: str, sheet: str | None = None,
+                 limits: ImportLimits = LIMITS, deadline: _Deadline | None = None) -> None:
         self.path = Path(path)
         self.size = self.path.stat().st_size
+        self.limits = limits
+        self.deadline = deadline or _Deadline(limits.max_seconds)
         self._handle: Any = None
         self._fraction: Callable[[], float] = lambda: 0.0
         if self.size == 0:
             raise ExtractError("The file is empty (0 bytes).")
+        if self.size > limits.max_file_bytes:
+            mb = 1024 * 1024
+            raise ExtractError(f"The file is {self.size / mb:,.0f} MB; at most "
+                               f"{limits.max_file_bytes // mb} MB are allowed. Split it "
+                               "into smaller files.")
         if zipfile.is_zipfile(self.path):
+            _check_workbook_zip(self.path, limits)
             self._rows = self._xlsx(table, sheet)
         else:
             self._rows = self._csv()
@@ -192,7 +254,23 @@ class _Rows:
             self._handle = None
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        return self._rows
+        return self._bounded(self._rows)
+
+    def _bounded(self, rows: Iterator[tuple[int, list[str]]]
+                 ) -> Iterator[tuple[int, list[str]]]:
+        limits = self.limits
+        for number, cells in rows:
+            if number > limits.max_rows + 1:
+                raise ExtractError(f"The file has more than {limits.max_rows:,} data rows "
+                                   "(the most one import takes). Split it into smaller "
+                                   "files.", row=number)
+            if len(cells) > limits.max_cells_per_row:
+                raise ExtractError(f"Row {number} has {len(cells):,} values; at most "
+                                   f"{limits.max_cells_per_row} are allowed in a row.",
+                                   row=number)
+            if number % 1000 == 0:
+                self.deadline.check()
+            yield number, cells
 
     def _csv(self) -> Iterator[tuple[int, list[str]]]:
         binary = open(self.path, "rb")  # noqa: SIM115 - closed by close()
@@ -201,25 +279,56 @@ class _Rows:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         return self._csv_rows(text)
 
+    def _lines(self, text: io.TextIOWrapper, state: dict[str, int]
+               ) -> Iterator[str]:
+        """Physical lines, each read with a bound, so one endless line cannot fill memory."""
+        limit = self.limits.max_line_chars
+        while True:
+            line = text.readline(limit + 1)
+            if not line:
+                return
+            state["line"] += 1
+            if len(line) > limit:
+                raise ExtractError(f"Line {state['line']:,} of the file is longer than "
+                                   f"{limit // (1024 * 1024)} MB, the most one line may "
+                                   "hold; the file cannot be read.", row=state["record"] + 1)
+            yield line
+
     def _csv_rows(self, text: io.TextIOWrapper) -> Iterator[tuple[int, list[str]]]:
-        csv.field_size_limit(FIELD_SIZE_LIMIT)
+        csv.field_size_limit(min(FIELD_SIZE_LIMIT, self.limits.max_cell_chars))
+        state = {"line": 0, "record": 0}
         number = 0
         try:
-            first = text.readline()
+            first = text.readline(self.limits.max_line_chars + 1)
             counts = {d: first.count(d) for d in (",", ";", "\t")}
             delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
-            lines = _chain_first(first, text)
-            for number, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=1):
+            text.seek(0)  # read the header again through the bounded reader
+            # strict: a quote never closed or text after a closing quote is an error, not a
+            # silent merge of the lines that follow
+            reader = csv.reader(self._lines(text, state), delimiter=delimiter, strict=True)
+            started = 1  # the physical line where the record being read begins
+            for number, cells in enumerate(reader, start=1):
+                state["record"] = number
+                started = state["line"] + 1
+                # a record spread over several physical lines holds a line break in a
+                # quoted value: _convert flags it unless its column allows one
                 yield number, [c.strip() for c in cells]
         except UnicodeDecodeError:
             raise ExtractError(f"The file is not UTF-8 text (the problem is after row "
                                f"{number}). Save it from Excel as 'CSV UTF-8'.") from None
         except csv.Error as exc:
-            raise ExtractError(f"Row {number + 1} cannot be read as CSV: {exc}.",
-                               row=number + 1) from None
+            row = number + 1
+            if "unexpected end of data" in str(exc):
+                raise ExtractError(f"Row {row} (from line {started:,}) opens a quote that "
+                                   "is never closed, so it would swallow every line after "
+                                   "it; nothing after it was read. Close the quote or "
+                                   "remove it.", row=row) from None
+            raise ExtractError(f"Row {row} cannot be read as CSV (from line {started:,}): "
+                               f"{exc}.", row=row) from None
 
     def _xlsx(self, table: str, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
         from openpyxl import load_workbook
+        from openpyxl.worksheet._reader import WorkSheetParser
 
         try:
             book = load_workbook(self.path, read_only=True, data_only=True)
@@ -242,21 +351,44 @@ class _Rows:
             raise ExtractError(f"The workbook has no sheet called '{sheet}' (it has "
                                f"{', '.join(names)}).")
         ws = book[sheet]
-        total = ws.max_row or 0
+        limits = self.limits
+        # the size the sheet declares (its <dimension>), read from its first bytes: a sheet
+        # claiming a million rows by 16,384 columns is refused before any cell is parsed
+        declared_rows, declared_columns = ws.max_row or 0, ws.max_column or 0
+        if declared_rows > limits.max_rows + 1 or declared_columns > limits.max_cells_per_row:
+            raise ExtractError(
+                f"The sheet '{sheet}' declares {declared_rows:,} rows by "
+                f"{declared_columns:,} columns; at most {limits.max_rows + 1:,} rows and "
+                f"{limits.max_cells_per_row} columns are allowed (is it a dimension bomb?).")
+        total = declared_rows
         state = {"row": 0}
         self._fraction = lambda: state["row"] / total if total else 0.0
 
         def rows() -> Iterator[tuple[int, list[str]]]:
-            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                state["row"] = number
-                yield number, [_cell_text(v) for v in values]
+            # openpyxl's own row iterator pads every row to the widest column and fills
+            # every missing row: a cell at XFD1048576 would make 17 billion cells. The sheet
+            # parser yields only the cells present, so the bounds apply before any padding.
+            with ws._get_source() as source:
+                parser = WorkSheetParser(source, ws._shared_strings, data_only=True,
+                                         epoch=book.epoch, date_formats=book._date_formats,
+                                         timedelta_formats=book._timedelta_formats)
+                for number, cells in parser.parse():
+                    if number > limits.max_rows + 1:
+                        raise ExtractError(f"The sheet has a row numbered {number:,}; at "
+                                           f"most {limits.max_rows + 1:,} rows are allowed.",
+                                           row=number)
+                    width = max((c["column"] for c in cells), default=0)
+                    if width > limits.max_cells_per_row:
+                        raise ExtractError(f"Row {number} has a value in column {width:,}; "
+                                           f"at most {limits.max_cells_per_row} columns are "
+                                           "allowed.", row=number)
+                    state["row"] = number
+                    values = [""] * width
+                    for c in cells:
+                        values[c["column"] - 1] = _cell_text(c["value"])
+                    yield number, values
 
         return rows()
-
-
-def _chain_first(first: str, rest: io.TextIOWrapper) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def _normalise_header(name: str) -> str:
@@ -347,16 +479,28 @@ def _convert(chunk: _Chunk, f: Field) -> None:
     nul = s.str.contains("\x00", regex=False).to_numpy()
     chunk.flag(nul, f.name, s, "contains a NUL character")
     present = ~blank & ~nul
+    if not f.multiline:  # a quoted value spanning lines: flagged, never merged silently
+        broken = present & s.str.contains(r"[\r\n]", regex=True).to_numpy()
+        chunk.flag(broken, f.name, s, "contains a line break, which this column does not "
+                   "allow (is a quote left open on the row before?)")
+        present &= ~broken
     kind = f.kind
     if kind in ("text", "code", "list"):
         too_long = present & (s.str.len() > f.max_length).to_numpy()
         chunk.flag(too_long, f.name, s,
                    lambda v: f"is {len(v):,} characters long; at most {f.max_length} allowed")
         ok = present & ~too_long
+        if kind == "text" and not f.allowed:  # free text: no spreadsheet formulas
+            formula = ok & s.map(formula_like).to_numpy(dtype=bool)
+            chunk.flag(formula, f.name, s,
+                       lambda v: f"starts with {v[:1]!r}, so a spreadsheet would run it as "
+                       "a formula; remove the sign or put an apostrophe in front")
+            ok &= ~formula
         text = s.str.upper() if kind == "code" else s
         if kind == "code":
             bad = ok & ~text.str.match(CODE_RE).to_numpy()
-            chunk.flag(bad, f.name, s, "may hold only letters, digits, '-' and '_'")
+            chunk.flag(bad, f.name, s, "may hold only letters, digits, '-' and '_' (and "
+                       "may not start with '-')")
             ok &= ~bad
         if kind == "list":
             out[:] = ""  # an empty list is stored as ""
@@ -537,8 +681,10 @@ def _row_rules(fmt: ExtractFormat, chunk: _Chunk) -> None:
             continue
         bad = pd.Series(False, index=v.index)
         bad[complete] = check.bad(v.loc[complete, list(check.columns)]).to_numpy()
-        shown = chunk.raw[list(check.columns)].astype(str).agg(", ".join, axis=1)
-        chunk.flag(bad.to_numpy(), "+".join(check.columns), shown, check.message)
+        shown = pd.DataFrame({c: chunk.raw[c] if c in chunk.raw else v[c].astype(str)
+                              for c in check.columns}).agg(", ".join, axis=1)
+        chunk.flag(bad.to_numpy(), check.report_on or "+".join(check.columns), shown,
+                   check.message)
 
 
 def _parse_chunk(conn: Connection, fmt: ExtractFormat, header: list[str],
@@ -769,7 +915,7 @@ class Touched:
 
 def _write(conn: Connection, fmt: ExtractFormat, path: Path, sheet: str | None,
            staging: _Staging, report: ImportReport, say: Progress, chunk_rows: int,
-           rejects: csv.writer | None) -> Touched:
+           rejects: SafeWriter | None) -> Touched:
     """Pass 2, inside the caller's transaction: write the valid rows (and the rejected
     ones to the rejects file). Returns what the written rows touched."""
     rows = _Rows(path, fmt.table, sheet)
@@ -1075,7 +1221,7 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
             report.rejects_path = Path(rejects_path)
             rejects_file = open(report.rejects_path, "w", newline="",  # noqa: SIM115
                                 encoding="utf-8-sig")
-            writer = csv.writer(rejects_file)
+            writer = SafeWriter(rejects_file)  # a hostile cell must not run in Excel
         try:
             with engine.begin() as conn:
                 touched = _write(conn, fmt, path, sheet, staging, report, say, chunk_rows,

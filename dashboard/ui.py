@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import audit_log, auth, config, db, demo_data
+from dashboard import audit_log, auth, config, db, demo_data, spreadsheet_safe
 from dashboard.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.glossary import MEASURES
 
@@ -233,7 +233,7 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
     st.dataframe(df, hide_index=True, column_config=config, width="stretch")
     name = safe_file_name(file_stem) + ".csv"
     st.download_button(
-        "Download this table (CSV)", df.to_csv(index=False).encode("utf-8"),
+        "Download this table (CSV)", spreadsheet_safe.csv_bytes(df),
         file_name=name, mime="text/csv", key=key, icon=":material/download:",
         on_click=record_download, args=(name, len(df)))
 
