@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import shutil
 import sys
 from pathlib import Path
 
@@ -77,6 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     engine = db.make_engine(args.database_url)
     db.upgrade(engine)
+    importer.fail_abandoned_runs(engine)  # a killed import must not stay "running"
     bar, update = _progress_bar()
     try:
         if args.check:
@@ -98,8 +100,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar.close()
     print_problems(report)
     if args.problems and report.problem_count:
-        spreadsheet_safe.safe_frame(report.problems_frame()).to_csv(args.problems,
-                                                                    index=False)
+        if report.problems_path is not None:  # the listed problems are not all of them
+            shutil.copyfile(report.problems_path, args.problems)
+        else:
+            spreadsheet_safe.safe_frame(report.problems_frame()).to_csv(args.problems,
+                                                                        index=False)
         print(f"Problems written to {args.problems}.", file=sys.stderr)
     print(report.summary())
     if report.message:

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import audit_log, auth, config, db, demo_data, spreadsheet_safe
+from dashboard import audit_log, auth, config, db, demo_data, importer, spreadsheet_safe
 from dashboard.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.glossary import MEASURES
 
@@ -57,6 +57,8 @@ def ensure_database() -> None:
 def _prepare_database() -> None:
     eng = engine()
     db.upgrade(eng)
+    if importer.fail_abandoned_runs(eng):  # a killed import must not stay "running"
+        log.warning("import runs left running by a stopped process were marked failed")
     if not db.has_data(eng):
         if not config.is_sqlite(config.database_url()):
             st.info("This database has no data yet. An administrator can load extracts "
