@@ -34,6 +34,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -499,7 +500,7 @@ def _convert(chunk: _Chunk, f: Field) -> None:
                    lambda v: f"is {len(v):,} characters long; at most {f.max_length} allowed")
         ok = present & ~too_long
         if kind == "text" and not f.allowed:  # free text: no spreadsheet formulas
-            formula = ok & s.map(formula_like).to_numpy(dtype=bool)
+            formula = present & s.map(formula_like).to_numpy(dtype=bool)
             chunk.flag(formula, f.name, s,
                        lambda v: f"starts with {v[:1]!r}, so a spreadsheet would run it as "
                        "a formula; remove the sign or put an apostrophe in front")
@@ -738,6 +739,7 @@ def _key_texts(fmt: ExtractFormat, chunk: _Chunk, names: tuple[str, ...]) -> pd.
 
 # --- the staging file (pass 1's findings, on disk) --------------------------------------
 
+@lru_cache(maxsize=8192)  # messages repeat (a flood of one duplicate key): parse once
 def problem_kind(message: str) -> str:
     """A problem's message with its particulars (quoted values, numbers) replaced by '…',
     so problems of one kind group together: 'is 5,000 characters long' -> 'is … long'."""

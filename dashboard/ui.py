@@ -221,6 +221,16 @@ def page_header(page_key: str, title: str, how_to_read: str, measures: list[str]
     return f
 
 
+def busy_notice(exc: BaseException) -> bool:
+    """When exc says the database is busy (an import writing, a lock held), show the plain
+    "busy, try again" notice and return True; otherwise False (a real fault: re-raise)."""
+    if not db.is_busy(exc):
+        return False
+    log.warning("database busy: %s", type(exc).__name__)
+    st.warning(db.BUSY_MESSAGE, icon=":material/hourglass_top:")
+    return True
+
+
 def empty_state(what: str, hint: str = "Widen the period or choose another area or "
                 "office in the sidebar.") -> None:
     st.info(f"No {what} for this selection. {hint}", icon=":material/search_off:")
