@@ -225,6 +225,11 @@ def _check_workbook_zip(path: Path, limits: ImportLimits) -> None:
                                "(is it a compression bomb?).")
 
 
+def _size(n: int) -> str:
+    """A byte count in words: '1,024 MB', '3 KB'."""
+    return f"{n / 1048576:,.0f} MB" if n >= 1048576 else f"{max(n // 1024, 1):,} KB"
+
+
 class _Rows:
     """The rows of a CSV or XLSX file as (row number, list of cell texts), header first.
 
@@ -243,10 +248,9 @@ class _Rows:
         if self.size == 0:
             raise ExtractError("The file is empty (0 bytes).")
         if self.size > limits.max_file_bytes:
-            mb = 1024 * 1024
-            raise ExtractError(f"The file is {self.size / mb:,.0f} MB; at most "
-                               f"{limits.max_file_bytes // mb} MB are allowed. Split it "
-                               "into smaller files.")
+            raise ExtractError(f"The file is {_size(self.size)}; at most "
+                               f"{_size(limits.max_file_bytes)} are allowed. Split it into "
+                               "smaller files.")
         if zipfile.is_zipfile(self.path):
             _check_workbook_zip(self.path, limits)
             self._rows = self._xlsx(table, sheet)
@@ -323,8 +327,9 @@ class _Rows:
                 # quoted value: _convert flags it unless its column allows one
                 yield number, [c.strip() for c in cells]
         except UnicodeDecodeError:
-            raise ExtractError(f"The file is not UTF-8 text (the problem is after row "
-                               f"{number}). Save it from Excel as 'CSV UTF-8'.") from None
+            raise ExtractError(f"The file is not UTF-8 text (the problem is at or after "
+                               f"row {number + 1}). Save it from Excel as 'CSV UTF-8'.",
+                               row=number + 1 if number else None) from None
         except csv.Error as exc:
             row = number + 1
             if "unexpected end of data" in str(exc):
@@ -935,6 +940,7 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
         key_kind = "+".join(fmt.natural_key)
         with engine.connect() as conn:
             for batch in batches:
+                deadline.check()
                 chunk = _parse_chunk(conn, fmt, header, batch)
                 report.rows_read += len(batch)
                 for problems in chunk.problems:
@@ -1021,6 +1027,7 @@ def _plan(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
             rejects.writerow([*(header[i] for i in kept), *IGNORED_COLUMNS])
         with engine.connect() as conn:
             for batch in batches:
+                deadline.check()
                 problems = staging.problems_between(batch[0][0], batch[-1][0])
                 if rejects is not None:
                     for number, cells in batch:
