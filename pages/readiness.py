@@ -72,12 +72,13 @@ judged = ui.query(
 )
 counts = ui.query(readiness.key_question_counts, f, level="office", **kw)
 left_out = ui.query(readiness.answers_left_out, f, **kw)
+code = lambda v: str(v).replace("`", "'")  # noqa: E731 - stored codes shown as code, not Markdown
 if not left_out.empty:  # bad codes that slipped in: rate the rest and say what was dropped
     st.warning(
         f"{int(left_out['answers'].sum()):,} answer(s) in {int(left_out['audits'].sum()):,} "
         "audit(s) are left out of these ratings: their key question is not in this scheme ("
-        + ", ".join(f"{k} under {s}" for k, s in zip(left_out["key_question"],
-                                                      left_out["standard"], strict=True))
+        + ", ".join(f"`{code(k)}` under `{code(s)}`" for k, s in zip(
+            left_out["key_question"], left_out["standard"], strict=True))
         + "). Correct them in the audit answers extract.",
         icon=":material/warning:",
     )
