@@ -386,21 +386,31 @@ class _Rows:
                 parser = WorkSheetParser(source, ws._shared_strings, data_only=True,
                                          epoch=book.epoch, date_formats=book._date_formats,
                                          timedelta_formats=book._timedelta_formats)
-                for number, cells in parser.parse():
-                    if number > limits.max_rows + 1:
-                        raise ExtractError(f"The sheet has a row numbered {number:,}; at "
-                                           f"most {limits.max_rows + 1:,} rows are allowed.",
-                                           row=number)
-                    width = max((c["column"] for c in cells), default=0)
-                    if width > limits.max_cells_per_row:
-                        raise ExtractError(f"Row {number} has a value in column {width:,}; "
-                                           f"at most {limits.max_cells_per_row} columns are "
-                                           "allowed.", row=number)
-                    state["row"] = number
-                    values = [""] * width
-                    for c in cells:
-                        values[c["column"] - 1] = _cell_text(c["value"])
-                    yield number, values
+                try:
+                    yield from sheet_rows(parser)
+                except (zipfile.BadZipFile, SyntaxError, EOFError, OSError) as exc:
+                    # a part longer than its declared size ends in a CRC error; broken XML
+                    # in a ParseError (a SyntaxError)
+                    raise ExtractError(f"The sheet cannot be read after row {state['row']}: "
+                                       "the workbook is damaged or not a real XLSX file "
+                                       f"({type(exc).__name__}).") from None
+
+        def sheet_rows(parser: Any) -> Iterator[tuple[int, list[str]]]:
+            for number, cells in parser.parse():
+                if number > limits.max_rows + 1:
+                    raise ExtractError(f"The sheet has a row numbered {number:,}; at "
+                                       f"most {limits.max_rows + 1:,} rows are allowed.",
+                                       row=number)
+                width = max((c["column"] for c in cells), default=0)
+                if width > limits.max_cells_per_row:
+                    raise ExtractError(f"Row {number} has a value in column {width:,}; "
+                                       f"at most {limits.max_cells_per_row} columns are "
+                                       "allowed.", row=number)
+                state["row"] = number
+                values = [""] * width
+                for c in cells:
+                    values[c["column"] - 1] = _cell_text(c["value"])
+                yield number, values
 
         return rows()
 

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -101,6 +102,31 @@ def compression_bomb(tmp_path: Path, unpacked_mb: int) -> Path:
                 fh.write(block)
             fh.write(b"</sheetData></worksheet>")
     return path
+
+
+def lying_sizes() -> bytes:
+    """A workbook whose sheet declares 200 bytes unpacked but holds far more: zipfile
+    stops at the declared size, so the lie ends in a CRC error, not in a bomb."""
+    rows = GOOD_ROWS + [[f"L{i}", "X0010000001", "2026-10-01", "kept", "false"]
+                        for i in range(2000)]
+    data = bytearray(xlsx(rows))
+    name = b"xl/worksheets/sheet1.xml"
+    local = 0
+    while True:  # the local header and the central directory entry of the sheet
+        local = data.find(b"PK\x03\x04", local)
+        if data[local + 30:local + 30 + len(name)] == name:
+            break
+        local += 4
+    struct.pack_into("<I", data, local + 22, 200)
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46:central + 46 + len(name)] != name:
+        central = data.find(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", data, central + 24, 200)
+    return bytes(data)
+
+
+def broken_xml(xml: bytes) -> bytes:
+    return xml.replace(b"</sheetData>", b"<row r='3'><c r='A3'><v>1</v></sheetData>")
 
 
 def many_cells() -> str:
@@ -225,6 +251,10 @@ KINDS: dict[str, tuple] = {
                               [(None, "", "unpacks to 1,024 MB")], None),
     "xlsx_ratio_bomb": ("appointment", "bomb.xlsx", lambda tmp: compression_bomb(tmp, 40),
                         [(None, "", "times its size; at most 200 times")], None),
+    "xlsx_lying_sizes": ("appointment", "a.xlsx", lying_sizes(),
+                         [(None, "", "neither CSV text nor an XLSX workbook")], None),
+    "xlsx_broken_xml": ("appointment", "a.xlsx", xlsx(GOOD_ROWS, patch=broken_xml),
+                        [(None, "", "the workbook is damaged")], None),
     "zip_that_is_not_a_workbook": ("appointment", "a.xlsx", b"PK\x05\x06" + b"\x00" * 18,
                                    [(None, "", "neither CSV text nor an XLSX workbook")],
                                    None),
