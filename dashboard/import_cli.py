@@ -106,6 +106,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             spreadsheet_safe.safe_frame(report.problems_frame()).to_csv(args.problems,
                                                                         index=False)
         print(f"Problems written to {args.problems}.", file=sys.stderr)
+    if report.problems_path is not None:  # the temporary full list: copied or not wanted
+        report.problems_path.unlink(missing_ok=True)
     print(report.summary())
     if report.message:
         print(report.message)
