@@ -508,6 +508,12 @@ def _convert(chunk: _Chunk, f: Field) -> None:
         chunk.flag(broken, f.name, s, "contains a line break, which this column does not "
                    "allow (is a quote left open on the row before?)")
         present &= ~broken
+    elif len(s):  # line breaks allowed, but not whole rows swallowed by an open quote
+        separators = max(len(chunk.raw.columns) - 1, 1)
+        swallowed = present & s.map(lambda v: _holds_rows(v, separators)).to_numpy(dtype=bool)
+        chunk.flag(swallowed, f.name, s, "holds lines that look like rows of their own (a "
+                   "quote left open?); the file's rows and lines disagree")
+        present &= ~swallowed
     kind = f.kind
     if kind in ("text", "code", "list"):
         too_long = present & (s.str.len() > f.max_length).to_numpy()
@@ -577,6 +583,14 @@ def _convert(chunk: _Chunk, f: Field) -> None:
     else:  # pragma: no cover - formats are data; a typo shows at once
         raise ValueError(f"unknown kind {kind!r}")
     chunk.values[f.name] = out
+
+
+def _holds_rows(value: str, separators: int) -> bool:
+    """True when a multi-line value has a later line with a row's worth of separators."""
+    if "\n" not in value and "\r" not in value:
+        return False
+    return any(max(line.count(","), line.count(";"), line.count("\t")) >= separators
+               for line in re.split(r"\r\n|\r|\n", value)[1:])
 
 
 def _mask(n: int, index: pd.Index) -> np.ndarray:

@@ -76,7 +76,9 @@ def dimension_bomb(xml: bytes) -> bytes:
     """The sheet claims the whole grid: openpyxl's own iterator would make 17 billion
     cells from it."""
     assert b"<dimension " in xml
-    return re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', xml)
+    xml = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', xml)
+    return xml.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v>'
+                       b"</c></row></sheetData>")
 
 
 def far_cell(xml: bytes) -> bytes:
@@ -205,6 +207,10 @@ KINDS: dict[str, tuple] = {
                        [(2, "", "opens a quote that is never closed")], None),
     "line_break_in_a_value": ("area", "areas.csv", 'code,name\nQQ1,"two\nlines"\nQQ2,Two\n',
                               [(2, "name", "contains a line break")], None),
+    "rows_swallowed_by_an_open_quote": ("audit_answer", "ans.csv", ANS
+                                        + 'AUD-0001,2.1a,2.1,not_sufficient,"open\n'
+                                        'AUD-0001,2.1b,2.1,sufficient,x,"\n',
+                                        [(2, "reason", "look like rows of their own")], None),
     "text_after_closing_quote": ("area", "areas.csv", 'code,name\nQQ1,"Kent"x\n',
                                  [(2, "", "cannot be read as CSV")], None),
     "formula_hyperlink": ("office", "o.csv", 'code,name,area_code\nEVL,"=HYPERLINK(""http://'
@@ -397,3 +403,13 @@ def test_a_live_run_is_not_marked_failed(engine):  # noqa: F811
             " 0, 0, 0, 0, :m)"), {"m": importer._running_message()})
     assert importer.fail_abandoned_runs(engine) == 0
     assert runs(engine)[-1]["status"] == "running"
+
+
+def test_a_quoted_line_break_is_kept_where_the_column_allows_it(engine):  # noqa: F811
+    path = write(engine.url.database and Path(engine.url.database).parent, "ans.csv",
+                 ANS + 'AUD-0001,2.1b,2.1,not_sufficient,"No plan.\nNo review, either."\n')
+    report = importer.import_file(engine, path, "audit_answer")
+    assert report.status == "succeeded", report.problems
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT reason FROM audit_answer WHERE key_question = "
+                                 "'2.1b'")).scalar() == "No plan.\nNo review, either."
