@@ -97,6 +97,10 @@ def job_progress() -> None:
     (other tabs and other users' pages are not held up while the worker runs)."""
     job = import_worker.get(ss.get("import_job"))
     if job is None:
+        if ss.pop("import_job", None) is not None:  # the server restarted mid-import
+            ss["import_failed"] = ("The import's progress was lost when the server "
+                                   "restarted; its run in the history below says how it "
+                                   "ended.")
         return
     if not job.done:
         fraction, message = job.progress
@@ -157,8 +161,9 @@ with history:
     if runs.empty:
         ui.empty_state("imports", "Imports appear here as soon as a file is loaded.")
     else:
-        st.caption(f"The latest {len(runs):,} import runs, newest first. A run stays "
-                   "'running' only if the importer stopped without finishing.")
+        st.caption(f"The latest {len(runs):,} import runs, newest first. A run is "
+                   "'running' while it is checked and written; one whose process was "
+                   "stopped is marked failed at the next start.")
         ui.table_with_download(runs.drop(columns=["id"]), "import_history", {
             "file_sha256": st.column_config.TextColumn("SHA-256", width="small"),
             "started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
