@@ -64,10 +64,11 @@ def main() -> None:
     try:
         ui.ensure_database()
         signed_in = ui_auth.current()
-    except Exception:  # never show a traceback or SQL to the user
-        logging.getLogger("dashboard").exception("start-up failed")
-        st.error("The dashboard could not reach its database. The error has been logged; "
-                 "please tell the service desk.")
+    except Exception as exc:  # never show a traceback or SQL to the user
+        if not ui.busy_notice(exc):
+            logging.getLogger("dashboard").exception("start-up failed")
+            st.error("The dashboard could not reach its database. The error has been "
+                     "logged; please tell the service desk.")
         st.stop()
     if signed_in is None:
         ui_auth.login_screen()
@@ -80,9 +81,10 @@ def main() -> None:
                                icon=":material/science:")
         st.session_state["_filters"] = ui.filter_sidebar(offices)
         sidebar_account(user)
-    except Exception:
-        logging.getLogger("dashboard").exception("filters failed")
-        st.error("The dashboard could not load its filters. The error has been logged.")
+    except Exception as exc:
+        if not ui.busy_notice(exc):
+            logging.getLogger("dashboard").exception("filters failed")
+            st.error("The dashboard could not load its filters. The error has been logged.")
         st.stop()
     sections = navigation(scope)
     page = st.navigation(sections)
@@ -94,10 +96,11 @@ def main() -> None:
             st.switch_page(target, query_params=requested[1])
     try:
         page.run()
-    except Exception:
-        logging.getLogger("dashboard").exception("page %s failed", page.title)
-        st.error("Something went wrong drawing this page. The error has been logged; try "
-                 "another filter or reload.")
+    except Exception as exc:
+        if not ui.busy_notice(exc):
+            logging.getLogger("dashboard").exception("page %s failed", page.title)
+            st.error("Something went wrong drawing this page. The error has been logged; "
+                     "try another filter or reload.")
 
 
 main()

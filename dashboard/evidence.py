@@ -26,6 +26,7 @@ from dashboard.ratings import (
     sample_size_formula_text,
     standard_ratings,
 )
+from dashboard.spreadsheet_safe import neutralise
 from dashboard.stats import wilson_interval
 
 KEY_QUESTION_TABLE = [
@@ -253,7 +254,7 @@ def _cells(series: pd.Series) -> list[Any]:
         elif hasattr(v, "isoformat"):
             out.append(v.isoformat()[:19])
         else:
-            out.append(str(v))
+            out.append(neutralise(str(v)))  # a stored '=…' note is shown, never run
     return out
 
 
@@ -267,7 +268,7 @@ def _write_table(
     # share a sheet), so its percentages keep their one decimal place.
     formatted: set[int] = ws.__dict__.setdefault("_pct_columns", set())
     for j, col in enumerate(df.columns):
-        title = str(headings.get(col, col))
+        title = neutralise(str(headings.get(col, col)))
         ws.write(row, j, title, fmt["head"])
         if "pct" in str(col) or str(col).startswith("ci_"):
             formatted.add(j)
@@ -348,8 +349,8 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 110)
     for i, (label, text) in enumerate(method_lines(pack)):
-        ws.write(i, 0, label, fmt["head"])
-        ws.write(i, 1, text, fmt["wrap"])
+        ws.write(i, 0, neutralise(label), fmt["head"])
+        ws.write(i, 1, neutralise(text), fmt["wrap"])
     wb.close()
     return buffer.getvalue()
 
@@ -365,7 +366,7 @@ def _pdf_text(value: Any) -> str:
     """Text the standard PDF fonts can show (WinAnsi), with XML specials escaped."""
     from xml.sax.saxutils import escape
 
-    text = str(value).translate(_PDF_TEXT)
+    text = neutralise(str(value)).translate(_PDF_TEXT)
     text = text.encode("cp1252", "replace").decode("cp1252")
     return escape(text)
 

@@ -2,8 +2,10 @@
 
 What comes out can be imported again unchanged: natural keys instead of ids, references to
 other tables by their natural keys, dates as YYYY-MM-DD, months as YYYY-MM, booleans as
-true/false. A row stored without a source reference is given "dashboard-<id>", which the
-importer matches back to the same row. Rows are streamed, never all held in memory.
+true/false; a text cell a spreadsheet would run as a formula is written with an apostrophe
+in front (dashboard.spreadsheet_safe). A row stored without a source reference is given
+"dashboard-<id>", which the importer matches back to the same row. Rows are streamed,
+never all held in memory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import Connection, Engine, Select, String, cast, func, literal, 
 from dashboard import schema
 from dashboard.extract_formats import FORMATS, GENERATED_REF_PREFIX, LOAD_ORDER, get
 from dashboard.schema import NATURAL_REF_COLUMNS
+from dashboard.spreadsheet_safe import neutralise
 
 
 def _with_generated(table, column: str):
@@ -54,6 +57,8 @@ def export_select(table_name: str) -> Select:
 
 
 def _text(value: Any, kind: str) -> str:
+    if kind in ("text", "code", "list"):  # a stored '=HYPERLINK(…)' must not run in Excel
+        return neutralise("" if value is None else str(value))
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -21,6 +21,7 @@ from sqlalchemy import String, Table
 
 from dashboard import schema
 from dashboard.glossary import MEASURES
+from dashboard.ratings import available_schemes, load_scheme
 
 TYPES = {
     "text": "any characters, up to the column's maximum length",
@@ -37,6 +38,48 @@ TYPES = {
 GENERATED_REF_PREFIX = "dashboard-"
 TEXT_CAP = 4000  # Text columns have no length in the schema; an extract cell is capped here
 IGNORED_COLUMNS = ("rejected_row", "rejected_because")  # added to rejects files
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Bounds on one import, checked before (or while) a file is parsed, so a crafted or
+    mistaken file can hold neither the server's memory nor its time for long. The sizes
+    leave room for a year of a national service's appointments in one file (about 1.5
+    million rows of 60 bytes) while a decompression or dimension bomb is refused at once."""
+
+    max_file_bytes: int = 256 * 1024 * 1024  # the upload itself (Streamlit allows 200 MB)
+    max_rows: int = 2_000_000  # data rows, not counting the header
+    max_cells_per_row: int = 64  # the widest format has 10 columns (+2 in a rejects file)
+    max_cell_chars: int = 1024 * 1024  # one CSV cell; any longer stops the read at once
+    max_line_chars: int = 4 * 1024 * 1024  # one physical CSV line, read in bounded pieces
+    max_xlsx_uncompressed_bytes: int = 512 * 1024 * 1024  # all parts of a workbook unzipped
+    max_xlsx_ratio: int = 200  # unzipped / zipped size of one part (real sheets: 5-20)
+    max_xlsx_parts: int = 1_000  # files inside the workbook's zip
+    max_seconds: float = 900.0  # wall clock for one import, checking and writing together
+    chunk_chars: int = 32 * 1024 * 1024  # text held per chunk of rows, whatever its rows
+
+    def lines(self) -> list[str]:
+        """The bounds in words, for the reference page."""
+        mb = 1024 * 1024
+        return [
+            f"a file of at most {self.max_file_bytes // mb} MB;",
+            f"at most {self.max_rows:,} data rows and {self.max_cells_per_row} values per "
+            "row;",
+            f"a CSV cell of at most {self.max_cell_chars // mb} MB and a physical line of "
+            f"at most {self.max_line_chars // mb} MB (both stop the read at once, naming "
+            "the row);",
+            "an XLSX workbook whose parts unzip to at most "
+            f"{self.max_xlsx_uncompressed_bytes // mb} MB in all, none more than "
+            f"{self.max_xlsx_ratio} times its zipped size, at most {self.max_xlsx_parts:,} "
+            "parts, and whose sheet declares (in its `dimension`) and uses at most that "
+            "many rows and columns: all checked from the zip directory and the sheet's "
+            "first bytes before any cell is read;",
+            f"at most {self.max_seconds / 60:g} minutes of wall-clock time for checking and "
+            "writing together; a slower import is stopped and writes nothing.",
+        ]
+
+
+LIMITS = ImportLimits()
 
 
 @dataclass(frozen=True)
@@ -68,6 +111,7 @@ class Field:
     references: Reference | None = None
     unique: bool = False  # unique across the table though not the natural key (names)
     example: str = ""
+    multiline: bool = False  # may hold a line break (in a quoted CSV value)
 
     @property
     def db_column(self) -> str:
@@ -93,6 +137,8 @@ class Field:
             parts.append(f"must exist in `{ref.table}` (`{ref.key}`)")
         if self.unique:
             parts.append("unique")
+        if self.multiline:
+            parts.append("may hold line breaks")
         return "; ".join(parts)
 
 
@@ -110,9 +156,10 @@ class DateOrder:
 class RowCheck:
     """A rule over several columns of a row: bad(frame) marks the rows that break it."""
 
-    columns: tuple[str, ...]
+    columns: tuple[str, ...]  # field names, or "<reference field>.<column>" fetched
     message: str
     bad: Callable[[pd.DataFrame], pd.Series]
+    report_on: str | None = None  # the column named in the problem (default: all of them)
 
 
 @dataclass(frozen=True)
@@ -171,6 +218,16 @@ def _bands_out_of_order(df: pd.DataFrame) -> pd.Series:
     higher = df["higher_is_better"].astype(bool)
     green, amber = df["green_from"].astype(float), df["amber_from"].astype(float)
     return (higher & (green < amber)) | (~higher & (green > amber))
+
+
+def _key_question_not_in_scheme(df: pd.DataFrame) -> pd.Series:
+    """An answer whose key question (with its standard) is not in its audit's scheme: it
+    would be left out of every rating (or, before, stop the readiness page)."""
+    pairs = {s: {(kq.code, kq.standard) for kq in load_scheme(s).key_questions}
+             for s in set(df["audit_ref.scheme"])}
+    return pd.Series([(k, st) not in pairs[s] for k, st, s in zip(
+        df["key_question"], df["standard"], df["audit_ref.scheme"], strict=True)],
+        index=df.index)
 
 
 FORMATS: dict[str, ExtractFormat] = {}
@@ -398,7 +455,7 @@ _add(ExtractFormat(
      Field("status", "text", "Draft or complete.", required=True,
            allowed=("draft", "complete"), example="complete"),
      Field("scheme", "text", "Inspection scheme the audit follows.", required=True,
-           example="crc_2018")),
+           allowed=tuple(available_schemes()), example="crc_2018")),
     natural_key=("audit_ref",), ref_field="audit_ref",
     as_of_fields=("audit_date",), load_after=("person_on_probation",),
     examples=({"audit_ref": "AUD-0001", "crn": "X0010000001", "auditor": "auditor.ken1",
@@ -407,7 +464,8 @@ _add(ExtractFormat(
 _add(ExtractFormat(
     "audit_answer", "Case audit answers", "One answer per key question of a case audit.",
     (Field("audit_ref", "text", "audit_ref of the case audit.", required=True,
-           references=Reference("case_audit", "audit_ref", "audit_id", ("audit_date",)),
+           references=Reference("case_audit", "audit_ref", "audit_id",
+                                ("audit_date", "scheme")),
            example="AUD-0001"),
      Field("key_question", "text", "Key question, e.g. 2.1a.", required=True,
            example="2.1a"),
@@ -415,8 +473,12 @@ _add(ExtractFormat(
            example="2.1"),
      Field("answer", "text", "The judgement.", required=True, allowed=schema.ANSWERS,
            example="sufficient"),
-     Field("reason", "text", "Why, for a not-sufficient answer.", example="")),
+     Field("reason", "text", "Why, for a not-sufficient answer.", example="",
+           multiline=True)),
     natural_key=("audit_ref", "key_question"), load_after=("case_audit",),
+    row_checks=(RowCheck(("key_question", "standard", "audit_ref.scheme"),
+                         "is not a key question of that standard in the audit's scheme",
+                         _key_question_not_in_scheme, report_on="key_question"),),
     examples=({"audit_ref": "AUD-0001", "key_question": "2.1a", "standard": "2.1",
                "answer": "sufficient", "reason": ""},
               {"audit_ref": "AUD-0001", "key_question": "2.1c", "standard": "2.1",
@@ -478,7 +540,23 @@ def format_reference_markdown() -> str:
         "refused, so a misspelt column cannot be silently ignored.",
         "- Row numbers in messages count the header as row 1, as a spreadsheet shows them.",
         "- A value longer than its column's maximum is refused with its length (and shown "
-        "cut short); a single cell over 10 MB stops the file being read.",
+        "cut short).",
+        "- Bounds on every import, checked before or while the file is read (a file beyond "
+        "them is refused with a message and writes nothing): "
+        + " ".join(LIMITS.lines()),
+        "- CSV is read strictly: a quote that is never closed, text after a closing quote, "
+        "or a line break inside a value (allowed only where a column says so) is an error "
+        "naming the row, never a silent merge of the lines that follow.",
+        "- Text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, "
+        "`@`, a tab or a carriage return, unless it is a plain number such as `-3.5`) is "
+        "refused in text columns. Every CSV, XLSX and PDF the dashboard writes puts an "
+        "apostrophe in front of such text, so it shows as text.",
+        "- Coded values are checked against their reference: codes and references must "
+        "exist in the database (or earlier in the load order), allowed values must be in "
+        "their list, a case audit's scheme must be one the dashboard knows and an answer's "
+        "key question must belong to its audit's scheme and standard.",
+        "- Problems are summarised by kind (the count and the first rows of each); the "
+        "complete list is a downloadable file.",
         "- Rows are matched to stored rows by the table's **natural key**: a row whose key "
         "is new is inserted, a row whose values differ is updated, an identical row is "
         "left alone. Importing never deletes rows, so loading the same file twice changes "
@@ -509,7 +587,9 @@ def format_reference_markdown() -> str:
             out.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | "
                        f"{f.rules_text()} | {f.description} |")
         rules = [d.message.replace(" is before ", " must be on or after ")
-                 for d in fmt.date_order] + [c.message for c in fmt.row_checks]
+                 for d in fmt.date_order] + [
+                     (f"{c.report_on} " if c.report_on else "") + c.message
+                     for c in fmt.row_checks]
         if rules:
             out += ["", "Row rules: " + "; ".join(rules) + "."]
         out.append("")

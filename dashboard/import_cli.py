@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import shutil
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
-from dashboard import db, export_extracts, extract_formats, importer
+from dashboard import db, export_extracts, extract_formats, importer, spreadsheet_safe
 
 SHOWN_IN_CONSOLE = 50
 
@@ -77,6 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     engine = db.make_engine(args.database_url)
     db.upgrade(engine)
+    importer.fail_abandoned_runs(engine)  # a killed import must not stay "running"
     bar, update = _progress_bar()
     try:
         if args.check:
@@ -98,8 +100,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar.close()
     print_problems(report)
     if args.problems and report.problem_count:
-        report.problems_frame().to_csv(args.problems, index=False)
+        if report.problems_path is not None:  # the listed problems are not all of them
+            shutil.copyfile(report.problems_path, args.problems)
+        else:
+            spreadsheet_safe.safe_frame(report.problems_frame()).to_csv(args.problems,
+                                                                        index=False)
         print(f"Problems written to {args.problems}.", file=sys.stderr)
+    if report.problems_path is not None:  # the temporary full list: copied or not wanted
+        report.problems_path.unlink(missing_ok=True)
     print(report.summary())
     if report.message:
         print(report.message)

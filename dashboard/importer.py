@@ -23,7 +23,9 @@ import io
 import logging
 import math
 import os
+import pickle
 import re
+import socket
 import sqlite3
 import tempfile
 import time
@@ -31,7 +33,8 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +42,18 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
-from dashboard import audit_log, schema, summaries
+from dashboard import audit_log, db, schema, summaries
 from dashboard.extract_formats import (
     GENERATED_REF_PREFIX,
     IGNORED_COLUMNS,
+    LIMITS,
     ExtractFormat,
     Field,
+    ImportLimits,
     get,
 )
 from dashboard.schema import NATURAL_REF_COLUMNS, calendar_day, dataset_info, import_run
+from dashboard.spreadsheet_safe import SafeWriter, formula_like
 from dashboard.workdays import calendar_rows
 
 Progress = Callable[[float, str], None]
@@ -58,11 +64,13 @@ IN_LIST = 5_000  # values per IN (...) list: well inside SQLite's and PostgreSQL
 MAX_PROBLEMS_SHOWN = 1_000
 FIELD_SIZE_LIMIT = 10 * 1024 * 1024  # a CSV cell larger than this stops the read
 FIRST_YEAR, LAST_YEAR = 1950, 2099  # plausible dates; also bounds the calendar table
-VALIDATE_SHARE = 0.45  # of the progress bar; writing takes it to WRITE_END
+VALIDATE_SHARE = 0.45  # of the progress bar; preparing the writes takes it to PLAN_END,
+PLAN_END = 0.8  # writing them to WRITE_END
 WRITE_END = 0.95
+PROBLEMS_PER_KIND = 20  # problems listed per kind (column and message); all are in the file
 TRUE = {"true", "t", "yes", "y", "1"}
 FALSE = {"false", "f", "no", "n", "0"}
-CODE_RE = r"^[A-Z0-9_-]+$"
+CODE_RE = r"^[A-Z0-9][A-Z0-9_-]*$"  # never a leading '-', which a spreadsheet would run
 GENERATED_RE = re.compile(rf"^{re.escape(GENERATED_REF_PREFIX)}(\d{{1,18}})$")
 
 
@@ -101,8 +109,12 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS_SHOWN
+    problems: list[Problem] = field(default_factory=list)  # the first of each kind
     problem_count: int = 0
+    # by kind (column and message): column, problem, example, count, first_rows
+    problem_kinds: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["column", "problem", "example", "count", "first_rows"]))
+    problems_path: Path | None = None  # every problem as CSV, when not all are listed
     rejects_path: Path | None = None
     run_id: int | None = None
     max_date: date | None = None
@@ -167,17 +179,80 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-class _Rows:
-    """The rows of a CSV or XLSX file as (row number, list of cell texts), header first."""
+class ImportTooSlow(Exception):
+    """The import ran past its wall-clock limit (ImportLimits.max_seconds)."""
 
-    def __init__(self, path: Path, table: str, sheet: str | None = None) -> None:
+
+class _Deadline:
+    """The wall-clock limit of one import, checked as rows go by."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise ImportTooSlow(f"The import took longer than its limit of "
+                                f"{self.seconds / 60:g} minutes and was stopped; nothing "
+                                "was written. Split the file into smaller ones.")
+
+
+def _check_workbook_zip(path: Path, limits: ImportLimits) -> None:
+    """Refuse a workbook whose zip would unpack beyond the limits: read from the zip's
+    directory, before any part is decompressed. zipfile never yields more than a part's
+    declared size, so a part lying about its size cannot get past this either."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise ExtractError("The file is neither CSV text nor an XLSX workbook that can be "
+                           "opened.") from None
+    if len(parts) > limits.max_xlsx_parts:
+        raise ExtractError(f"The workbook holds {len(parts):,} parts; at most "
+                           f"{limits.max_xlsx_parts:,} are allowed.")
+    total = sum(p.file_size for p in parts)
+    mb = 1024 * 1024
+    if total > limits.max_xlsx_uncompressed_bytes:
+        raise ExtractError(f"The workbook unpacks to {total / mb:,.0f} MB; at most "
+                           f"{limits.max_xlsx_uncompressed_bytes // mb} MB are allowed "
+                           "(is it a compression bomb?).")
+    for part in parts:
+        if part.file_size > 1024 * 1024 and \
+                part.file_size > limits.max_xlsx_ratio * max(part.compress_size, 1):
+            raise ExtractError(f"The workbook part {part.filename[:60]} unpacks to "
+                               f"{part.file_size / max(part.compress_size, 1):,.0f} times "
+                               f"its size; at most {limits.max_xlsx_ratio} times is allowed "
+                               "(is it a compression bomb?).")
+
+
+def _size(n: int) -> str:
+    """A byte count in words: '1,024 MB', '3 KB'."""
+    return f"{n / 1048576:,.0f} MB" if n >= 1048576 else f"{max(n // 1024, 1):,} KB"
+
+
+class _Rows:
+    """The rows of a CSV or XLSX file as (row number, list of cell texts), header first.
+
+    Every bound of ImportLimits is checked before or while reading, never after: the file
+    size first, a workbook's zip directory and declared sheet size before any cell, each
+    CSV line and cell as it is read, each row's position and width as it streams."""
+
+    def __init__(self, path: Path, table: str, sheet: str | None = None,
+                 limits: ImportLimits = LIMITS, deadline: _Deadline | None = None) -> None:
         self.path = Path(path)
         self.size = self.path.stat().st_size
+        self.limits = limits
+        self.deadline = deadline or _Deadline(limits.max_seconds)
         self._handle: Any = None
         self._fraction: Callable[[], float] = lambda: 0.0
         if self.size == 0:
             raise ExtractError("The file is empty (0 bytes).")
+        if self.size > limits.max_file_bytes:
+            raise ExtractError(f"The file is {_size(self.size)}; at most "
+                               f"{_size(limits.max_file_bytes)} are allowed. Split it into "
+                               "smaller files.")
         if zipfile.is_zipfile(self.path):
+            _check_workbook_zip(self.path, limits)
             self._rows = self._xlsx(table, sheet)
         else:
             self._rows = self._csv()
@@ -192,7 +267,23 @@ class _Rows:
             self._handle = None
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        return self._rows
+        return self._bounded(self._rows)
+
+    def _bounded(self, rows: Iterator[tuple[int, list[str]]]
+                 ) -> Iterator[tuple[int, list[str]]]:
+        limits = self.limits
+        for number, cells in rows:
+            if number > limits.max_rows + 1:
+                raise ExtractError(f"The file has more than {limits.max_rows:,} data rows "
+                                   "(the most one import takes). Split it into smaller "
+                                   "files.", row=number)
+            if len(cells) > limits.max_cells_per_row:
+                raise ExtractError(f"Row {number} has {len(cells):,} values; at most "
+                                   f"{limits.max_cells_per_row} are allowed in a row.",
+                                   row=number)
+            if number % 1000 == 0:
+                self.deadline.check()
+            yield number, cells
 
     def _csv(self) -> Iterator[tuple[int, list[str]]]:
         binary = open(self.path, "rb")  # noqa: SIM115 - closed by close()
@@ -201,25 +292,57 @@ class _Rows:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         return self._csv_rows(text)
 
+    def _lines(self, text: io.TextIOWrapper, state: dict[str, int]
+               ) -> Iterator[str]:
+        """Physical lines, each read with a bound, so one endless line cannot fill memory."""
+        limit = self.limits.max_line_chars
+        while True:
+            line = text.readline(limit + 1)
+            if not line:
+                return
+            state["line"] += 1
+            if len(line) > limit:
+                raise ExtractError(f"Line {state['line']:,} of the file is longer than "
+                                   f"{limit // (1024 * 1024)} MB, the most one line may "
+                                   "hold; the file cannot be read.", row=state["record"] + 1)
+            yield line
+
     def _csv_rows(self, text: io.TextIOWrapper) -> Iterator[tuple[int, list[str]]]:
-        csv.field_size_limit(FIELD_SIZE_LIMIT)
+        csv.field_size_limit(min(FIELD_SIZE_LIMIT, self.limits.max_cell_chars))
+        state = {"line": 0, "record": 0}
         number = 0
         try:
-            first = text.readline()
+            first = text.readline(self.limits.max_line_chars + 1)
             counts = {d: first.count(d) for d in (",", ";", "\t")}
             delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
-            lines = _chain_first(first, text)
-            for number, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=1):
+            text.seek(0)  # read the header again through the bounded reader
+            # strict: a quote never closed or text after a closing quote is an error, not a
+            # silent merge of the lines that follow
+            reader = csv.reader(self._lines(text, state), delimiter=delimiter, strict=True)
+            started = 1  # the physical line where the record being read begins
+            for number, cells in enumerate(reader, start=1):
+                state["record"] = number
+                started = state["line"] + 1
+                # a record spread over several physical lines holds a line break in a
+                # quoted value: _convert flags it unless its column allows one
                 yield number, [c.strip() for c in cells]
         except UnicodeDecodeError:
-            raise ExtractError(f"The file is not UTF-8 text (the problem is after row "
-                               f"{number}). Save it from Excel as 'CSV UTF-8'.") from None
+            raise ExtractError(f"The file is not UTF-8 text (the problem is at or after "
+                               f"row {number + 1}). Save it from Excel as 'CSV UTF-8'.",
+                               row=number + 1 if number else None) from None
         except csv.Error as exc:
-            raise ExtractError(f"Row {number + 1} cannot be read as CSV: {exc}.",
-                               row=number + 1) from None
+            row = number + 1
+            if "unexpected end of data" in str(exc):
+                raise ExtractError(f"Row {row} (from line {started:,}) opens a quote that "
+                                   "is never closed, so it would swallow every line after "
+                                   "it; nothing after it was read. Close the quote or "
+                                   "remove it.", row=row) from None
+            raise ExtractError(f"Row {row} cannot be read as CSV (from line {started:,}): "
+                               f"{exc}.", row=row) from None
 
     def _xlsx(self, table: str, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
         from openpyxl import load_workbook
+        from openpyxl.worksheet._reader import WorkSheetParser
 
         try:
             book = load_workbook(self.path, read_only=True, data_only=True)
@@ -242,21 +365,54 @@ class _Rows:
             raise ExtractError(f"The workbook has no sheet called '{sheet}' (it has "
                                f"{', '.join(names)}).")
         ws = book[sheet]
-        total = ws.max_row or 0
+        limits = self.limits
+        # the size the sheet declares (its <dimension>), read from its first bytes: a sheet
+        # claiming a million rows by 16,384 columns is refused before any cell is parsed
+        declared_rows, declared_columns = ws.max_row or 0, ws.max_column or 0
+        if declared_rows > limits.max_rows + 1 or declared_columns > limits.max_cells_per_row:
+            raise ExtractError(
+                f"The sheet '{sheet}' declares {declared_rows:,} rows by "
+                f"{declared_columns:,} columns; at most {limits.max_rows + 1:,} rows and "
+                f"{limits.max_cells_per_row} columns are allowed (is it a dimension bomb?).")
+        total = declared_rows
         state = {"row": 0}
         self._fraction = lambda: state["row"] / total if total else 0.0
 
         def rows() -> Iterator[tuple[int, list[str]]]:
-            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            # openpyxl's own row iterator pads every row to the widest column and fills
+            # every missing row: a cell at XFD1048576 would make 17 billion cells. The sheet
+            # parser yields only the cells present, so the bounds apply before any padding.
+            with ws._get_source() as source:
+                parser = WorkSheetParser(source, ws._shared_strings, data_only=True,
+                                         epoch=book.epoch, date_formats=book._date_formats,
+                                         timedelta_formats=book._timedelta_formats)
+                try:
+                    yield from sheet_rows(parser)
+                except (zipfile.BadZipFile, SyntaxError, EOFError, OSError) as exc:
+                    # a part longer than its declared size ends in a CRC error; broken XML
+                    # in a ParseError (a SyntaxError)
+                    raise ExtractError(f"The sheet cannot be read after row {state['row']}: "
+                                       "the workbook is damaged or not a real XLSX file "
+                                       f"({type(exc).__name__}).") from None
+
+        def sheet_rows(parser: Any) -> Iterator[tuple[int, list[str]]]:
+            for number, cells in parser.parse():
+                if number > limits.max_rows + 1:
+                    raise ExtractError(f"The sheet has a row numbered {number:,}; at "
+                                       f"most {limits.max_rows + 1:,} rows are allowed.",
+                                       row=number)
+                width = max((c["column"] for c in cells), default=0)
+                if width > limits.max_cells_per_row:
+                    raise ExtractError(f"Row {number} has a value in column {width:,}; "
+                                       f"at most {limits.max_cells_per_row} columns are "
+                                       "allowed.", row=number)
                 state["row"] = number
-                yield number, [_cell_text(v) for v in values]
+                values = [""] * width
+                for c in cells:
+                    values[c["column"] - 1] = _cell_text(c["value"])
+                yield number, values
 
         return rows()
-
-
-def _chain_first(first: str, rest: io.TextIOWrapper) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def _normalise_header(name: str) -> str:
@@ -347,16 +503,34 @@ def _convert(chunk: _Chunk, f: Field) -> None:
     nul = s.str.contains("\x00", regex=False).to_numpy()
     chunk.flag(nul, f.name, s, "contains a NUL character")
     present = ~blank & ~nul
+    if not f.multiline:  # a quoted value spanning lines: flagged, never merged silently
+        broken = present & s.str.contains(r"[\r\n]", regex=True).to_numpy()
+        chunk.flag(broken, f.name, s, "contains a line break, which this column does not "
+                   "allow (is a quote left open on the row before?)")
+        present &= ~broken
+    elif len(s):  # line breaks allowed, but not whole rows swallowed by an open quote
+        separators = max(len(chunk.raw.columns) - 1, 1)
+        swallowed = present & s.map(lambda v: _holds_rows(v, separators)).to_numpy(dtype=bool)
+        chunk.flag(swallowed, f.name, s, "holds lines that look like rows of their own (a "
+                   "quote left open?); the file's rows and lines disagree")
+        present &= ~swallowed
     kind = f.kind
     if kind in ("text", "code", "list"):
         too_long = present & (s.str.len() > f.max_length).to_numpy()
         chunk.flag(too_long, f.name, s,
                    lambda v: f"is {len(v):,} characters long; at most {f.max_length} allowed")
         ok = present & ~too_long
+        if kind == "text" and not f.allowed:  # free text: no spreadsheet formulas
+            formula = present & s.map(formula_like).to_numpy(dtype=bool)
+            chunk.flag(formula, f.name, s,
+                       lambda v: f"starts with {v[:1]!r}, so a spreadsheet would run it as "
+                       "a formula; remove the sign or put an apostrophe in front")
+            ok &= ~formula
         text = s.str.upper() if kind == "code" else s
         if kind == "code":
             bad = ok & ~text.str.match(CODE_RE).to_numpy()
-            chunk.flag(bad, f.name, s, "may hold only letters, digits, '-' and '_'")
+            chunk.flag(bad, f.name, s, "may hold only letters, digits, '-' and '_' (and "
+                       "may not start with '-')")
             ok &= ~bad
         if kind == "list":
             out[:] = ""  # an empty list is stored as ""
@@ -409,6 +583,14 @@ def _convert(chunk: _Chunk, f: Field) -> None:
     else:  # pragma: no cover - formats are data; a typo shows at once
         raise ValueError(f"unknown kind {kind!r}")
     chunk.values[f.name] = out
+
+
+def _holds_rows(value: str, separators: int) -> bool:
+    """True when a multi-line value has a later line with a row's worth of separators."""
+    if "\n" not in value and "\r" not in value:
+        return False
+    return any(max(line.count(","), line.count(";"), line.count("\t")) >= separators
+               for line in re.split(r"\r\n|\r|\n", value)[1:])
 
 
 def _mask(n: int, index: pd.Index) -> np.ndarray:
@@ -537,8 +719,10 @@ def _row_rules(fmt: ExtractFormat, chunk: _Chunk) -> None:
             continue
         bad = pd.Series(False, index=v.index)
         bad[complete] = check.bad(v.loc[complete, list(check.columns)]).to_numpy()
-        shown = chunk.raw[list(check.columns)].astype(str).agg(", ".join, axis=1)
-        chunk.flag(bad.to_numpy(), "+".join(check.columns), shown, check.message)
+        shown = pd.DataFrame({c: chunk.raw[c] if c in chunk.raw else v[c].astype(str)
+                              for c in check.columns}).agg(", ".join, axis=1)
+        chunk.flag(bad.to_numpy(), check.report_on or "+".join(check.columns), shown,
+                   check.message)
 
 
 def _parse_chunk(conn: Connection, fmt: ExtractFormat, header: list[str],
@@ -584,17 +768,27 @@ def _key_texts(fmt: ExtractFormat, chunk: _Chunk, names: tuple[str, ...]) -> pd.
 
 # --- the staging file (pass 1's findings, on disk) --------------------------------------
 
+@lru_cache(maxsize=8192)  # messages repeat (a flood of one duplicate key): parse once
+def problem_kind(message: str) -> str:
+    """A problem's message with its particulars (quoted values, numbers) replaced by '…',
+    so problems of one kind group together: 'is 5,000 characters long' -> 'is … long'."""
+    return re.sub(r"'[^']*'|\d[\d,.]*", "…", message)
+
+
 class _Staging:
-    """A temporary SQLite file holding every problem and every key seen in pass 1."""
+    """A temporary SQLite file holding every problem and every key seen in pass 1, and
+    the planned writes of pass 2 (so the database's write transaction stays short)."""
 
     def __init__(self) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="dashboard-import-")
         self.db = sqlite3.connect(os.path.join(self.dir.name, "staging.sqlite"))
+        self.db.create_function("problem_kind", 1, problem_kind, deterministic=True)
         self.db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             "CREATE TABLE problem (seq INTEGER PRIMARY KEY, row INTEGER, col TEXT,"
-            " value TEXT, message TEXT);"
-            "CREATE TABLE seen (kind TEXT, key TEXT, row INTEGER);")
+            " value TEXT, message TEXT, kind TEXT);"
+            "CREATE TABLE seen (kind TEXT, key TEXT, row INTEGER);"
+            "CREATE TABLE plan (seq INTEGER PRIMARY KEY, batch BLOB);")
 
     def add_problems(self, problems: list[Problem] | pd.DataFrame) -> None:
         if isinstance(problems, pd.DataFrame):
@@ -603,8 +797,8 @@ class _Staging:
             rows = [(int(r), c, v, m) for r, c, v, m in rows]
         else:
             rows = [(p.row, p.column, p.value, p.message) for p in problems]
-        self.db.executemany("INSERT INTO problem (row, col, value, message) VALUES "
-                            "(?, ?, ?, ?)", rows)
+        self.db.executemany("INSERT INTO problem (row, col, value, message, kind) VALUES "
+                            "(?, ?, ?, ?, problem_kind(?4))", rows)
 
     def add_keys(self, kind: str, keys: pd.Series, rows: np.ndarray) -> None:
         mask = keys.notna().to_numpy()
@@ -613,24 +807,41 @@ class _Staging:
                                 strict=True))
 
     def flag_duplicates(self, fmt: ExtractFormat) -> None:
-        self.db.execute("CREATE INDEX seen_key ON seen (kind, key)")
+        """One problem per row whose key (or unique value) another row repeats, naming at
+        most five of the others: linear in the rows, however many share one key."""
+        self.db.execute("CREATE INDEX seen_key ON seen (kind, key, row)")
         dup = self.db.execute(
             "SELECT s.kind, s.key, s.row FROM seen s JOIN (SELECT kind, key FROM seen "
             "GROUP BY kind, key HAVING COUNT(*) > 1) d ON d.kind = s.kind AND d.key = s.key "
             "ORDER BY s.kind, s.key, s.row")
-        groups: dict[tuple[str, str], list[int]] = {}
-        for kind, key, row in dup:
-            groups.setdefault((kind, key), []).append(row)
-        out = []
-        for (kind, key), rows in groups.items():
+        group: tuple[str, str] | None = None
+        rows: list[int] = []
+        out: list[Problem] = []
+
+        def emit() -> None:
+            kind, key = group
             shown = _show(key.replace("\x1f", ", "))
             what = "key" if kind == "+".join(fmt.natural_key) else "value"
+            head = rows[:6]  # enough to name five others of any row
             for row in rows:
-                others = [r for r in rows if r != row]
-                listed = ", ".join(str(r) for r in others[:5]) + (
-                    f" and {len(others) - 5:,} more" if len(others) > 5 else "")
+                others = [r for r in head if r != row][:5]
+                more = len(rows) - 1 - len(others)
+                listed = ", ".join(str(r) for r in others) + (
+                    f" and {more:,} more" if more > 0 else "")
                 out.append(Problem(row, kind, shown,
                                    f"duplicate {what} in the file: also on row(s) {listed}"))
+            if len(out) >= 50_000:
+                self.add_problems(out)
+                out.clear()
+
+        for kind, key, row in dup:
+            if (kind, key) != group:
+                if group is not None:
+                    emit()
+                group, rows = (kind, key), []
+            rows.append(row)
+        if group is not None:
+            emit()
         self.add_problems(out)
 
     def problem_count(self) -> int:
@@ -640,10 +851,43 @@ class _Staging:
         return self.db.execute("SELECT COUNT(DISTINCT row) FROM problem WHERE row > ?",
                                (header_row,)).fetchone()[0]
 
-    def first_problems(self, limit: int = MAX_PROBLEMS_SHOWN) -> list[Problem]:
-        cur = self.db.execute("SELECT row, col, value, message FROM problem "
-                              "ORDER BY row IS NOT NULL, row, seq LIMIT ?", (limit,))
+    def first_problems(self, per_kind: int, limit: int = MAX_PROBLEMS_SHOWN
+                       ) -> list[Problem]:
+        """The first per_kind problems of each kind (by column and kind), at most limit in
+        all, whole-file problems first, then by row."""
+        self.db.execute("CREATE INDEX IF NOT EXISTS problem_kind ON problem (col, kind, "
+                        "row, seq)")
+        cur = self.db.execute(
+            "SELECT row, col, value, message FROM (SELECT *, ROW_NUMBER() OVER (PARTITION "
+            "BY col, kind ORDER BY row IS NOT NULL, row, seq) AS n FROM problem) WHERE n <= ? "
+            "ORDER BY row IS NOT NULL, row, seq LIMIT ?", (per_kind, limit))
         return [Problem(*r) for r in cur]
+
+    def kinds(self) -> pd.DataFrame:
+        """Columns: column, problem (the kind), count, rows (the first few row numbers)."""
+        cur = self.db.execute(
+            "SELECT col, kind, COUNT(*), MIN(message) FROM problem GROUP BY col, kind "
+            "ORDER BY COUNT(*) DESC, col, kind")
+        out = []
+        for col, kind, count, example in cur:
+            first = [r for (r,) in self.db.execute(
+                "SELECT row FROM problem WHERE col = ? AND kind = ? AND row IS NOT NULL "
+                "ORDER BY row LIMIT 5", (col, kind))]
+            out.append({"column": col, "problem": kind, "example": example, "count": count,
+                        "first_rows": ", ".join(str(r) for r in first)})
+        return pd.DataFrame(out, columns=["column", "problem", "example", "count",
+                                          "first_rows"])
+
+    def write_problems(self, path: Path, file_name: str) -> None:
+        """Every problem, streamed to a CSV file (file, row, column, value, problem)."""
+        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+            writer = SafeWriter(fh)
+            writer.writerow(["file", "row", "column", "value", "problem"])
+            cur = self.db.execute("SELECT row, col, value, message FROM problem "
+                                  "ORDER BY row IS NOT NULL, row, seq")
+            while batch := cur.fetchmany(10_000):
+                writer.writerows((file_name, "" if r is None else r, c, v, m)
+                                 for r, c, v, m in batch)
 
     def problems_between(self, first: int, last: int) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
@@ -652,6 +896,22 @@ class _Staging:
         for row, col, message in cur:
             out.setdefault(row, []).append(f"{col}: {message}" if col else message)
         return out
+
+    def add_plan(self, batch: Any) -> None:
+        """Keep one chunk's planned inserts and updates until the write transaction."""
+        self.db.execute("INSERT INTO plan (batch) VALUES (?)",
+                        (pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL),))
+
+    def plans(self) -> Iterator[Any]:
+        """The planned chunks in the order they were made (our own file, not user input)."""
+        last = 0
+        while True:
+            row = self.db.execute("SELECT seq, batch FROM plan WHERE seq > ? ORDER BY seq "
+                                  "LIMIT 1", (last,)).fetchone()
+            if row is None:
+                return
+            last = row[0]
+            yield pickle.loads(row[1])  # noqa: S301 - written by this process just before
 
     def close(self) -> None:
         self.db.close()
@@ -673,13 +933,15 @@ def _batches(rows: _Rows, fmt: ExtractFormat, chunk_rows: int
 
     def batches() -> Iterator[list[tuple[int, list[str]]]]:
         batch: list[tuple[int, list[str]]] = []
+        chars = 0  # a chunk is bounded by its text too, so huge cells cannot pile up
         for number, cells in iterator:
             if not any(cells):
                 continue
             batch.append((number, cells))
-            if len(batch) >= chunk_rows:
+            chars += sum(map(len, cells))
+            if len(batch) >= chunk_rows or chars >= rows.limits.chunk_chars:
                 yield batch
-                batch = []
+                batch, chars = [], 0
         if batch:
             yield batch
 
@@ -688,10 +950,11 @@ def _batches(rows: _Rows, fmt: ExtractFormat, chunk_rows: int
 
 def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
               staging: _Staging, report: ImportReport, say: Progress,
-              chunk_rows: int) -> tuple[bool, int]:
+              chunk_rows: int, limits: ImportLimits, deadline: _Deadline
+              ) -> tuple[bool, int]:
     """Pass 1. Returns (file-level problem?, header row number)."""
     try:
-        rows = _Rows(path, fmt.table, sheet)
+        rows = _Rows(path, fmt.table, sheet, limits, deadline)
     except ExtractError as exc:
         staging.add_problems([exc.problem])
         return True, 1
@@ -701,6 +964,7 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
         key_kind = "+".join(fmt.natural_key)
         with engine.connect() as conn:
             for batch in batches:
+                deadline.check()
                 chunk = _parse_chunk(conn, fmt, header, batch)
                 report.rows_read += len(batch)
                 for problems in chunk.problems:
@@ -723,6 +987,9 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
         return True, 1
     except ExtractError as exc:
         staging.add_problems([exc.problem])
+        return True, 1
+    except ImportTooSlow as exc:
+        staging.add_problems([Problem(None, "", "", str(exc))])
         return True, 1
     finally:
         rows.close()
@@ -767,12 +1034,14 @@ class Touched:
             self.months.update(date(y, m, 1) for y, m in {(d.year, d.month) for d in present})
 
 
-def _write(conn: Connection, fmt: ExtractFormat, path: Path, sheet: str | None,
-           staging: _Staging, report: ImportReport, say: Progress, chunk_rows: int,
-           rejects: csv.writer | None) -> Touched:
-    """Pass 2, inside the caller's transaction: write the valid rows (and the rejected
-    ones to the rejects file). Returns what the written rows touched."""
-    rows = _Rows(path, fmt.table, sheet)
+def _plan(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
+          staging: _Staging, report: ImportReport, say: Progress, chunk_rows: int,
+          rejects: SafeWriter | None, limits: ImportLimits, deadline: _Deadline) -> Touched:
+    """Pass 2, outside any write transaction: parse the valid rows again, match them to
+    stored rows and keep the planned inserts and updates in the staging file (the rejected
+    rows go to the rejects file). Readers and sign-ins are never held up by this part.
+    Returns what the planned rows touch."""
+    rows = _Rows(path, fmt.table, sheet, limits, deadline)
     touched = Touched()
     done = 0
     try:
@@ -780,49 +1049,64 @@ def _write(conn: Connection, fmt: ExtractFormat, path: Path, sheet: str | None,
         kept = [i for i, name in enumerate(header) if name not in IGNORED_COLUMNS]
         if rejects is not None:
             rejects.writerow([*(header[i] for i in kept), *IGNORED_COLUMNS])
-        for batch in batches:
-            problems = staging.problems_between(batch[0][0], batch[-1][0])
-            if rejects is not None:
-                for number, cells in batch:
-                    if number in problems:
-                        padded = cells[:len(header)] + [""] * (len(header) - len(cells))
-                        rejects.writerow([*(padded[i] for i in kept), number,
-                                          "; ".join(problems[number])])
-            valid = [(n, c) for n, c in batch if n not in problems]
-            done += len(batch)
-            if valid:
-                chunk = _parse_chunk(conn, fmt, header, valid)
-                if chunk.problems:
-                    first = pd.concat(chunk.problems).iloc[0]
-                    raise DatabaseChanged(
-                        f"Row {first['row']} ({first['column']}: {first['message']}) was "
-                        "valid when checked but is not now: the database changed during "
-                        "the import. Nothing was written; import the file again.")
-                ins, upd, same = write_chunk(conn, fmt, header, chunk, touched)
-                report.inserted += ins
-                report.updated += upd
-                report.unchanged += same
-                for name in fmt.as_of_fields:
-                    if name in chunk.values:
-                        present = chunk.values[name].dropna()
-                        if len(present):
-                            top = present.max()
-                            report.max_date = top if report.max_date is None else max(
-                                report.max_date, top)
-            say(VALIDATE_SHARE + (WRITE_END - VALIDATE_SHARE) * rows.fraction(),
-                f"Wrote {done:,} of {report.rows_read:,} rows")
+        with engine.connect() as conn:
+            for batch in batches:
+                deadline.check()
+                problems = staging.problems_between(batch[0][0], batch[-1][0])
+                if rejects is not None:
+                    for number, cells in batch:
+                        if number in problems:
+                            padded = cells[:len(header)] + [""] * (len(header) - len(cells))
+                            rejects.writerow([*(padded[i] for i in kept), number,
+                                              "; ".join(problems[number])])
+                valid = [(n, c) for n, c in batch if n not in problems]
+                done += len(batch)
+                if valid:
+                    chunk = _parse_chunk(conn, fmt, header, valid)
+                    if chunk.problems:
+                        first = pd.concat(chunk.problems).iloc[0]
+                        raise DatabaseChanged(
+                            f"Row {first['row']} ({first['column']}) was valid when "
+                            "checked but is not now: the database changed during the "
+                            "import. Nothing was written; import the file again.")
+                    inserts, updates, same = plan_chunk(conn, fmt, header, chunk, touched)
+                    staging.add_plan((inserts, updates))
+                    report.inserted += len(inserts)
+                    report.updated += len(updates)
+                    report.unchanged += same
+                    for name in fmt.as_of_fields:
+                        if name in chunk.values:
+                            present = chunk.values[name].dropna()
+                            if len(present):
+                                top = present.max()
+                                report.max_date = top if report.max_date is None else max(
+                                    report.max_date, top)
+                say(VALIDATE_SHARE + (PLAN_END - VALIDATE_SHARE) * rows.fraction(),
+                    f"Prepared {done:,} of {report.rows_read:,} rows")
     finally:
         rows.close()
     return touched
 
 
-def write_chunk(conn: Connection, fmt: ExtractFormat, header: list[str],
-                chunk: _Chunk, touched: Touched | None = None) -> tuple[int, int, int]:
-    """Insert new rows and update changed ones of a parsed, valid chunk, matched by
-    natural key. Returns (inserted, updated, unchanged); notes the dates of changed rows
-    (old and new values) in touched."""
+def _apply(conn: Connection, fmt: ExtractFormat, staging: _Staging, report: ImportReport,
+           say: Progress, deadline: _Deadline) -> None:
+    """Inside the one write transaction: execute the planned inserts and updates."""
+    written = 0
+    total = report.inserted + report.updated
+    for inserts, updates in staging.plans():
+        deadline.check()
+        write_chunk(conn, fmt, inserts, updates)
+        written += len(inserts) + len(updates)
+        say(PLAN_END + (WRITE_END - PLAN_END) * (written / total if total else 1.0),
+            f"Wrote {written:,} of {total:,} changed rows")
+
+
+def plan_chunk(conn: Connection, fmt: ExtractFormat, header: list[str], chunk: _Chunk,
+               touched: Touched | None = None) -> tuple[list[dict], list[dict], int]:
+    """The inserts (new natural keys) and updates (changed rows) of a parsed, valid chunk,
+    matched by natural key against the stored rows: (insert rows, update rows, unchanged
+    count). Notes the dates of changed rows (old and new values) in touched."""
     touched = touched if touched is not None else Touched()
-    table = fmt.db_table
     present = [f for f in fmt.fields if f.name in header]
     key_fields = [fmt.field(n) for n in fmt.natural_key]
     key_cols = [f.db_column for f in key_fields]
@@ -859,16 +1143,21 @@ def write_chunk(conn: Connection, fmt: ExtractFormat, header: list[str],
         touched.add_dates([d for i, d in enumerate(dates) if i not in same_set])
         touched.add_dates([dates[i] for i in same], changed=False)
     touched.add_dates(old_dates)
-    unchanged = len(same)
-    if inserts:
-        for part in _chunks(inserts, 5_000):
-            conn.execute(insert(table), part)
+    return inserts, updates, len(same)
+
+
+def write_chunk(conn: Connection, fmt: ExtractFormat, inserts: list[dict],
+                updates: list[dict]) -> None:
+    """Execute one chunk's planned inserts and updates (from plan_chunk)."""
+    table = fmt.db_table
+    for part in _chunks(inserts, 5_000):
+        conn.execute(insert(table), part)
     if updates:
+        columns = [k[2:] for k in updates[0] if k.startswith("v_")]
         stmt = (update(table).where(table.c.id == bindparam("_id"))
-                .values({c: bindparam(f"v_{c}") for c in data_cols}))
+                .values({c: bindparam(f"v_{c}") for c in columns}))
         for part in _chunks(updates, 5_000):
             conn.execute(stmt, part)
-    return len(inserts), len(updates), unchanged
 
 
 def _plain(value: Any) -> Any:
@@ -990,11 +1279,12 @@ def _set_facts(conn: Connection, report: ImportReport, changed: bool) -> None:
 def validate_file(engine: Engine, path: str | Path, table: str, *,
                   file_name: str | None = None, sheet: str | None = None,
                   progress: Progress | None = None,
-                  chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+                  chunk_rows: int = CHUNK_ROWS, limits: ImportLimits = LIMITS) -> ImportReport:
     """Check a file without writing anything (not even import history).
 
-    report.status is "valid" or "invalid"; report.problems holds the first
-    MAX_PROBLEMS_SHOWN problems and report.problem_count all of them.
+    report.status is "valid" or "invalid"; report.problems holds the first problems of
+    each kind, report.problem_kinds a summary by kind, report.problem_count all of them
+    and report.problems_path (when there are more than are listed) every one as CSV.
     """
     fmt = get(table)
     path = Path(path)
@@ -1004,7 +1294,8 @@ def validate_file(engine: Engine, path: str | Path, table: str, *,
     staging = _Staging()
     try:
         _, header_row = _validate(engine, fmt, path, sheet, staging, report,
-                                  progress or _quiet, chunk_rows)
+                                  progress or _quiet, chunk_rows, limits,
+                                  _Deadline(limits.max_seconds))
         _collect(staging, report, header_row)
     finally:
         staging.close()
@@ -1015,29 +1306,69 @@ def validate_file(engine: Engine, path: str | Path, table: str, *,
 
 
 def _collect(staging: _Staging, report: ImportReport, header_row: int) -> None:
+    """Counts, the capped list and the summary of pass 1's problems; the complete list
+    goes to a CSV file when the capped list does not hold it all."""
     report.problem_count = staging.problem_count()
-    report.problems = staging.first_problems()
+    if not report.problem_count:
+        return
+    report.problems = staging.first_problems(PROBLEMS_PER_KIND)
+    report.problem_kinds = staging.kinds()
     report.rejected = staging.rejected_count(header_row)
+    if len(report.problems) < report.problem_count:
+        handle, name = tempfile.mkstemp(prefix=f"{report.table}-problems-", suffix=".csv")
+        os.close(handle)
+        report.problems_path = Path(name)
+        staging.write_problems(report.problems_path, report.file_name)
 
 
 def _quiet(_fraction: float, _message: str) -> None:
     return None
 
 
+def _running_message() -> str:
+    return f"Running in process {os.getpid()} on {socket.gethostname()[:64]}."
+
+
+def public_message(exc: BaseException) -> str:
+    """What a failed import says in its history and on the page: the kind of failure in
+    plain words, never SQL or the values of a row (those go to the server log only)."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+    if isinstance(exc, DatabaseChanged | ImportTooSlow):
+        return str(exc)
+    if isinstance(exc, IntegrityError):
+        return ("The database refused a row that was valid when checked: another import or "
+                "an edit changed the same rows at the same time. Nothing was written; "
+                "import the file again.")
+    if isinstance(exc, OperationalError) and db.is_busy(exc):
+        return ("The database stayed busy (another import or a long task was writing) and "
+                "the import gave up. Nothing was written; import the file again.")
+    if isinstance(exc, DBAPIError):
+        return (f"The database failed during the import ({type(exc.orig).__name__}). "
+                "Nothing was written; the details are in the server log.")
+    return (f"The import failed ({type(exc).__name__}). Nothing was written; the details "
+            "are in the server log.")
+
+
 def import_file(engine: Engine, path: str | Path, table: str, *, username: str = "cli",
                 keep_valid: bool = False, rejects_path: str | Path | None = None,
                 file_name: str | None = None, sheet: str | None = None,
                 progress: Progress | None = None,
-                chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+                chunk_rows: int = CHUNK_ROWS, limits: ImportLimits = LIMITS) -> ImportReport:
     """Validate and load one extract into `table` (a name in extract_formats.FORMATS).
 
     All or nothing by default: a file with any problem writes nothing (status
     "rejected"). With keep_valid, the valid rows are loaded and the rejected ones written
     to rejects_path (default: a temporary file, in report.rejects_path) with their
     problems (status "partial"). Rows are matched by natural key: inserted, updated or
-    left unchanged. progress(fraction 0..1, message) is called as chunks go by. The run
-    is recorded in import_run whatever happens; an unexpected error marks it "failed",
-    rolls back every row of the file and is raised again.
+    left unchanged. progress(fraction 0..1, message) is called as chunks go by.
+
+    Checking and preparing the writes happen outside any write transaction; then one
+    short transaction writes every row, the summaries, the run's outcome and the audit
+    row, so a crash or a kill at any moment leaves the tables as they were. The run is
+    recorded in import_run whatever happens; an unexpected error marks it "failed" (in
+    plain words, see public_message), rolls back every row and is raised again. A run
+    whose process was killed is marked failed by fail_abandoned_runs at the next start.
     """
     fmt = get(table)
     path = Path(path)
@@ -1045,18 +1376,23 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
     mode = "keep_valid" if keep_valid else "all_or_nothing"
     report = ImportReport(fmt.table, (file_name or path.name)[:255], file_sha256(path), mode)
     started = time.perf_counter()
+    deadline = _Deadline(limits.max_seconds)
     now = datetime.now(UTC)
-    with engine.begin() as conn:
-        report.run_id = conn.execute(insert(import_run).values(
+
+    def start_run(conn: Connection) -> int:
+        return conn.execute(insert(import_run).values(
             table_name=fmt.table, file_name=report.file_name, file_sha256=report.file_sha256,
             username=username[:64], started_at=now, status="running", mode=mode,
             rows_read=0, inserted=0, updated=0, unchanged=0, rejected=0,
+            message=_running_message(),
         )).inserted_primary_key[0]
+
+    report.run_id = db.write_retrying(engine, start_run)
     staging = _Staging()
     try:
         say(0.0, "Checking the file")
         fatal, header_row = _validate(engine, fmt, path, sheet, staging, report, say,
-                                      chunk_rows)
+                                      chunk_rows, limits, deadline)
         _collect(staging, report, header_row)
         if fatal or (report.problem_count and not keep_valid):
             report.status = "rejected"
@@ -1075,36 +1411,38 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
             report.rejects_path = Path(rejects_path)
             rejects_file = open(report.rejects_path, "w", newline="",  # noqa: SIM115
                                 encoding="utf-8-sig")
-            writer = csv.writer(rejects_file)
+            writer = SafeWriter(rejects_file)  # a hostile cell must not run in Excel
         try:
-            with engine.begin() as conn:
-                touched = _write(conn, fmt, path, sheet, staging, report, say, chunk_rows,
-                                 writer)
-                changed = report.inserted + report.updated > 0
-                _set_facts(conn, report, changed)
-                if changed:
-                    say(0.97, "Updating the monthly summaries")
-                    calendar_changed = _ensure_calendar(conn, touched.earliest,
-                                                        touched.latest)
-                    _refresh_summaries(conn, fmt.table, touched, calendar_changed)
-                report.status = "succeeded" if not report.rejected else (
-                    "partial" if report.inserted + report.updated + report.unchanged
-                    else "rejected")
-                report.message = _outcome(report)
-                _finish(conn, report, started)
-                audit_log.record(conn, username, "import_run", target=report.file_name,
-                                 detail={"table": fmt.table, "run_id": report.run_id,
-                                         "sha256": report.file_sha256, **report.counts()})
+            touched = _plan(engine, fmt, path, sheet, staging, report, say, chunk_rows,
+                            writer, limits, deadline)
         finally:
             if rejects_file is not None:
                 rejects_file.close()
+        say(PLAN_END, "Writing")
+        with engine.begin() as conn:
+            _apply(conn, fmt, staging, report, say, deadline)
+            changed = report.inserted + report.updated > 0
+            _set_facts(conn, report, changed)
+            if changed:
+                say(0.97, "Updating the monthly summaries")
+                calendar_changed = _ensure_calendar(conn, touched.earliest, touched.latest)
+                _refresh_summaries(conn, fmt.table, touched, calendar_changed)
+            report.status = "succeeded" if not report.rejected else (
+                "partial" if report.inserted + report.updated + report.unchanged
+                else "rejected")
+            report.message = _outcome(report)
+            _finish(conn, report, started)
+            audit_log.record(conn, username, "import_run", target=report.file_name,
+                             detail={"table": fmt.table, "run_id": report.run_id,
+                                     "sha256": report.file_sha256, **report.counts()})
         say(1.0, "Done")
         return report
-    except Exception as exc:
+    except BaseException as exc:  # KeyboardInterrupt too: the run must not stay "running"
+        log.exception("import run %s of %s into %s failed", report.run_id,
+                      report.file_name, fmt.table)
         report.status = "failed"
         report.inserted = report.updated = report.unchanged = 0
-        report.message = (f"{type(exc).__name__}: {exc}"[:1000] if not isinstance(
-            exc, DatabaseChanged) else str(exc))
+        report.message = public_message(exc)
         try:
             _finish(engine, report, started)
         except Exception:  # noqa: BLE001 - keep the original error, not this one
@@ -1112,6 +1450,45 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
         raise
     finally:
         staging.close()
+
+
+def fail_abandoned_runs(engine: Engine, limits: ImportLimits = LIMITS) -> int:
+    """Mark failed every run still "running" whose process is gone: one started on this
+    host by a process that no longer exists, or one older than the wall-clock limit (no
+    live import runs that long). Call at start-up. Returns how many were marked."""
+    host = socket.gethostname()[:64]
+    oldest = datetime.now(UTC) - timedelta(seconds=limits.max_seconds + 600)
+    with engine.connect() as conn:
+        running = conn.execute(select(import_run.c.id, import_run.c.started_at,
+                                      import_run.c.message)
+                               .where(import_run.c.status == "running")).all()
+    dead = []
+    for run_id, started_at, message in running:
+        started_at = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
+        m = re.fullmatch(r"Running in process (\d+) on (.*)\.", message or "")
+        if started_at < oldest or (m and m.group(2) == host and not _alive(int(m.group(1)))):
+            dead.append(run_id)
+    if dead:
+        stmt = (update(import_run).where(import_run.c.id.in_(dead),
+                                         import_run.c.status == "running")
+                .values(status="failed", finished_at=datetime.now(UTC), inserted=0,
+                        updated=0, unchanged=0,
+                        message="The import stopped without finishing (its process ended "
+                        "or was killed). Nothing from it was written."))
+        db.write_retrying(engine, lambda conn: conn.execute(stmt))
+    return len(dead)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def _outcome(report: ImportReport) -> str:
@@ -1124,7 +1501,8 @@ def _outcome(report: ImportReport) -> str:
 
 
 def _finish(target: Engine | Connection, report: ImportReport, started: float) -> None:
-    """Record the run's outcome: in the write transaction, or on its own."""
+    """Record the run's outcome: in the write transaction, or on its own (retried while
+    the database is busy, so a run is never left "running" by a busy moment)."""
     report.seconds = time.perf_counter() - started
     stmt = (update(import_run).where(import_run.c.id == report.run_id).values(
         finished_at=datetime.now(UTC), status=report.status, max_date=report.max_date,
@@ -1132,6 +1510,4 @@ def _finish(target: Engine | Connection, report: ImportReport, started: float) -
     if isinstance(target, Connection):
         target.execute(stmt)
     else:
-        with target.begin() as conn:
-            conn.execute(stmt)
-
+        db.write_retrying(target, lambda conn: conn.execute(stmt))

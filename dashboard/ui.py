@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import audit_log, auth, config, db, demo_data
+from dashboard import audit_log, auth, config, db, demo_data, importer, spreadsheet_safe
 from dashboard.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.glossary import MEASURES
 
@@ -57,6 +57,8 @@ def ensure_database() -> None:
 def _prepare_database() -> None:
     eng = engine()
     db.upgrade(eng)
+    if importer.fail_abandoned_runs(eng):  # a killed import must not stay "running"
+        log.warning("import runs left running by a stopped process were marked failed")
     if not db.has_data(eng):
         if not config.is_sqlite(config.database_url()):
             st.info("This database has no data yet. An administrator can load extracts "
@@ -219,6 +221,16 @@ def page_header(page_key: str, title: str, how_to_read: str, measures: list[str]
     return f
 
 
+def busy_notice(exc: BaseException) -> bool:
+    """When exc says the database is busy (an import writing, a lock held), show the plain
+    "busy, try again" notice and return True; otherwise False (a real fault: re-raise)."""
+    if not db.is_busy(exc):
+        return False
+    log.warning("database busy: %s", type(exc).__name__)
+    st.warning(db.BUSY_MESSAGE, icon=":material/hourglass_top:")
+    return True
+
+
 def empty_state(what: str, hint: str = "Widen the period or choose another area or "
                 "office in the sidebar.") -> None:
     st.info(f"No {what} for this selection. {hint}", icon=":material/search_off:")
@@ -233,7 +245,7 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
     st.dataframe(df, hide_index=True, column_config=config, width="stretch")
     name = safe_file_name(file_stem) + ".csv"
     st.download_button(
-        "Download this table (CSV)", df.to_csv(index=False).encode("utf-8"),
+        "Download this table (CSV)", spreadsheet_safe.csv_bytes(df),
         file_name=name, mime="text/csv", key=key, icon=":material/download:",
         on_click=record_download, args=(name, len(df)))
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from dashboard import audit_log, auth
+from dashboard import audit_log, auth, ui
 from dashboard.scope import Scope, scope_for
 from dashboard.ui import engine, facts
 
@@ -116,8 +116,13 @@ def _login_form() -> None:
                                  autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        result = auth.authenticate_engine(engine(), username.strip().lower(), password,
-                                          datetime.now(UTC))
+        try:
+            result = auth.authenticate_engine(engine(), username.strip().lower(), password,
+                                              datetime.now(UTC))
+        except Exception as exc:
+            if not ui.busy_notice(exc):  # busy: "try again", not a crash; else a real fault
+                raise
+            return
         if result.ok and result.user is not None:
             st.session_state[SESSION_KEY] = result.user.username
             st.session_state["auth_last_seen"] = time.monotonic()

@@ -1,14 +1,13 @@
 """Admin: import case-management extracts (CSV or XLSX), see every problem before anything
 is written, and the history of imports. Checking and loading live in dashboard.importer."""
 
-import logging
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import export_extracts, extract_formats, importer, ui
+from dashboard import export_extracts, extract_formats, import_worker, importer, ui
 from queries import data_quality
 
 scope = ui.require_page("admin_import")
@@ -37,7 +36,8 @@ def save_upload(upload) -> Path:
 
 
 def show_report(report: importer.ImportReport) -> None:
-    """The outcome, the counts and the problems table."""
+    """The outcome, the counts and the problems: a summary by kind, the first rows of each
+    kind, and every problem as a file when they are not all listed."""
     icon = {"succeeded": ":material/check_circle:", "valid": ":material/check_circle:",
             "partial": ":material/warning:"}.get(report.status, ":material/error:")
     text = f"**{report.file_name}** → `{report.table}`: {report.summary()}. {report.message}"
@@ -56,53 +56,67 @@ def show_report(report: importer.ImportReport) -> None:
     if report.problem_count:
         shown = len(report.problems)
         st.subheader("Problems")
-        st.caption(f"{report.problem_count:,} problem(s) in {report.rejected:,} row(s)"
-                   + (f"; the first {shown:,} are listed" if shown < report.problem_count
-                      else "") + ". Row numbers count the header as row 1.")
+        st.caption(f"{report.problem_count:,} problem(s) in {report.rejected:,} row(s), of "
+                   f"{len(report.problem_kinds):,} kind(s). Row numbers count the header as "
+                   "row 1.")
+        ui.table_with_download(report.problem_kinds, f"problem_kinds_{Path(report.file_name).stem}",
+                               {"count": st.column_config.NumberColumn("Count", format="%d"),
+                                "problem": st.column_config.TextColumn("Kind", width="large")},
+                               key="kinds_download")
+        if shown < report.problem_count:
+            st.caption(f"The first rows of each kind ({shown:,} of {report.problem_count:,} "
+                       "problems); the complete list is the file below.")
         ui.table_with_download(report.problems_frame(),
                                f"problems_{Path(report.file_name).stem}", {
                                    "row": st.column_config.NumberColumn("Row", format="%d"),
                                    "problem": st.column_config.TextColumn("Problem",
                                                                           width="large")},
                                key="problems_download")
+        if everything := ss.get("import_problems"):
+            name = f"{Path(report.file_name).stem}_all_problems.csv"
+            st.download_button(f"Download all {report.problem_count:,} problems (CSV)",
+                               everything, file_name=name, mime="text/csv",
+                               icon=":material/download:", key="all_problems_download",
+                               on_click=ui.record_download,
+                               args=(name, report.problem_count))
 
 
 def run(upload, table: str, mode: str, sheet: str | None, check_only: bool) -> None:
-    path = save_upload(upload)
-    bar = st.progress(0.0, text="Starting…")
-    say = lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0),  # noqa: E731
-                                                  text=message)
-    rejects = None
-    try:
-        if check_only:
-            report = importer.validate_file(ui.engine(), path, table, file_name=path.name,
-                                            sheet=sheet, progress=say)
-        else:
-            report = importer.import_file(
-                ui.engine(), path, table, username=scope.username,
-                keep_valid=mode == "keep_valid", file_name=path.name, sheet=sheet,
-                progress=say,
-                rejects_path=path.with_suffix(".rejects.csv"))
-            if report.rejects_path and report.rejects_path.exists():
-                rejects = report.rejects_path.read_bytes()
-            if report.inserted or report.updated:
-                st.cache_data.clear()  # new data_version: figures and "data as of" refresh
-    except Exception:  # the run is recorded as failed and rolled back; no traceback here
-        logging.getLogger("dashboard").exception("import of %s into %s failed", path.name,
-                                                 table)
-        ss["import_failed"] = (f"The import of **{path.name}** failed and nothing was "
-                               "written. The error has been logged and the run is in the "
-                               "history below.")
-        ss.pop("import_report", None)
+    """Hand the upload to the background import worker; the page polls its progress."""
+    job = import_worker.submit(ui.engine(), save_upload(upload), table,
+                               username=scope.username, keep_valid=mode == "keep_valid",
+                               sheet=sheet, check_only=check_only)
+    ss["import_job"] = job.job_id
+    for key in ("import_failed", "import_report", "import_rejects", "import_problems"):
+        ss.pop(key, None)
+
+
+@st.fragment(run_every=1.0)
+def job_progress() -> None:
+    """The running job's progress bar, refreshed every second without rerunning the page
+    (other tabs and other users' pages are not held up while the worker runs)."""
+    job = import_worker.get(ss.get("import_job"))
+    if job is None:
+        if ss.pop("import_job", None) is not None:  # the server restarted mid-import
+            ss["import_failed"] = ("The import's progress was lost when the server "
+                                   "restarted; its run in the history below says how it "
+                                   "ended.")
         return
-    finally:
-        bar.empty()
-        for leftover in path.parent.iterdir():
-            leftover.unlink()
-        path.parent.rmdir()
-    ss.pop("import_failed", None)
-    ss["import_report"] = report
-    ss["import_rejects"] = rejects
+    if not job.done:
+        fraction, message = job.progress
+        st.progress(fraction, text=f"{job.file_name}: {message}")
+        return
+    ss.pop("import_job", None)
+    if job.failed:
+        ss["import_failed"] = (f"The import of **{job.file_name}** failed and nothing was "
+                               f"written: {job.failed} The run is in the history below.")
+    else:
+        ss["import_report"] = job.report
+        ss["import_rejects"] = job.rejects
+        ss["import_problems"] = job.problems
+        if job.report is not None and (job.report.inserted or job.report.updated):
+            st.cache_data.clear()  # new data_version: figures and "data as of" refresh
+    st.rerun()
 
 
 load, history, formats = st.tabs(["Import a file", "Import history", "Formats and examples"])
@@ -127,8 +141,9 @@ with load:
                         key="import_check")
     go = right.button("Import", type="primary", icon=":material/upload:",
                       disabled=upload is None, key="import_go")
-    if upload is not None and (check or go):
+    if upload is not None and (check or go) and ss.get("import_job") is None:
         run(upload, table, mode, sheet, check_only=check)
+    job_progress()
     if message := ss.get("import_failed"):
         st.error(message, icon=":material/error:")
     if (report := ss.get("import_report")) is not None:
@@ -146,8 +161,9 @@ with history:
     if runs.empty:
         ui.empty_state("imports", "Imports appear here as soon as a file is loaded.")
     else:
-        st.caption(f"The latest {len(runs):,} import runs, newest first. A run stays "
-                   "'running' only if the importer stopped without finishing.")
+        st.caption(f"The latest {len(runs):,} import runs, newest first. A run is "
+                   "'running' while it is checked and written; one whose process was "
+                   "stopped is marked failed at the next start.")
         ui.table_with_download(runs.drop(columns=["id"]), "import_history", {
             "file_sha256": st.column_config.TextColumn("SHA-256", width="small"),
             "started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),

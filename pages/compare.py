@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import charts_compare, funnel, ui
+from dashboard import charts_compare, funnel, spreadsheet_safe, ui
 from dashboard.glossary import MEASURES
 from dashboard.targets import target_for
 from queries import flags, monthly, reference
@@ -152,7 +152,7 @@ if picked["selection"]["rows"]:
     drill(str(view["office_code"].iloc[picked["selection"]["rows"][0]]))
 csv_name = ui.safe_file_name(ui.file_stem(f"compare_{measure}", f)) + ".csv"
 st.download_button("Download this table (CSV)",
-                   view.drop(columns="office_code").to_csv(index=False).encode("utf-8"),
+                   spreadsheet_safe.csv_bytes(view.drop(columns="office_code")),
                    file_name=csv_name, mime="text/csv", icon=":material/download:",
                    on_click=ui.record_download, args=(csv_name, len(view)))
 

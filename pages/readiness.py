@@ -71,6 +71,17 @@ judged = ui.query(
     readiness.judgements, None, scheme=scheme_id, area_id=area_id, audit_version=version
 )
 counts = ui.query(readiness.key_question_counts, f, level="office", **kw)
+left_out = ui.query(readiness.answers_left_out, f, **kw)
+code = lambda v: str(v).replace("`", "'")  # noqa: E731 - stored codes shown as code, not Markdown
+if not left_out.empty:  # bad codes that slipped in: rate the rest and say what was dropped
+    st.warning(
+        f"{int(left_out['answers'].sum()):,} answer(s) in {int(left_out['audits'].sum()):,} "
+        "audit(s) are left out of these ratings: their key question is not in this scheme ("
+        + ", ".join(f"`{code(k)}` under `{code(s)}`" for k, s in zip(
+            left_out["key_question"], left_out["standard"], strict=True))
+        + "). Correct them in the audit answers extract.",
+        icon=":material/warning:",
+    )
 if counts.empty:
     ui.empty_state(
         "completed audits", "Widen the period, or choose a sample whose audits are complete."

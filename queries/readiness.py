@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, insert, select
+from sqlalchemy import Connection, case, false, func, insert, not_, select, tuple_
 
-from dashboard import audit_log, sampling
+from dashboard import audit_log, ratings, sampling
 from dashboard.filters import Filters
 from dashboard.ratings import Scheme
 from dashboard.schema import (
@@ -54,6 +54,43 @@ def _basis(f: Filters, scheme: str, sample_id: int | None) -> list:
     return [*where, *f.clauses(case_audit.c.audit_date, person.c.office_id)]
 
 
+def _in_scheme(scheme: str):
+    """Answers whose key question (with its standard) belongs to the scheme. Answers that
+    reached the table by another route with a code the scheme does not know are left out
+    of every rating, and counted by ``answers_left_out`` so the page can say so."""
+    pairs = [(kq.code, kq.standard) for kq in ratings.load_scheme(scheme).key_questions]
+    if not pairs:
+        return false()
+    return tuple_(audit_answer.c.key_question, audit_answer.c.standard).in_(pairs)
+
+
+def answers_left_out(
+    conn: Connection,
+    f: Filters,
+    scheme: str = "crc_2018",
+    sample_id: int | None = None,
+    audit_version: int = 0,
+) -> pd.DataFrame:
+    """Answers on the basis whose key question or standard is not in the scheme, so no
+    rating counts them (counts only, no people).
+
+    Columns: standard, key_question, answers, audits.
+    """
+    groups = [audit_answer.c.standard, audit_answer.c.key_question]
+    stmt = (
+        select(
+            *groups,
+            func.count().label("answers"),
+            func.count(func.distinct(case_audit.c.id)).label("audits"),
+        )
+        .select_from(_answers_from())
+        .where(*_basis(f, scheme, sample_id), not_(_in_scheme(scheme)))
+        .group_by(*groups)
+        .order_by(*groups)
+    )
+    return pd.read_sql(stmt, conn)
+
+
 def _answers_from():
     return (
         audit_answer.join(case_audit, case_audit.c.id == audit_answer.c.audit_id)
@@ -86,7 +123,12 @@ def key_question_counts(
     it), applicable (answers other than not applicable), sufficient.
     """
     groups = [*level_columns(level), audit_answer.c.standard, audit_answer.c.key_question]
-    stmt = _counts(groups).where(*_basis(f, scheme, sample_id)).group_by(*groups).order_by(*groups)
+    stmt = (
+        _counts(groups)
+        .where(*_basis(f, scheme, sample_id), _in_scheme(scheme))
+        .group_by(*groups)
+        .order_by(*groups)
+    )
     return pd.read_sql(stmt, conn)
 
 
@@ -113,6 +155,7 @@ def trend_counts(
     where = [
         case_audit.c.status == "complete",
         case_audit.c.scheme == scheme,
+        _in_scheme(scheme),
         *f.office_clause(person.c.office_id),
     ]
     kq = [audit_answer.c.standard, audit_answer.c.key_question]
@@ -171,6 +214,7 @@ def not_sufficient_cases(
         .where(
             audit_answer.c.answer == "not_sufficient",
             *_basis(f, scheme, sample_id),
+            _in_scheme(scheme),
             scope.person_clause(person.c.id, person.c.office_id),
         )
         .order_by(audit_answer.c.key_question, office.c.name, person.c.crn)
@@ -211,7 +255,11 @@ def answer_rows(
             audit_answer.c.reason,
         )
         .select_from(_answers_from())
-        .where(*_basis(f, scheme, sample_id), scope.person_clause(person.c.id, person.c.office_id))
+        .where(
+            *_basis(f, scheme, sample_id),
+            _in_scheme(scheme),
+            scope.person_clause(person.c.id, person.c.office_id),
+        )
         .order_by(audit_answer.c.standard, person.c.crn, audit_answer.c.key_question)
     )
     df = pd.read_sql(stmt, conn)

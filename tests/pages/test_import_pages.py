@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
+from dashboard import import_worker
 from tests.pages.apphelp import metric, open_app
 
 HEADER = "appointment_ref,crn,appointment_date,outcome,enforcement_action\n"
@@ -47,6 +49,21 @@ def upload(at, name: str, content: str, table: str = "appointment", mode: str | 
     return at
 
 
+def finish(at, timeout: float = 60.0):
+    """Wait for the background import worker's job, then run the page as its progress
+    fragment would (the fragment's timer does not tick under AppTest)."""
+    job_id = at.session_state["import_job"] if "import_job" in at.session_state else None
+    job = import_worker.get(job_id)
+    assert job is not None, "the page did not hand the upload to the worker"
+    deadline = time.monotonic() + timeout
+    while not job.done:
+        assert time.monotonic() < deadline, "the import worker did not finish"
+        time.sleep(0.05)
+    at.run()
+    assert "import_job" not in at.session_state
+    return at
+
+
 def test_bad_upload_lists_every_problem_and_writes_nothing(demo_copy):
     before = count(demo_copy, "SELECT COUNT(*) FROM appointment")
     crn = crns(demo_copy, 1)[0]
@@ -55,9 +72,13 @@ def test_bad_upload_lists_every_problem_and_writes_nothing(demo_copy):
     content = HEADER + (f"U1,{crn},2026-10-01,kept,false\nU2,{crn},2026-10-32,kept,false\n"
                         f"U3,NOBODY,2026-10-02,gone,false\n")
     upload(at, "../../etc/bad file.csv", content).button(key="import_go").click().run()
+    finish(at)
     assert not at.exception
     assert any("Nothing was written" in e.value for e in at.error)
-    problems = at.dataframe[0].value
+    kinds = at.dataframe[0].value
+    assert list(kinds.columns) == ["column", "problem", "example", "count", "first_rows"]
+    assert kinds["count"].sum() == 3
+    problems = at.dataframe[1].value
     assert list(problems.columns) == ["file", "row", "column", "value", "problem"]
     assert set(problems["file"]) == {"bad_file.csv"}  # the upload's name, made safe
     assert sorted(zip(problems["row"], problems["column"], strict=True)) == [
@@ -73,6 +94,7 @@ def test_good_upload_is_loaded_and_shown_in_the_history(demo_copy):
     at = open_app(demo_copy, page="pages/admin_import.py", user="admin")
     content = HEADER + f"N1,{first},2026-10-01,kept,false\nN2,{second},2026-10-02,failed,true\n"
     upload(at, "new.csv", content).button(key="import_go").click().run()
+    finish(at)
     assert not at.exception
     assert any("succeeded" in s.value for s in at.success)
     assert (metric(at, "Inserted"), metric(at, "Updated")) == ("2", "0")
@@ -82,7 +104,7 @@ def test_good_upload_is_loaded_and_shown_in_the_history(demo_copy):
     assert history.iloc[0][["table_name", "file_name", "username", "status", "inserted"]
                            ].tolist() == ["appointment", "new.csv", "admin", "succeeded", 2]
     # the same file again: nothing changes
-    at.button(key="import_go").click().run()
+    finish(at.button(key="import_go").click().run())
     assert (metric(at, "Inserted"), metric(at, "Unchanged")) == ("0", "2")
 
 
@@ -91,6 +113,7 @@ def test_keep_valid_offers_the_rejected_rows(demo_copy):
     at = open_app(demo_copy, page="pages/admin_import.py", user="admin")
     content = HEADER + f"M1,{crn},2026-10-01,kept,false\nM2,{crn},2026-10-01,kept,maybe\n"
     upload(at, "mixed.csv", content, mode="keep_valid").button(key="import_go").click().run()
+    finish(at)
     assert not at.exception
     assert any("partial" in w.value for w in at.warning)
     labels = [b.label for b in at.get("download_button")]
