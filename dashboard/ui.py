@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from dashboard import audit_log, auth, config, db, demo_data
 from dashboard.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.glossary import MEASURES
+from dashboard.plain_text import plain
 
 log = logging.getLogger("dashboard")
 ALL = "ALL"
@@ -155,7 +156,7 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     left.selectbox("From", months, key="flt_from", format_func=_month_label)
     right.selectbox("To", months, key="flt_to", format_func=_month_label)
     for problem in ss.get("flt_problems", ()):
-        st.warning(f"Link filter not used: {problem}", icon=":material/warning:")
+        st.warning(f"Link filter not used: {plain(problem)}", icon=":material/warning:")
     first, last = sorted((ss["flt_from"], ss["flt_to"]))
     params = {"from": first, "to": last}
     if ss["flt_area"] != ALL:
@@ -212,7 +213,7 @@ def page_header(page_key: str, title: str, how_to_read: str, measures: list[str]
     info = facts()
     st.title(title)
     as_of = date.fromisoformat(info["data_as_of"])
-    st.caption(f"**{f.label}** · {f.period_text()} · data as of {as_of:%d %b %Y}")
+    st.caption(f"**{plain(f.label)}** · {f.period_text()} · data as of {as_of:%d %b %Y}")
     with st.expander("How to read this page", icon=":material/help:"):
         st.markdown(how_to_read)
         st.markdown("\n".join(f"- {MEASURES[m].definition()}" for m in measures))

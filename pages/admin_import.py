@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import export_extracts, extract_formats, importer, ui
+from dashboard.plain_text import plain
 from queries import data_quality
 
 scope = ui.require_page("admin_import")
@@ -40,7 +41,8 @@ def show_report(report: importer.ImportReport) -> None:
     """The outcome, the counts and the problems table."""
     icon = {"succeeded": ":material/check_circle:", "valid": ":material/check_circle:",
             "partial": ":material/warning:"}.get(report.status, ":material/error:")
-    text = f"**{report.file_name}** → `{report.table}`: {report.summary()}. {report.message}"
+    text = (f"**{plain(report.file_name)}** → `{report.table}`: {report.summary()}. "
+            f"{plain(report.message)}")
     if report.status in ("succeeded", "valid"):
         st.success(text, icon=icon)
     elif report.status == "partial":
@@ -90,7 +92,7 @@ def run(upload, table: str, mode: str, sheet: str | None, check_only: bool) -> N
     except Exception:  # the run is recorded as failed and rolled back; no traceback here
         logging.getLogger("dashboard").exception("import of %s into %s failed", path.name,
                                                  table)
-        ss["import_failed"] = (f"The import of **{path.name}** failed and nothing was "
+        ss["import_failed"] = (f"The import of **{plain(path.name)}** failed and nothing was "
                                "written. The error has been logged and the run is in the "
                                "history below.")
         ss.pop("import_report", None)

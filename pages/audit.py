@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import ratings, ui, ui_auth
+from dashboard.plain_text import plain
 from queries import audits
 
 scope = ui.require_page("audit")
@@ -115,12 +116,12 @@ for q in questions:  # fill the form from the database unless this session is ed
         reason = saved["reason"].get(q.code)
         ss[field_key(pick, q.code, "reason")] = reason if isinstance(reason, str) else ""
 
-st.subheader(f"Case {case['crn']}")
+st.subheader(f"Case {plain(case['crn'])}")
 st.caption(
-    f"{case['office']} · {case['sentence_type'].replace('_', ' ')} · risk of serious harm "
+    f"{plain(case['office'])} · {case['sentence_type'].replace('_', ' ')} · risk of serious harm "
     f"{case['rosh_level'].replace('_', ' ')} · {case['gender']} · tier {case['tier']} · "
     f"supervised {case['start_date']:%d %b %Y} to {case['end_date']:%d %b %Y} · auditor "
-    f"{case['auditor']} · **{case['status']}**, {len(saved)} of {len(questions)} answered · "
+    f"{plain(case['auditor'])} · **{case['status']}**, {len(saved)} of {len(questions)} answered · "
     f"scheme: {scheme.title}"
 )
 errors = ss.get(f"aud_errors_{pick}", {})

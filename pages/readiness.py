@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import charts, evidence, ratings, ui, ui_auth
+from dashboard.plain_text import plain
 from queries import readiness, reference, samples
 
 f = ui.page_header(
@@ -108,7 +109,8 @@ if len(rated):
 st.subheader("Rating each standard would get today")
 st.caption(
     f"Scheme: {scheme.title}. Evidence: "
-    f"{'sample ' + names[sample_id] if sample_id else f.period_text()} · {f.label}."
+    f"{'sample ' + plain(names[sample_id]) if sample_id else f.period_text()} · "
+    f"{plain(f.label)}."
 )
 fragile = evidence.small_samples(region)
 if fragile:
