@@ -1063,7 +1063,9 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
             report.message = ("Nothing was written: the file has problems."
                               if not fatal else "Nothing was written: the file cannot be "
                               "read as this table's format.")
-            _finish(engine, report, started)
+            with engine.begin() as conn:  # the run and its audit row together
+                _finish(conn, report, started)
+                _log_run(conn, username, report)
             return report
         rejects_file = None
         writer = None
@@ -1092,9 +1094,7 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
                     else "rejected")
                 report.message = _outcome(report)
                 _finish(conn, report, started)
-                audit_log.record(conn, username, "import_run", target=report.file_name,
-                                 detail={"table": fmt.table, "run_id": report.run_id,
-                                         "sha256": report.file_sha256, **report.counts()})
+                _log_run(conn, username, report)
         finally:
             if rejects_file is not None:
                 rejects_file.close()
@@ -1106,12 +1106,22 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
         report.message = (f"{type(exc).__name__}: {exc}"[:1000] if not isinstance(
             exc, DatabaseChanged) else str(exc))
         try:
-            _finish(engine, report, started)
+            with engine.begin() as conn:
+                _finish(conn, report, started)
+                _log_run(conn, username, report)
         except Exception:  # noqa: BLE001 - keep the original error, not this one
             log.exception("could not record the failed import run %s", report.run_id)
         raise
     finally:
         staging.close()
+
+
+def _log_run(conn: Connection, username: str, report: ImportReport) -> None:
+    """The import_run audit row, for every outcome (rejected and failed runs too)."""
+    audit_log.record(conn, username, "import_run", target=report.file_name,
+                     detail={"table": report.table, "run_id": report.run_id,
+                             "status": report.status, "sha256": report.file_sha256,
+                             **report.counts()})
 
 
 def _outcome(report: ImportReport) -> str:

@@ -233,10 +233,24 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
     config.update(column_config or {})
     st.dataframe(df, hide_index=True, column_config=config, width="stretch")
     name = safe_file_name(file_stem) + ".csv"
-    st.download_button(
-        "Download this table (CSV)", df.to_csv(index=False).encode("utf-8"),
-        file_name=name, mime="text/csv", key=key, icon=":material/download:",
-        on_click=record_download, args=(name, len(df)))
+    logged_download_button("Download this table (CSV)",
+                           lambda: df.to_csv(index=False).encode("utf-8"), name, "text/csv",
+                           rows=len(df), key=key)
+
+
+def logged_download_button(label: str, build: Callable[[], bytes], file_name: str, mime: str,
+                           rows: int | None = None, key: str | None = None,
+                           action: str = "download", container: Any = None,
+                           icon: str = ":material/download:") -> None:
+    """A download button whose file is built on click and logged exactly once per
+    download (user, file, rows, filters): see audit_log.logged_file."""
+    scope = st.session_state.get("_scope")
+    data = audit_log.logged_file(engine(), scope.username if scope else "anonymous",
+                                 file_name, build, rows=rows,
+                                 filters=filters_for_log(st.session_state.get("_filters")),
+                                 action=action)
+    (container or st).download_button(label, data, file_name=file_name, mime=mime, key=key,
+                                      icon=icon, on_click="ignore")
 
 
 def readable(column: str) -> str:
@@ -245,16 +259,6 @@ def readable(column: str) -> str:
     if column in special:
         return special[column]
     return column.replace("_fte", " (FTE)").replace("_", " ").strip().capitalize()
-
-
-def record_download(file_name: str, rows: int | None = None, action: str = "download") -> None:
-    """One audit_log row for a download or export by the signed-in user."""
-    scope = st.session_state.get("_scope")
-    f = st.session_state.get("_filters")
-    with engine().begin() as conn:
-        audit_log.record(conn, scope.username if scope else "anonymous", action,
-                         target=file_name, filters=filters_for_log(f),
-                         detail=None if rows is None else {"rows": rows})
 
 
 def filters_for_log(f: Filters | None) -> dict | None:

@@ -137,10 +137,9 @@ with load:
         show_report(report)
         if rejects := ss.get("import_rejects"):
             name = f"{Path(report.file_name).stem}_rejects.csv"
-            st.download_button("Download the rejected rows (CSV)", rejects, file_name=name,
-                               mime="text/csv", icon=":material/download:",
-                               key="rejects_download", on_click=ui.record_download,
-                               args=(name, report.rejected))
+            ui.logged_download_button("Download the rejected rows (CSV)", lambda: rejects,
+                                      name, "text/csv", rows=report.rejected,
+                                      key="rejects_download")
 
 with history:
     with ui.engine().connect() as conn:  # not cached: a rejected run changes no data_version
@@ -172,10 +171,9 @@ with formats:
                        file_name=f"{example}.csv", mime="text/csv",
                        icon=":material/download:", key="example_download")
     st.divider()
-    st.markdown("**Current data as extracts**: every table in these formats, ready to "
-                "correct and import again (a ZIP of CSV files, built when you click).")
-    st.download_button("Download all tables (ZIP)",
-                       lambda: export_extracts.export_zip(ui.engine()),
-                       file_name="extracts.zip", mime="application/zip",
-                       icon=":material/folder_zip:", key="export_download",
-                       on_click=ui.record_download, args=("extracts.zip", None, "export"))
+    # Admins see no person (README, roles): the full extract of every table is not offered
+    # here. It is a command on the server, logged with its row counts.
+    st.markdown("**Current data as extracts**: every table in these formats holds every "
+                "person, so it is not downloadable here. Someone with access to the server "
+                "runs `python -m dashboard export-extracts DIRECTORY` (logged in the audit "
+                "log with its row counts).")

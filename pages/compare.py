@@ -152,10 +152,10 @@ picked = st.dataframe(view, hide_index=True, width="stretch", key="cmp_table",
 if picked["selection"]["rows"]:
     drill(str(view["office_code"].iloc[picked["selection"]["rows"][0]]))
 csv_name = ui.safe_file_name(ui.file_stem(f"compare_{measure}", f)) + ".csv"
-st.download_button("Download this table (CSV)",
-                   view.drop(columns="office_code").to_csv(index=False).encode("utf-8"),
-                   file_name=csv_name, mime="text/csv", icon=":material/download:",
-                   on_click=ui.record_download, args=(csv_name, len(view)))
+ui.logged_download_button(
+    "Download this table (CSV)",
+    lambda: view.drop(columns="office_code").to_csv(index=False).encode("utf-8"),
+    csv_name, "text/csv", rows=len(view))
 
 series = by_month[by_month["measure"] == measure]
 region = series.groupby("month", as_index=False)[["numerator", "denominator"]].sum()

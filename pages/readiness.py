@@ -314,13 +314,13 @@ if built and built["key"] == pack_key:
         (d[1], "pdf", "application/pdf"),
     ):
         name = f"{built['stem']}.{ext}"
-        col.download_button(
+        ui.logged_download_button(
             f"Download {name} ({len(built[ext]) / 1024:,.0f} KB)",
-            built[ext],
-            file_name=name,
-            mime=mime,
+            lambda data=built[ext]: data,
+            name,
+            mime,
+            rows=built["rows"],
             key=f"rdy_dl_{ext}",
-            icon=":material/download:",
-            on_click=ui.record_download,
-            args=(name, built["rows"], "export"),
+            action="export",
+            container=col,
         )
