@@ -106,6 +106,8 @@ case = fresh(audits.audit_case, audit_id=pick, scope=scope)
 if case is None:
     st.error("This audit is not one you can open.", icon=":material/block:")
     st.stop()
+# each case opened is a view of one person's record: logged once per case and user
+ui_auth.record_person_view(scope, f"audit:{pick}", {"audit_id": int(pick)}, 1)
 scheme = ratings.load_scheme(case["scheme"])
 questions = audits.questions_for_case(scheme, case)
 saved = fresh(audits.audit_answers, audit_id=pick, scope=scope).set_index("key_question")

@@ -236,6 +236,7 @@ class MediaSpy:
 
     def __init__(self, monkeypatch):
         self.files: dict[str, bytes] = {}
+        self.deferred_builds = 0  # how many deferred files were built (clicks simulated)
         original = memory_media_file_storage.MemoryMediaFileStorage.load_and_get_id
         original_deferred = media_file_manager.MediaFileManager.add_deferred
 
@@ -248,6 +249,7 @@ class MediaSpy:
                          **kwargs):
             if file_name:
                 self.files[file_name] = data_callable()
+                self.deferred_builds += 1
             return original_deferred(manager, data_callable, mimetype, coordinates,
                                      file_name=file_name, **kwargs)
 
