@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, Row, case, func, insert, or_, select, update
 
-from dashboard import audit_log
+from dashboard import audit_log, sessions
 from dashboard.audit_log import utc
 from dashboard.schema import ROLES, app_user, area, case_audit
 
@@ -566,6 +566,8 @@ def disable_user(
         raise UserError(f"User {username!r} is already disabled.")
     _check_not_last_admin(conn, user, "disable")
     conn.execute(update(app_user).where(app_user.c.id == user.id).values(disabled=True))
+    # every browser signed in as this user loses access at its next click
+    sessions.end_all_for_user(conn, username, "user_disabled", now or datetime.now(UTC))
     audit_log.record(conn, actor, "user_disabled", target=username, now=now)
     return _require_user(conn, username)
 
@@ -598,6 +600,8 @@ def reset_password(
         .where(app_user.c.id == user.id)
         .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
     )
+    # a reset is what one does after a leak: sign every browser of the account out
+    sessions.end_all_for_user(conn, username, "password_reset", now or datetime.now(UTC))
     audit_log.record(conn, actor, "password_reset", target=username, now=now)
     return user
 

@@ -217,3 +217,24 @@ def test_streamlit_log_lines_carry_no_session_id(caplog):
     with caplog.at_level(logging.WARNING):
         logger.warning("Session with id %s is already connected! Reconnecting.", sid)
     assert caplog.records and sid not in caplog.text and "<session>" in caplog.text
+
+
+def test_disabling_or_resetting_an_account_ends_its_sessions(engine, monkeypatch):
+    from argon2 import PasswordHasher
+
+    from dashboard import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8192,
+                                                        parallelism=1))
+    with engine.begin() as conn:
+        auth.create_user(conn, "admin", "Admin", "admin", password="Keeper of keys 2026")
+        auth.create_user(conn, "quality.lead", "QL", "quality_lead", password="Quality 2026!")
+    now = datetime.now(UTC)
+    first = new_session(engine, "quality.lead", now)
+    with engine.begin() as conn:
+        auth.reset_password(conn, "quality.lead", "Another pass 2027", actor="admin")
+    assert check(engine, first, now).username is None
+    second = new_session(engine, "quality.lead", now)
+    with engine.begin() as conn:
+        auth.disable_user(conn, "quality.lead", actor="admin")
+    assert check(engine, second, now).username is None
