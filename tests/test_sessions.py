@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 
@@ -137,7 +138,10 @@ def call(app, path: str, cookie: str | None = None) -> tuple[int, dict[str, list
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # in a thread of its own: the browser tests' Playwright keeps an event loop running in
+    # the main thread of the same pytest process
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     out: dict[str, list[str]] = {}
     for k, v in start["headers"]:
