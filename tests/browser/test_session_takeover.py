@@ -75,6 +75,9 @@ def test_replayed_session_id_without_the_cookie_gets_no_rows(page, app):
     crns = [r[0] for r in app.rows("SELECT crn FROM person_on_probation ORDER BY id")]
     shown = page.locator("[data-testid='stDataFrame']").first
     assert shown.is_visible()
+    shown.hover()  # the table's toolbar appears on hover: no unlogged "Download as CSV"
+    page.get_by_role("button", name="Search").first.wait_for()  # the toolbar is shown
+    assert page.get_by_role("button", name="Download as CSV").count() == 0
     victim = session_ids(frames)[-1]  # the session of the signed-in tab (after /_bind)
     cookie = next(c for c in page.context.cookies() if c["name"] == sessions.COOKIE_NAME)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
