@@ -1,4 +1,4 @@
-.PHONY: run test bench demo-data lint format
+.PHONY: run test bench demo-data lint format audit
 
 run:           ## start the dashboard on http://localhost:8501 (demo SQLite by default)
 	bash scripts/run.sh
@@ -17,3 +17,6 @@ lint:
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+audit:         ## dependency audit: fails on a known vulnerability or an unchecked package
+	bash scripts/setup_env.sh requirements-dev.txt && .venv/bin/python scripts/audit_deps.py

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import ui, ui_auth
+from dashboard.plain_text import plain
 from queries import reference
 
 st.set_page_config(page_title="Probation performance – KSS", page_icon=":material/monitoring:",
@@ -54,7 +55,8 @@ def navigation(scope) -> dict[str, list]:
 
 def sidebar_account(user) -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{user.display_name}** · {ROLE_NAMES.get(user.role, '')}")
+        st.caption(f"Signed in as **{plain(user.display_name)}** · "
+                   f"{ROLE_NAMES.get(user.role, '')}")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             ui_auth.sign_out()
             st.rerun()

@@ -7,12 +7,12 @@ together or not at all. Times are stored in UTC.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from dashboard.schema import audit_log
 
@@ -95,6 +95,35 @@ def record(
         )
     )
     return int(result.inserted_primary_key[0])
+
+
+def logged_file(
+    engine: Engine,
+    username: str,
+    target: str,
+    build: Callable[[], bytes],
+    rows: int | None = None,
+    filters: Mapping[str, Any] | None = None,
+    action: str = "download",
+) -> Callable[[], bytes]:
+    """A zero-argument callable for ``st.download_button(data=...)``: each call builds the
+    file and writes one audit row (user, file name, filters, rows) in its own transaction.
+
+    Streamlit runs it only when the button is clicked (deferred download), so the file
+    exists on the server only for a logged download: there is no earlier /media/ copy to
+    fetch unlogged. Everything is captured now, because the call runs outside the script.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown audit action {action!r}; add it to audit_log.ACTIONS.")
+
+    def build_and_log() -> bytes:
+        payload = build()
+        with engine.begin() as conn:
+            record(conn, username, action, target=target, filters=filters,
+                   detail=None if rows is None else {"rows": rows})
+        return payload
+
+    return build_and_log
 
 
 def read_log(

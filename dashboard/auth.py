@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, Row, case, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, case, func, insert, or_, select, update
 
-from dashboard import audit_log
+from dashboard import audit_log, sessions
 from dashboard.audit_log import utc
 from dashboard.schema import ROLES, app_user, area, case_audit
 
@@ -36,10 +36,14 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 1024  # argon2 takes any length; the cap stops multi-megabyte "passwords"
 DISPLAY_NAME_MAX = 120
 
-# One text for an unknown username and a wrong password, so the login form does not
-# tell anyone which usernames exist.
-MSG_FAILED = "Username or password not recognised."
-MSG_LOCKED = "This account is locked after too many failed sign-ins; try again later."
+# One text for an unknown username, a wrong password and a locked account, so the login
+# form does not tell anyone which usernames exist.
+# A locked account gets these words too (README: messages never reveal whether a username
+# exists): unknown names cannot be locked, so a distinct "locked" text would tell.
+MSG_FAILED = (
+    "Username or password not recognised, or the account is locked for 15 minutes "
+    "after 5 failed sign-ins."
+)
 MSG_DISABLED = "This account is disabled; ask an administrator to enable it."
 MSG_OK = "Signed in."
 
@@ -283,26 +287,108 @@ def list_users(conn: Connection) -> pd.DataFrame:
 
 
 def authenticate(conn: Connection, username: str, password: str, now: datetime) -> AuthResult:
-    """Check a username and password; update the failure counter and write one audit row.
+    """Check a username and password in the caller's transaction; write one audit row.
 
-    After MAX_FAILED_LOGINS consecutive failures the account is locked for LOCKOUT (the
-    counter then starts again, so the next window allows another MAX_FAILED_LOGINS tries).
-    While locked, even the right password fails. A success resets the counter and rehashes
-    the password if the hasher's parameters have changed. Run inside ``engine.begin()``:
-    the counter and the audit row are committed together.
+    The attempt is reserved before the password is verified (see _reserve_attempt): one
+    conditional UPDATE counts it, and the fifth attempt in a row sets the lock, so
+    concurrent attempts cannot verify more than MAX_FAILED_LOGINS passwords between
+    locks. While locked, even the right password fails. A success resets the counter and
+    rehashes the password if the hasher's parameters have changed. Every failure gets
+    the same words (MSG_FAILED), whether the name is unknown, the password wrong or the
+    account locked, so the form never tells which usernames exist. Run inside
+    ``engine.begin()``: the counter and the audit row are committed together.
     """
     now = utc(now)
+    password, given, name = _clean(username, password)
+    row = _reserve_attempt(conn, name, now)
+    verified = _verify(row, password)
+    return _finish(conn, row, given, name, verified, password, now)
+
+
+def authenticate_engine(
+    engine: Engine, username: str, password: str, now: datetime | None = None
+) -> AuthResult:
+    """authenticate() in two short transactions (now defaults to the current UTC time).
+
+    The attempt is reserved and committed first, then the password is verified with no
+    transaction open (argon2 takes ~0.1-0.3 s; holding a write lock that long would
+    queue every other sign-in on SQLite), then the outcome and its audit row are
+    committed. A crash between the two leaves the attempt counted, never uncounted.
+    """
+    now = utc(now or datetime.now(UTC))
+    password, given, name = _clean(username, password)
+    with engine.begin() as conn:
+        row = _reserve_attempt(conn, name, now)
+    verified = _verify(row, password)
+    with engine.begin() as conn:
+        return _finish(conn, row, given, name, verified, password, now)
+
+
+def _clean(username: str, password: str) -> tuple[str, str, str]:
+    """(password, username as given for the log, normalised username)."""
     if not isinstance(password, str) or len(password) > PASSWORD_MAX:
         password = ""  # cannot match any stored password; still verified for even timing
     given = (username or "")[: audit_log.USERNAME_MAX]
-    name = (username or "").strip().lower()
-    row = None
-    if USERNAME_RE.match(name):
-        row = conn.execute(
-            select(*_USER_COLUMNS, app_user.c.password_hash, app_user.c.locked_until).where(
-                app_user.c.username == name
-            )
-        ).first()
+    return password, given, (username or "").strip().lower()
+
+
+def _reserve_attempt(conn: Connection, name: str, now: datetime) -> Row | None:
+    """Count one attempt on the account called name, atomically; the account row if it
+    was counted, None for an unknown or locked name.
+
+    One UPDATE ... WHERE not locked both checks and counts: PostgreSQL's row lock and
+    SQLite's write lock serialise concurrent attempts on the row, and a second attempt
+    re-evaluates the WHERE after the first commits. The fifth attempt in a row sets
+    locked_until (and restarts the counter) before its password is verified.
+    """
+    if not USERNAME_RE.match(name):
+        return None
+    counted = app_user.c.failed_logins + 1
+    locks = counted >= MAX_FAILED_LOGINS
+    result = conn.execute(
+        update(app_user)
+        .where(
+            app_user.c.username == name,
+            # single-sign-on-only accounts have no password to guess, so nothing to count
+            app_user.c.password_hash.is_not(None),
+            or_(app_user.c.locked_until.is_(None), app_user.c.locked_until <= now),
+        )
+        .values(
+            failed_logins=case((locks, 0), else_=counted),
+            locked_until=case((locks, now + LOCKOUT), else_=None),
+        )
+    )
+    if result.rowcount != 1:
+        return None
+    return conn.execute(
+        select(*_USER_COLUMNS, app_user.c.password_hash, app_user.c.locked_until).where(
+            app_user.c.username == name
+        )
+    ).first()
+
+
+def _verify(row: Row | None, password: str) -> bool:
+    """True when password matches row's hash; spends a verify's time in every case."""
+    if row is None or row.password_hash is None:
+        _dummy_verify(password)
+        return False
+    try:
+        return bool(_hasher.verify(row.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _finish(
+    conn: Connection,
+    row: Row | None,
+    given: str,
+    name: str,
+    verified: bool,
+    password: str,
+    now: datetime,
+) -> AuthResult:
+    """Record the outcome of a reserved (or refused) attempt: the audit row, and on a
+    success the reset counter (and a rehash if the hasher's parameters changed)."""
 
     def fail(reason: str, message: str = MSG_FAILED, **detail: Any) -> AuthResult:
         audit_log.record(
@@ -315,21 +401,37 @@ def authenticate(conn: Connection, username: str, password: str, now: datetime) 
         return AuthResult(False, None, message)
 
     if row is None:
-        _dummy_verify(password)
-        return fail("unknown_user")
-    if row.locked_until is not None and utc(row.locked_until) > now:
-        _dummy_verify(password)
-        return fail("locked", MSG_LOCKED, locked_until=utc(row.locked_until).isoformat())
-    if row.password_hash is None:  # single-sign-on-only account: no password to guess
-        _dummy_verify(password)
-        return fail("no_password")
-    try:
-        _hasher.verify(row.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return _count_failure(conn, row, now, fail)
-    if row.disabled:
+        # Only the log says why; the form shows the same words for both.
+        locked = None
+        if USERNAME_RE.match(name):
+            locked = conn.execute(
+                select(app_user.c.locked_until, app_user.c.password_hash).where(
+                    app_user.c.username == name
+                )
+            ).first()
+        if locked is None:
+            return fail("unknown_user")
+        if locked.password_hash is None:
+            audit_log.record(
+                conn, name, "login_failure", detail={"reason": "no_password"}, now=now
+            )
+            return AuthResult(False, None, MSG_FAILED)
+        until = utc(locked.locked_until).isoformat() if locked.locked_until else None
+        audit_log.record(
+            conn,
+            name,
+            "login_failure",
+            detail={"reason": "locked", "locked_until": until},
+            now=now,
+        )
+        return AuthResult(False, None, MSG_FAILED)
+    if not verified:
+        detail = {}
+        if row.locked_until is not None and utc(row.locked_until) > now:
+            detail["locked_until"] = utc(row.locked_until).isoformat()
+        return fail("wrong_password", **detail)
+    if row.disabled:  # only someone holding the password learns this
         return fail("disabled", MSG_DISABLED)
-
     values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
     rehashed = _hasher.check_needs_rehash(row.password_hash)
     if rehashed:
@@ -337,34 +439,6 @@ def authenticate(conn: Connection, username: str, password: str, now: datetime) 
     conn.execute(update(app_user).where(app_user.c.id == row.id).values(**values))
     audit_log.record(conn, row.username, "login_success", detail={"rehashed": rehashed}, now=now)
     return AuthResult(True, _user(row), MSG_OK)
-
-
-def _count_failure(conn: Connection, row: Row, now: datetime, fail) -> AuthResult:
-    # One UPDATE reading the stored counter, so two simultaneous failures both count.
-    counted = app_user.c.failed_logins + 1
-    locks = counted >= MAX_FAILED_LOGINS
-    conn.execute(
-        update(app_user)
-        .where(app_user.c.id == row.id)
-        .values(
-            failed_logins=case((locks, 0), else_=counted),
-            locked_until=case((locks, now + LOCKOUT), else_=app_user.c.locked_until),
-        )
-    )
-    locked_until = conn.execute(
-        select(app_user.c.locked_until).where(app_user.c.id == row.id)
-    ).scalar_one()
-    if locked_until is not None and utc(locked_until) > now:
-        return fail("wrong_password", MSG_LOCKED, locked_until=utc(locked_until).isoformat())
-    return fail("wrong_password")
-
-
-def authenticate_engine(
-    engine: Engine, username: str, password: str, now: datetime | None = None
-) -> AuthResult:
-    """authenticate() in its own transaction (now defaults to the current UTC time)."""
-    with engine.begin() as conn:
-        return authenticate(conn, username, password, now or datetime.now(UTC))
 
 
 # --- managing users ---------------------------------------------------------------------
@@ -492,6 +566,8 @@ def disable_user(
         raise UserError(f"User {username!r} is already disabled.")
     _check_not_last_admin(conn, user, "disable")
     conn.execute(update(app_user).where(app_user.c.id == user.id).values(disabled=True))
+    # every browser signed in as this user loses access at its next click
+    sessions.end_all_for_user(conn, username, "user_disabled", now or datetime.now(UTC))
     audit_log.record(conn, actor, "user_disabled", target=username, now=now)
     return _require_user(conn, username)
 
@@ -524,6 +600,8 @@ def reset_password(
         .where(app_user.c.id == user.id)
         .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
     )
+    # a reset is what one does after a leak: sign every browser of the account out
+    sessions.end_all_for_user(conn, username, "password_reset", now or datetime.now(UTC))
     audit_log.record(conn, actor, "password_reset", target=username, now=now)
     return user
 

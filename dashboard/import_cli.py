@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from dashboard import db, export_extracts, extract_formats, importer, spreadsheet_safe
+from dashboard import audit_log, db, export_extracts, extract_formats, importer, spreadsheet_safe
 
 SHOWN_IN_CONSOLE = 50
 
@@ -120,9 +120,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     engine = db.make_engine(args.database_url)
     db.upgrade(engine)
     tables = args.table or list(extract_formats.LOAD_ORDER)
-    for table, (path, rows) in export_extracts.export_all(engine, Path(args.directory),
-                                                          tables).items():
+    written = export_extracts.export_all(engine, Path(args.directory), tables)
+    for table, (path, rows) in written.items():
         print(f"{table:22s} {rows:>12,}  {path}")
+    # The full extract holds every person: it is a server-side command (shell access to
+    # the server is the permission it needs), and it is logged with what it wrote.
+    counts = {table: rows for table, (_path, rows) in written.items()}
+    with engine.begin() as conn:
+        audit_log.record(conn, _actor(), "export", target=f"export-extracts:{args.directory}",
+                         detail={"rows": sum(counts.values()), "tables": counts})
     engine.dispose()
     return 0
 

@@ -1399,7 +1399,9 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
             report.message = ("Nothing was written: the file has problems."
                               if not fatal else "Nothing was written: the file cannot be "
                               "read as this table's format.")
-            _finish(engine, report, started)
+            with engine.begin() as conn:  # the run and its audit row together
+                _finish(conn, report, started)
+                _log_run(conn, username, report)
             return report
         rejects_file = None
         writer = None
@@ -1432,9 +1434,7 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
                 else "rejected")
             report.message = _outcome(report)
             _finish(conn, report, started)
-            audit_log.record(conn, username, "import_run", target=report.file_name,
-                             detail={"table": fmt.table, "run_id": report.run_id,
-                                     "sha256": report.file_sha256, **report.counts()})
+            _log_run(conn, username, report)
         say(1.0, "Done")
         return report
     except BaseException as exc:  # KeyboardInterrupt too: the run must not stay "running"
@@ -1443,8 +1443,9 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
         report.status = "failed"
         report.inserted = report.updated = report.unchanged = 0
         report.message = public_message(exc)
-        try:
-            _finish(engine, report, started)
+        try:  # retried while busy, so a run is never left "running" by a busy moment
+            db.write_retrying(engine, lambda conn: (_finish(conn, report, started),
+                                                    _log_run(conn, username, report)))
         except Exception:  # noqa: BLE001 - keep the original error, not this one
             log.exception("could not record the failed import run %s", report.run_id)
         raise
@@ -1489,6 +1490,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # another user's live process
         return True
     return True
+
+
+def _log_run(conn: Connection, username: str, report: ImportReport) -> None:
+    """The import_run audit row, for every outcome (rejected and failed runs too)."""
+    audit_log.record(conn, username, "import_run", target=report.file_name,
+                     detail={"table": report.table, "run_id": report.run_id,
+                             "status": report.status, "sha256": report.file_sha256,
+                             **report.counts()})
 
 
 def _outcome(report: ImportReport) -> str:

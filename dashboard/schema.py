@@ -348,3 +348,20 @@ import_run = Table(
     CheckConstraint(_in("status", IMPORT_STATUSES), name="status"),
     CheckConstraint(_in("mode", ("all_or_nothing", "keep_valid")), name="mode"),
 )
+
+# Browser sessions of signed-in users (issue 20). The browser holds a random secret in an
+# HttpOnly cookie; only its SHA-256 is stored. A row starts "pending" with a single-use
+# bind code (hash) that the /_bind route exchanges for the cookie; ended_at set = signed out.
+app_session = Table(
+    "app_session",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("token_sha256", String(64), unique=True),
+    Column("bind_sha256", String(64), unique=True),
+    Column("bind_expires_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("end_reason", String(24)),
+)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from dashboard import audit_log, auth, config, db, demo_data, importer, spreadsheet_safe
 from dashboard.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.glossary import MEASURES
+from dashboard.plain_text import plain
 
 log = logging.getLogger("dashboard")
 ALL = "ALL"
@@ -157,7 +158,7 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     left.selectbox("From", months, key="flt_from", format_func=_month_label)
     right.selectbox("To", months, key="flt_to", format_func=_month_label)
     for problem in ss.get("flt_problems", ()):
-        st.warning(f"Link filter not used: {problem}", icon=":material/warning:")
+        st.warning(f"Link filter not used: {plain(problem)}", icon=":material/warning:")
     first, last = sorted((ss["flt_from"], ss["flt_to"]))
     params = {"from": first, "to": last}
     if ss["flt_area"] != ALL:
@@ -214,7 +215,7 @@ def page_header(page_key: str, title: str, how_to_read: str, measures: list[str]
     info = facts()
     st.title(title)
     as_of = date.fromisoformat(info["data_as_of"])
-    st.caption(f"**{f.label}** · {f.period_text()} · data as of {as_of:%d %b %Y}")
+    st.caption(f"**{plain(f.label)}** · {f.period_text()} · data as of {as_of:%d %b %Y}")
     with st.expander("How to read this page", icon=":material/help:"):
         st.markdown(how_to_read)
         st.markdown("\n".join(f"- {MEASURES[m].definition()}" for m in measures))
@@ -244,10 +245,24 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
     config.update(column_config or {})
     st.dataframe(df, hide_index=True, column_config=config, width="stretch")
     name = safe_file_name(file_stem) + ".csv"
-    st.download_button(
-        "Download this table (CSV)", spreadsheet_safe.csv_bytes(df),
-        file_name=name, mime="text/csv", key=key, icon=":material/download:",
-        on_click=record_download, args=(name, len(df)))
+    logged_download_button("Download this table (CSV)",
+                           lambda: spreadsheet_safe.csv_bytes(df), name, "text/csv",
+                           rows=len(df), key=key)
+
+
+def logged_download_button(label: str, build: Callable[[], bytes], file_name: str, mime: str,
+                           rows: int | None = None, key: str | None = None,
+                           action: str = "download", container: Any = None,
+                           icon: str = ":material/download:") -> None:
+    """A download button whose file is built on click and logged exactly once per
+    download (user, file, rows, filters): see audit_log.logged_file."""
+    scope = st.session_state.get("_scope")
+    data = audit_log.logged_file(engine(), scope.username if scope else "anonymous",
+                                 file_name, build, rows=rows,
+                                 filters=filters_for_log(st.session_state.get("_filters")),
+                                 action=action)
+    (container or st).download_button(label, data, file_name=file_name, mime=mime, key=key,
+                                      icon=icon, on_click="ignore")
 
 
 def readable(column: str) -> str:
@@ -256,16 +271,6 @@ def readable(column: str) -> str:
     if column in special:
         return special[column]
     return column.replace("_fte", " (FTE)").replace("_", " ").strip().capitalize()
-
-
-def record_download(file_name: str, rows: int | None = None, action: str = "download") -> None:
-    """One audit_log row for a download or export by the signed-in user."""
-    scope = st.session_state.get("_scope")
-    f = st.session_state.get("_filters")
-    with engine().begin() as conn:
-        audit_log.record(conn, scope.username if scope else "anonymous", action,
-                         target=file_name, filters=filters_for_log(f),
-                         detail=None if rows is None else {"rows": rows})
 
 
 def filters_for_log(f: Filters | None) -> dict | None:

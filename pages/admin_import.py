@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import export_extracts, extract_formats, import_worker, importer, ui
+from dashboard.plain_text import plain
 from queries import data_quality
 
 scope = ui.require_page("admin_import")
@@ -40,7 +41,8 @@ def show_report(report: importer.ImportReport) -> None:
     kind, and every problem as a file when they are not all listed."""
     icon = {"succeeded": ":material/check_circle:", "valid": ":material/check_circle:",
             "partial": ":material/warning:"}.get(report.status, ":material/error:")
-    text = f"**{report.file_name}** → `{report.table}`: {report.summary()}. {report.message}"
+    text = (f"**{plain(report.file_name)}** → `{report.table}`: {report.summary()}. "
+            f"{plain(report.message)}")
     if report.status in ("succeeded", "valid"):
         st.success(text, icon=icon)
     elif report.status == "partial":
@@ -74,11 +76,9 @@ def show_report(report: importer.ImportReport) -> None:
                                key="problems_download")
         if everything := ss.get("import_problems"):
             name = f"{Path(report.file_name).stem}_all_problems.csv"
-            st.download_button(f"Download all {report.problem_count:,} problems (CSV)",
-                               everything, file_name=name, mime="text/csv",
-                               icon=":material/download:", key="all_problems_download",
-                               on_click=ui.record_download,
-                               args=(name, report.problem_count))
+            ui.logged_download_button(f"Download all {report.problem_count:,} problems (CSV)",
+                                      lambda: everything, name, "text/csv",
+                                      rows=report.problem_count, key="all_problems_download")
 
 
 def run(upload, table: str, mode: str, sheet: str | None, check_only: bool) -> None:
@@ -104,12 +104,12 @@ def job_progress() -> None:
         return
     if not job.done:
         fraction, message = job.progress
-        st.progress(fraction, text=f"{job.file_name}: {message}")
+        st.progress(fraction, text=f"{plain(job.file_name)}: {plain(message)}")
         return
     ss.pop("import_job", None)
     if job.failed:
-        ss["import_failed"] = (f"The import of **{job.file_name}** failed and nothing was "
-                               f"written: {job.failed} The run is in the history below.")
+        ss["import_failed"] = (f"The import of **{plain(job.file_name)}** failed and nothing "
+                               f"was written: {plain(job.failed)} The run is in the history below.")
     else:
         ss["import_report"] = job.report
         ss["import_rejects"] = job.rejects
@@ -150,10 +150,9 @@ with load:
         show_report(report)
         if rejects := ss.get("import_rejects"):
             name = f"{Path(report.file_name).stem}_rejects.csv"
-            st.download_button("Download the rejected rows (CSV)", rejects, file_name=name,
-                               mime="text/csv", icon=":material/download:",
-                               key="rejects_download", on_click=ui.record_download,
-                               args=(name, report.rejected))
+            ui.logged_download_button("Download the rejected rows (CSV)", lambda: rejects,
+                                      name, "text/csv", rows=report.rejected,
+                                      key="rejects_download")
 
 with history:
     with ui.engine().connect() as conn:  # not cached: a rejected run changes no data_version
@@ -186,10 +185,9 @@ with formats:
                        file_name=f"{example}.csv", mime="text/csv",
                        icon=":material/download:", key="example_download")
     st.divider()
-    st.markdown("**Current data as extracts**: every table in these formats, ready to "
-                "correct and import again (a ZIP of CSV files, built when you click).")
-    st.download_button("Download all tables (ZIP)",
-                       lambda: export_extracts.export_zip(ui.engine()),
-                       file_name="extracts.zip", mime="application/zip",
-                       icon=":material/folder_zip:", key="export_download",
-                       on_click=ui.record_download, args=("extracts.zip", None, "export"))
+    # Admins see no person (README, roles): the full extract of every table is not offered
+    # here. It is a command on the server, logged with its row counts.
+    st.markdown("**Current data as extracts**: every table in these formats holds every "
+                "person, so it is not downloadable here. Someone with access to the server "
+                "runs `python -m dashboard export-extracts DIRECTORY` (logged in the audit "
+                "log with its row counts).")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import target_edits, ui
 from dashboard.glossary import MEASURES
+from dashboard.plain_text import plain
 from dashboard.targets import RAG_LABEL, Target
 from queries import reference
 
@@ -86,7 +87,7 @@ if problems:
              icon=":material/error:")
 elif changes:
     st.info(f"{len(changes)} change(s) not saved yet:\n" + "\n".join(
-        f"- {c.kind}: {MEASURES[c.measure].name}, {office_names.get(c.office_id, ALL)}"
+        f"- {c.kind}: {MEASURES[c.measure].name}, {plain(office_names.get(c.office_id, ALL))}"
         + (f" ({c.before['green_from']:g}/{c.before['amber_from']:g} → " if c.before else " (")
         + (f"{c.after['green_from']:g}/{c.after['amber_from']:g})" if c.after else "removed)")
         for c in changes), icon=":material/edit:")

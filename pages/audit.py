@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import ratings, ui, ui_auth
+from dashboard.plain_text import plain
 from queries import audits
 
 scope = ui.require_page("audit")
@@ -105,6 +106,8 @@ case = fresh(audits.audit_case, audit_id=pick, scope=scope)
 if case is None:
     st.error("This audit is not one you can open.", icon=":material/block:")
     st.stop()
+# each case opened is a view of one person's record: logged once per case and user
+ui_auth.record_person_view(scope, f"audit:{pick}", {"audit_id": int(pick)}, 1)
 scheme = ratings.load_scheme(case["scheme"])
 questions = audits.questions_for_case(scheme, case)
 saved = fresh(audits.audit_answers, audit_id=pick, scope=scope).set_index("key_question")
@@ -115,12 +118,12 @@ for q in questions:  # fill the form from the database unless this session is ed
         reason = saved["reason"].get(q.code)
         ss[field_key(pick, q.code, "reason")] = reason if isinstance(reason, str) else ""
 
-st.subheader(f"Case {case['crn']}")
+st.subheader(f"Case {plain(case['crn'])}")
 st.caption(
-    f"{case['office']} · {case['sentence_type'].replace('_', ' ')} · risk of serious harm "
+    f"{plain(case['office'])} · {case['sentence_type'].replace('_', ' ')} · risk of serious harm "
     f"{case['rosh_level'].replace('_', ' ')} · {case['gender']} · tier {case['tier']} · "
     f"supervised {case['start_date']:%d %b %Y} to {case['end_date']:%d %b %Y} · auditor "
-    f"{case['auditor']} · **{case['status']}**, {len(saved)} of {len(questions)} answered · "
+    f"{plain(case['auditor'])} · **{case['status']}**, {len(saved)} of {len(questions)} answered · "
     f"scheme: {scheme.title}"
 )
 errors = ss.get(f"aud_errors_{pick}", {})

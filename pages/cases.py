@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import ratings, ui, ui_auth
+from dashboard.plain_text import plain, quoted
 from queries import cases
 
 f = ui.page_header(
@@ -18,7 +19,7 @@ f = ui.page_header(
 scope = ui.require_page("cases")
 view = st.query_params.get("view", "caseload")
 if view not in cases.VIEWS:
-    st.warning(f"Unknown list {view[:30]!r} in the link; showing open cases.",
+    st.warning(f"Unknown list {quoted(view, 30)} in the link; showing open cases.",
                icon=":material/warning:")
     view = "caseload"
 measure = st.query_params.get("measure", "")
@@ -40,7 +41,7 @@ outside = f.office_ids is not None and scope.person_office_ids is not None and n
 own_offices = "your own area's offices"
 if scope.person_office_ids is not None:
     names = ui.office_names(scope.person_office_ids)
-    own_offices = ", ".join(names) if names else own_offices
+    own_offices = ", ".join(map(plain, names)) if names else own_offices
 if rows.empty:
     if outside:
         st.warning(f"Your role shows case lists for {own_offices} only. Choose one of them "
@@ -56,5 +57,6 @@ if key_question and view == "audits":
 rows = ui.readable_values(rows)
 ui_auth.record_person_view(scope, f"cases:{view}", ui.filters_for_log(f), len(rows))
 capped = f" (the first {cases.LIMIT:,})" if len(rows) >= cases.LIMIT else ""
-st.caption(f"{len(rows):,} rows{capped} · {cases.VIEWS[view]} · {f.label}, {f.period_text()}")
+st.caption(f"{len(rows):,} rows{capped} · {cases.VIEWS[view]} · {plain(f.label)}, "
+           f"{f.period_text()}")
 ui.table_with_download(rows, ui.file_stem(f"cases_{view}", f))

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import charts_compare, funnel, spreadsheet_safe, ui
 from dashboard.glossary import MEASURES
+from dashboard.plain_text import plain, quoted
 from dashboard.targets import target_for
 from queries import flags, monthly, reference
 
@@ -25,7 +26,7 @@ url_problem = None
 if "cmp_measure" not in ss:  # first run on this page: the link decides, else the last choice
     raw = st.query_params.get("measure")
     if raw is not None and raw not in KEYS:
-        url_problem = f"Unknown measure {raw[:40]!r} in the link; showing the default."
+        url_problem = f"Unknown measure {quoted(raw, 40)} in the link; showing the default."
     ss["cmp_measure"] = raw if raw in KEYS else ss.get("_cmp_last", DEFAULT)
 if "cmp_od" not in ss:
     ss["cmp_od"] = st.query_params.get("od") == "1"
@@ -102,7 +103,7 @@ def drill(code: str, page: str = "pages/overview.py", **extra: str) -> None:
     st.switch_page(page, query_params=params | extra)
 
 
-where = "the region" if f.area_code is None else f"offices in {shown['area'].iloc[0]}"
+where = "the region" if f.area_code is None else f"offices in {plain(shown['area'].iloc[0])}"
 st.subheader(f"{name}: {where}, {f.period_text()}")
 if gkey == "vacancy_rate":
     st.caption("Vacancy is vacant FTE over budgeted FTE on the first of the last month; the "
@@ -111,7 +112,7 @@ spread = "" if math.isnan(phi) else f"Over-dispersion φ = {phi:.1f}" + (
     ": limits widened by √φ (normal approximation)." if ss["cmp_od"] and phi > 1 else
     " (about 1 when offices differ by chance alone).")
 groups = [f"{label.capitalize()} than expected: " + ", ".join(
-    f"**{r.office}** ({'99.8' if '99.8' in r.position else '95'} %)"
+    f"**{plain(r.office)}** ({'99.8' if '99.8' in r.position else '95'} %)"
     for r in shown[shown["signal"] == label].itertuples())
     for label in ("worse", "better") if (shown["signal"] == label).any()]
 st.markdown(f"Regional rate **{ui.pct(100 * theta, 1)}**. " + (
@@ -151,10 +152,10 @@ picked = st.dataframe(view, hide_index=True, width="stretch", key="cmp_table",
 if picked["selection"]["rows"]:
     drill(str(view["office_code"].iloc[picked["selection"]["rows"][0]]))
 csv_name = ui.safe_file_name(ui.file_stem(f"compare_{measure}", f)) + ".csv"
-st.download_button("Download this table (CSV)",
-                   spreadsheet_safe.csv_bytes(view.drop(columns="office_code")),
-                   file_name=csv_name, mime="text/csv", icon=":material/download:",
-                   on_click=ui.record_download, args=(csv_name, len(view)))
+ui.logged_download_button(
+    "Download this table (CSV)",
+    lambda: spreadsheet_safe.csv_bytes(view.drop(columns="office_code")),
+    csv_name, "text/csv", rows=len(view))
 
 series = by_month[by_month["measure"] == measure]
 region = series.groupby("month", as_index=False)[["numerator", "denominator"]].sum()
@@ -193,9 +194,9 @@ st.caption("Centre line: the office's own rate over the period. Limits: exact bi
            "them, or 8 months in a row on one side of the centre line, is flagged.")
 found = flags.flags_from_counts(series[series["office_code"] == code])
 if found.empty:
-    st.success(f"No special-cause variation for {names[code]} in {f.period_text()}: "
+    st.success(f"No special-cause variation for {plain(names[code])} in {f.period_text()}: "
                "month-to-month changes are within what chance produces.",
                icon=":material/check_circle:")
 else:
-    st.warning("\n".join(f"- {flags.describe(r)}" for _, r in
+    st.warning("\n".join(f"- {plain(flags.describe(r))}" for _, r in
                          flags.one_per_signal(found).iterrows()), icon=":material/flag:")

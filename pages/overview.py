@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.glossary import MEASURES
+from dashboard.plain_text import plain
 from dashboard.targets import RAG_LABEL, rag, target_for
 from queries import flags, overview, reference
 
@@ -85,7 +86,7 @@ if current_flags.empty:
     st.success("No office shows special-cause variation this month.",
                icon=":material/check_circle:")
 else:
-    st.markdown("\n".join(f"- {line}" for line in flags.describe_all(current_flags)))
+    st.markdown("\n".join(f"- {plain(line)}" for line in flags.describe_all(current_flags)))
     if st.session_state["_scope"].may_open("compare"):
         top = current_flags.iloc[0]
         st.page_link("pages/compare.py", label="See the control charts",

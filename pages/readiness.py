@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import charts, evidence, ratings, ui, ui_auth
+from dashboard.plain_text import plain
 from queries import readiness, reference, samples
 
 f = ui.page_header(
@@ -119,7 +120,8 @@ if len(rated):
 st.subheader("Rating each standard would get today")
 st.caption(
     f"Scheme: {scheme.title}. Evidence: "
-    f"{'sample ' + names[sample_id] if sample_id else f.period_text()} · {f.label}."
+    f"{'sample ' + plain(names[sample_id]) if sample_id else f.period_text()} · "
+    f"{plain(f.label)}."
 )
 fragile = evidence.small_samples(region)
 if fragile:
@@ -323,13 +325,13 @@ if built and built["key"] == pack_key:
         (d[1], "pdf", "application/pdf"),
     ):
         name = f"{built['stem']}.{ext}"
-        col.download_button(
+        ui.logged_download_button(
             f"Download {name} ({len(built[ext]) / 1024:,.0f} KB)",
-            built[ext],
-            file_name=name,
-            mime=mime,
+            lambda data=built[ext]: data,
+            name,
+            mime,
+            rows=built["rows"],
             key=f"rdy_dl_{ext}",
-            icon=":material/download:",
-            on_click=ui.record_download,
-            args=(name, built["rows"], "export"),
+            action="export",
+            container=col,
         )

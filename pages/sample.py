@@ -5,13 +5,15 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard import ratings, sampling, ui, ui_auth
+from dashboard.plain_text import plain
 from queries import reference, samples
 
 scope = ui.require_page("sample")
 f = ui.current_filters()
 as_of = date.fromisoformat(ui.facts()["data_as_of"])
 st.title("Draw a case sample")
-st.caption(f"**{f.label}** (choose an area or office in the sidebar) · data as of {as_of:%d %b %Y}")
+st.caption(f"**{plain(f.label)}** (choose an area or office in the sidebar) · "
+           f"data as of {as_of:%d %b %Y}")
 with st.expander("How to read this page", icon=":material/help:"):
     st.markdown(
         "Draws cases for an internal audit the way HM Inspectorate of Probation does: a "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -166,14 +168,14 @@ def test_five_failures_lock_until_the_window_passes(engine, kent):
         assert not result.ok and result.message == auth.MSG_FAILED
         assert stored(engine, "am.kent").failed_logins == attempt
     fifth = sign_in(engine, "am.kent", "wrong password 1", T0 + timedelta(seconds=5))
-    assert not fifth.ok and fifth.message == auth.MSG_LOCKED
+    assert not fifth.ok and fifth.message == auth.MSG_FAILED
     row = stored(engine, "am.kent")
     assert audit_log.utc(row.locked_until) == T0 + timedelta(seconds=5) + auth.LOCKOUT
 
     # While locked, even the right password fails, and does not extend the lock.
     for later in (timedelta(minutes=1), timedelta(minutes=15)):
         locked = sign_in(engine, "am.kent", PASSWORD, T0 + later)
-        assert locked == auth.AuthResult(False, None, auth.MSG_LOCKED)
+        assert locked == auth.AuthResult(False, None, auth.MSG_FAILED)
     assert audit_log.utc(stored(engine, "am.kent").locked_until) == audit_log.utc(row.locked_until)
 
     after = sign_in(engine, "am.kent", PASSWORD, T0 + timedelta(minutes=15, seconds=6))
@@ -586,3 +588,87 @@ def test_cli_takes_no_password_on_the_command_line(url, monkeypatch):
 def test_cli_list_with_no_users(url, monkeypatch, capsys):
     assert run_cli(monkeypatch, url, "list") == 0
     assert capsys.readouterr().out.strip() == "No users."
+
+
+# --- lock-out under concurrency (issue 20, finding 1) -----------------------------------
+
+
+class _CountingHasher:
+    """The fast hasher, slowed down and counting verifies of one stored hash, so a test can
+    tell how many real password checks an attacker got and hold them in flight."""
+
+    def __init__(self, real: PasswordHasher, watched_hash: str, started_enough: int):
+        self.real = real
+        self.watched_hash = watched_hash
+        self.verified: list[str] = []
+        self._lock = threading.Lock()
+        self.enough_started = threading.Event()
+        self._enough = started_enough
+
+    def verify(self, hashed: str, password: str):
+        if hashed == self.watched_hash:
+            with self._lock:
+                self.verified.append(password)
+                if len(self.verified) >= self._enough:
+                    self.enough_started.set()
+        time.sleep(0.05)  # keep verifications in flight, as argon2 does for ~0.1-0.3 s
+        return self.real.verify(hashed, password)
+
+    def hash(self, password: str) -> str:
+        return self.real.hash(password)
+
+    def check_needs_rehash(self, hashed: str) -> bool:
+        return self.real.check_needs_rehash(hashed)
+
+
+def test_forty_parallel_wrong_passwords_verify_at_most_five_and_never_sign_in(
+    engine, kent, fast_hasher, monkeypatch
+):
+    """40 wrong passwords at once, then the right one while 5 verifications are still in
+    flight: before the fix every attempt passed the not-locked check and the right
+    password signed in; now at most MAX_FAILED_LOGINS passwords are ever verified."""
+    counting = _CountingHasher(fast_hasher, stored(engine, "am.kent").password_hash,
+                               auth.MAX_FAILED_LOGINS)
+    monkeypatch.setattr(auth, "_hasher", counting)
+    start = threading.Barrier(40)
+    results: list[auth.AuthResult] = []
+
+    def wrong(i: int) -> None:
+        start.wait()
+        results.append(auth.authenticate_engine(engine, "am.kent", f"wrong password {i}"))
+
+    def right() -> None:
+        assert counting.enough_started.wait(20)
+        results.append(auth.authenticate_engine(engine, "am.kent", PASSWORD))
+
+    threads = [threading.Thread(target=wrong, args=(i,)) for i in range(40)]
+    threads.append(threading.Thread(target=right))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(results) == 41
+    assert len(counting.verified) <= auth.MAX_FAILED_LOGINS
+    assert PASSWORD not in counting.verified
+    assert not any(r.ok for r in results)
+    assert {r.message for r in results} == {auth.MSG_FAILED}
+    row = stored(engine, "am.kent")
+    assert row.locked_until is not None
+    with engine.connect() as conn:
+        log = audit_log.read_log(conn, username="am.kent")
+    assert (log["action"] == "login_failure").sum() == 41
+    assert (log["action"] == "login_success").sum() == 0
+
+
+def test_locked_unknown_and_wrong_get_the_same_words(engine, kent):
+    """README: messages never reveal whether a username exists, so a locked account must
+    not answer differently from a name that does not exist (unknown names never lock)."""
+    for i in range(auth.MAX_FAILED_LOGINS):
+        sign_in(engine, "am.kent", "wrong password 1", T0 + timedelta(seconds=i))
+        sign_in(engine, "no.such.user", "wrong password 1", T0 + timedelta(seconds=i))
+    later = T0 + timedelta(seconds=10)
+    locked = sign_in(engine, "am.kent", "wrong password 1", later)
+    locked_right = sign_in(engine, "am.kent", PASSWORD, later)
+    unknown = sign_in(engine, "no.such.user", "wrong password 1", later)
+    assert locked == locked_right == unknown == auth.AuthResult(False, None, auth.MSG_FAILED)
+    assert stored(engine, "am.kent").locked_until is not None

@@ -267,12 +267,19 @@ KINDS: dict[str, tuple] = {
 }
 
 
+def audit_rows(engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(
+            "SELECT action, target, detail FROM audit_log ORDER BY id")).mappings()]
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_bad_input_is_refused_names_the_row_and_writes_nothing(kind, engine, tmp_path):  # noqa: F811
     table, name, content, expected, limits = KINDS[kind]
     path = content(tmp_path) if callable(content) else write(tmp_path, name, content)
     before = snapshot(engine)
     runs_before = len(runs(engine))
+    log_before = audit_rows(engine)
     started = time.perf_counter()
     report = importer.import_file(engine, path, table, username="tester",
                                   limits=limits or LIMITS)
@@ -291,6 +298,9 @@ def test_bad_input_is_refused_names_the_row_and_writes_nothing(kind, engine, tmp
     assert len(history) == runs_before + 1
     assert (history[-1]["status"], history[-1]["inserted"], history[-1]["updated"]) == (
         "rejected", 0, 0)
+    logged = audit_rows(engine)[len(log_before):]  # the attempt is in the audit log, once
+    assert [(r["action"], r["target"]) for r in logged] == [("import_run", Path(path).name)]
+    assert '"rejected"' in logged[0]["detail"]
     assert seconds < (5.0 if "bomb" in kind or "far" in kind else 15.0), seconds
     RESULTS.append((kind, found[0][2][:110], written, seconds))
 

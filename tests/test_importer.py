@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import shutil
 from datetime import date
 
@@ -27,8 +28,9 @@ def load_examples(engine) -> list[importer.ImportReport]:
             for t in extract_formats.LOAD_ORDER]
 
 
-def snapshot(engine, skip: tuple[str, ...] = ("import_run",)) -> dict[str, list]:
-    """Every row of every table (but `skip`), in a stable order."""
+def snapshot(engine, skip: tuple[str, ...] = ("import_run", "audit_log")) -> dict[str, list]:
+    """Every row of every table (but `skip`), in a stable order. The import history and
+    the audit log record every attempt, rejected and failed ones too (issue 20)."""
     out = {}
     with engine.connect() as conn:
         for name in sorted(inspect(conn).get_table_names()):
@@ -221,6 +223,16 @@ def test_bad_file_gives_row_level_messages_and_writes_nothing(case, engine, tmp_
     assert report.problem_count == len(report.problems)
     assert snapshot(engine) == before
     assert runs(engine)[-1]["status"] == "rejected"
+    assert last_import_audit(engine) == ("tester", name, "rejected", runs(engine)[-1]["id"])
+
+
+def last_import_audit(engine) -> tuple:
+    """(user, file, status, run id) of the newest import_run row in the audit log."""
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT username, target, detail FROM audit_log WHERE "
+                                "action = 'import_run' ORDER BY id DESC LIMIT 1")).one()
+    detail = json.loads(row.detail)
+    return row.username, row.target, detail["status"], detail["run_id"]
 
 
 def test_huge_cell_is_shown_cut_short(engine, tmp_path):
@@ -396,6 +408,7 @@ def _crash_test(eng, tmp_path, monkeypatch):
     assert last["status"] == "failed" and "RuntimeError" in last["message"]
     assert "simulated crash" not in last["message"]
     assert (last["inserted"], last["updated"]) == (0, 0)
+    assert last_import_audit(eng) == ("tester", "crash.csv", "failed", last["id"])
 
 
 def test_crash_half_way_leaves_the_database_as_it_was(engine, tmp_path, monkeypatch):
@@ -494,6 +507,15 @@ def test_command_line_exports_every_table(engine, tmp_path):
         lines = (tmp_path / f"{table}.csv").read_text().splitlines()
         assert lines[0] == ",".join(extract_formats.FORMATS[table].names)
         assert len(lines) == 1 + len(extract_formats.FORMATS[table].examples)
+    # the full extract holds every person: logged once, with the rows it wrote per table
+    with engine.connect() as conn:
+        logged = conn.execute(text("SELECT username, target, detail FROM audit_log "
+                                   "WHERE action = 'export'")).all()
+    assert len(logged) == 1 and logged[0].username.startswith("cli")
+    detail = json.loads(logged[0].detail)
+    expected = {t: scalar(engine, f'SELECT COUNT(*) FROM "{t}"')
+                for t in extract_formats.LOAD_ORDER}
+    assert detail["tables"] == expected and detail["rows"] == sum(expected.values())
 
 
 # --- migration 0002 ------------------------------------------------------------------------

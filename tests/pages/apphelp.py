@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
+import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
+from dashboard import db, sessions, ui_auth
 from dashboard.config import PROJECT_ROOT
 
 ENTRY = str(PROJECT_ROOT / "streamlit_app.py")
@@ -24,19 +27,46 @@ class _NavigationOnlyPagesManager(PagesManager):
 
 app_test.PagesManager = _NavigationOnlyPagesManager
 
+# AppTest has no browser, so no cookie: its sessions read the session secret that
+# sign_in_as() puts in their session_state instead. Only the test process does this; the
+# server reads the HttpOnly cookie (dashboard/ui_auth.py, _browser_token).
+TEST_COOKIE_KEY = "_apptest_cookie"
+ui_auth._browser_token = lambda: st.session_state.get(TEST_COOKIE_KEY)
+
+
+def browser_session(database_url: str, username: str) -> str:
+    """A live app_session for username, as the /_bind route makes it; returns the token."""
+    engine = db.make_engine(database_url)
+    try:
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            code = sessions.start(conn, username, now)
+            token = sessions.bind(conn, code, now)
+    finally:
+        engine.dispose()
+    assert token
+    return token
+
+
+def sign_in_as(at: AppTest, database_url: str, username: str) -> str:
+    """Give this AppTest the browser cookie of a fresh session for username."""
+    token = browser_session(database_url, username)
+    at.session_state[TEST_COOKIE_KEY] = token
+    return token
+
 
 def open_app(database_url: str, page: str | None = None, params: dict | None = None,
              user: str | None = "chief.exec", timeout: float = 60) -> AppTest:
     """Run the entry file against database_url with URL params, signed in as `user` (a
     demo account; None for the sign-in screen), then switch to page.
 
-    Signing in is simulated by the server-side session key the sign-in form sets; the form
-    itself is tested in tests/pages/test_login.py.
+    Signing in is simulated by a live app_session and its cookie (sign_in_as); the form
+    and the bind route are tested in tests/pages/test_access.py and tests/test_sessions.py.
     """
     os.environ["DATABASE_URL"] = database_url
     at = AppTest.from_file(ENTRY, default_timeout=timeout)
     if user:
-        at.session_state["auth_username"] = user
+        sign_in_as(at, database_url, user)
     for key, value in (params or {}).items():
         at.query_params[key] = value
     at.run()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from dashboard import auth
+from dashboard import auth, sessions
 from dashboard.schema import app_user, audit_log
-from tests.pages.apphelp import open_app
+from tests.pages.apphelp import TEST_COOKIE_KEY, open_app
 
 
 @pytest.fixture()
@@ -119,8 +123,48 @@ def test_sign_in_success_logs_once_and_shows_figures(demo_sqlite_url, engine):
     at.text_input[0].set_value("chief.exec")
     at.text_input[1].set_value("demo-chief-2026!")
     at.button[0].click().run()
+    assert not at.metric  # signed in, but this browser holds no cookie yet
+    code = bind_code(at)
+    with engine.begin() as conn:  # what the /_bind route does (tests/test_sessions.py)
+        token = sessions.bind(conn, code, datetime.now(UTC))
+    at.session_state[TEST_COOKIE_KEY] = token
+    at.run()
     assert at.metric
     assert log_rows(engine, "login_success", "chief.exec") == before + 1
+
+
+def bind_code(at) -> str:
+    """The single-use code in the bind link the sign-in form sends the browser to."""
+    links = [m.value for m in at.markdown if "/_bind?" in m.value]
+    assert len(links) == 1, [m.value for m in at.markdown]
+    query = html.unescape(links[0].split('href="', 1)[1].split('"', 1)[0]).split("?", 1)[1]
+    return parse_qs(query)["code"][0]
+
+
+def test_session_state_without_the_cookie_is_not_signed_in(demo_sqlite_url, engine):
+    """A websocket client that attaches to a live session runs the script with that
+    session's state but its own (cookie-less) handshake: it must get the sign-in form."""
+    at = open_app(demo_sqlite_url, page="pages/cases.py", user="chief.exec")
+    assert at.dataframe and len(at.dataframe[0].value) > 0
+    assert at.session_state["auth_username"] == "chief.exec"
+    del at.session_state[TEST_COOKIE_KEY]
+    at.run()
+    assert not at.dataframe and not at.metric
+    assert any(b.label == "Sign in" for b in at.button)
+
+
+def test_signing_out_in_one_tab_signs_out_the_others(demo_sqlite_url, engine):
+    tab1 = open_app(demo_sqlite_url, user="am.kent")
+    tab2 = open_app(demo_sqlite_url, user=None)
+    tab2.session_state[TEST_COOKIE_KEY] = tab1.session_state[TEST_COOKIE_KEY]  # one browser
+    tab2.run()
+    assert tab1.metric and tab2.metric
+    tab1.button(key="sign_out").click().run()
+    assert any(b.label == "Sign in" for b in tab1.button)
+    tab2.run()
+    assert not tab2.metric
+    assert any(b.label == "Sign in" for b in tab2.button)
+    assert log_rows(engine, "logout", "am.kent") >= 1
 
 
 def test_disabled_user_cannot_sign_in_and_is_signed_out(demo_sqlite_url, engine):

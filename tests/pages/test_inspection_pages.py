@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import create_engine, select
-from streamlit.runtime import memory_media_file_storage
+from streamlit.runtime import media_file_manager, memory_media_file_storage
 
 from dashboard import sampling
 from dashboard.schema import audit_log
@@ -229,20 +229,34 @@ def expected_ratings(tables, audits: pd.DataFrame) -> pd.DataFrame:
 
 
 class MediaSpy:
-    """Keeps the bytes of every file Streamlit serves (download buttons) by file name."""
+    """Keeps the bytes of every file Streamlit serves (download buttons) by file name.
+
+    Deferred downloads (built on click, logged by the callable) are built here by calling
+    the registered callable, as a click would."""
 
     def __init__(self, monkeypatch):
         self.files: dict[str, bytes] = {}
+        self.deferred_builds = 0  # how many deferred files were built (clicks simulated)
         original = memory_media_file_storage.MemoryMediaFileStorage.load_and_get_id
+        original_deferred = media_file_manager.MediaFileManager.add_deferred
 
         def spy(storage, path_or_data, mimetype, kind, filename=None):
             if filename and isinstance(path_or_data, bytes):
                 self.files[filename] = path_or_data
             return original(storage, path_or_data, mimetype, kind, filename)
 
+        def spy_deferred(manager, data_callable, mimetype, coordinates, file_name=None,
+                         **kwargs):
+            if file_name:
+                self.files[file_name] = data_callable()
+                self.deferred_builds += 1
+            return original_deferred(manager, data_callable, mimetype, coordinates,
+                                     file_name=file_name, **kwargs)
+
         monkeypatch.setattr(
             memory_media_file_storage.MemoryMediaFileStorage, "load_and_get_id", spy
         )
+        monkeypatch.setattr(media_file_manager.MediaFileManager, "add_deferred", spy_deferred)
 
 
 def test_readiness_figures_and_evidence_pack(app_url, drawn, monkeypatch):
