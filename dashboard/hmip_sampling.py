@@ -9,10 +9,10 @@ A port of HM Inspectorate of Probation's published case sampler
 1. **Eligibility**: a case is excluded when it is redacted (an asterisk in the first or
    family name), has not started yet (start date after the reference day), or has a
    gender other than male/female.
-2. **De-duplication**: the same person (same PNC, or same first name, family name and date
-   of birth) counts once: only the earliest case (by start date; a tie keeps the one listed
-   first) is kept. As in HMIP's code, the comparison runs over the whole long list,
-   excluded cases included.
+2. **De-duplication**: the same person (same PNC, same CRN, or same first name, family
+   name and date of birth) counts once: only the earliest case (by start date; a tie
+   keeps the one listed first) is kept. As in HMIP's code, the comparison runs over the
+   whole long list, excluded cases included.
 3. **Five strata**: male community non-low RoSH, male community low, male post-custody
    non-low, male post-custody low, female.
 4. **Stratum sizes** (``sample_sizes``): each group gets round-half-up(n x share), capped at
@@ -84,8 +84,9 @@ DECREASED_FOR_RO = "DECREASED_FOR_RO"
 
 ELIGIBILITY_RULE = (
     "HMIP case sampler: excludes redacted cases (asterisk in a name), cases not started by "
-    "the reference day and gender other than M/F; one case per person (same PNC, or same "
-    "first name, family name and date of birth), the earliest kept; five strata; at most "
+    "the reference day and gender other than M/F; one case per person (same PNC, same CRN, "
+    "or same first name, family name and date of birth), the earliest kept; five strata; "
+    "proportional by area, office and officer; at most "
     f"{MAX_CASES_PER_OFFICER} cases per responsible officer."
 )
 
@@ -348,8 +349,9 @@ def earliest_for_person(cases: pd.DataFrame) -> pd.Series:
     """HMIP's ``isEarliestCaseForOffender`` for every row: True where no case of the same
     person starts earlier (or the same day and earlier in the list).
 
-    The same person: same non-blank PNC, or the same first name, family name and date of
-    birth (all three present). Without pnc / name columns every case is its own person.
+    The same person: same non-blank PNC, same non-blank CRN (HMIP's README; its code
+    leaves CRN as a to-do), or the same first name, family name and date of birth (all
+    three present). Without pnc / name columns every case is its own person.
     HMIP compares each case with the ones that match *it* (not a chain of matches), so do
     we: the earliest over the PNC matches and the name matches together.
     """
@@ -378,6 +380,10 @@ def earliest_for_person(cases: pd.DataFrame) -> pd.Series:
 
     if "pnc" in cases:
         fold(blank_to_none("pnc"))
+    if "crn" in cases:
+        # HMIP's README lists the same CRN as a match (its code has it as a to-do); a CRN
+        # is one person's record, so two rows with one CRN are one person.
+        fold(blank_to_none("crn"))
     if {"first_name", "family_name", "dob"} <= set(cases.columns):
         parts = [blank_to_none(c) for c in ("first_name", "family_name", "dob")]
         key = pd.Series(

@@ -75,6 +75,8 @@ def drawn(app_url):
     """The quality lead draws and saves a sample on the page; returns what was shown."""
     at = open_app(app_url, page="pages/sample.py", user="quality.lead")
     assert not at.exception
+    assert at.radio(key="smp_method").value == "hmip"  # HMIP's method is the default
+    at.radio(key="smp_method").set_value("custom_strata").run()
     shown = {
         "N": metric(at, "Eligible cases (N)"),
         "n": metric(at, "Sample size (n)"),
