@@ -184,7 +184,7 @@ class Scheme:
     provenance: tuple[Provenance, ...] = ()
     bands_source: str = ""
     not_confirmed: tuple[str, ...] = ()
-    aggregates: str | None = None
+    aggregates: tuple[str, ...] | None = None
 
     @property
     def key_questions(self) -> tuple[KeyQuestion, ...]:
@@ -364,7 +364,11 @@ def _parse_scheme(raw: Any, path: Path) -> Scheme:
         fail("not_confirmed must be a list of sentences")
     aggregates = raw.get("aggregates")
     if aggregates is not None:
-        aggregates = _text(aggregates, "aggregates", fail)
+        if isinstance(aggregates, str):
+            aggregates = [aggregates]
+        if not isinstance(aggregates, list) or not aggregates:
+            fail("aggregates must name the scheme(s) whose case audits this one reads")
+        aggregates = tuple(_text(a, "aggregates", fail) for a in aggregates)
 
     # Ratings: lowest first, scores present and strictly increasing.
     ratings = []

@@ -47,7 +47,7 @@ if not scheme.standard_bands or not scheme.key_questions:
 basis_scheme = scheme.aggregates or scheme_id
 version = fresh(readiness.audit_version)
 saved = fresh(samples.samples)
-saved = saved[saved["scheme"] == basis_scheme]
+saved = saved[saved["scheme"].isin(scheme.aggregates or (scheme_id,))]
 names = {int(i): name for i, name in zip(saved["sample_id"], saved["name"], strict=True)}
 sample_id = right.selectbox(
     "Evidence",
@@ -132,6 +132,18 @@ for statement, rating in zip(region["statement"], region["rating"], strict=True)
 unrated = evidence.unrated_standards(region, scheme)
 if unrated:
     st.caption("Not rated here: " + "; ".join(unrated) + ".")
+pct_cols = {
+    **evidence.RATING_TABLE,
+    "area": "Area",
+    "office": "Office",
+    "pct_sufficient": ui.percent_column("% sufficient (lowest key question)"),
+    "ci_low": ui.percent_column("95 % CI low"),
+    "ci_high": ui.percent_column("95 % CI high"),
+    "p_at_least_good": ui.percent_column("Chance Good or better"),
+}
+st.dataframe(
+    evidence.rating_rows(region), hide_index=True, column_config=pct_cols, key="rdy_ratings"
+)
 with st.expander("Where each rule comes from, and what is not confirmed", icon=":material/gavel:"):
     for line in scheme.not_confirmed:
         st.markdown(f"- **Not published here:** {line}")
@@ -146,18 +158,6 @@ with st.expander("Where each rule comes from, and what is not confirmed", icon="
             "url": st.column_config.LinkColumn("Address"),
         },
     )
-pct_cols = {
-    **evidence.RATING_TABLE,
-    "area": "Area",
-    "office": "Office",
-    "pct_sufficient": ui.percent_column("% sufficient (lowest key question)"),
-    "ci_low": ui.percent_column("95 % CI low"),
-    "ci_high": ui.percent_column("95 % CI high"),
-    "p_at_least_good": ui.percent_column("Chance Good or better"),
-}
-st.dataframe(
-    evidence.rating_rows(region), hide_index=True, column_config=pct_cols, key="rdy_ratings"
-)
 
 st.subheader("By office")
 ui.table_with_download(

@@ -154,9 +154,14 @@ def test_auditor_saves_with_an_error_then_a_correction(app_url, drawn):
     assert len(radios) >= 12
     for r in radios:
         r.set_value("sufficient")
+    at.run()
+    # the reason box shows only for "not sufficient"
+    assert not [t for t in at.text_input if t.key.startswith(f"aud_{audit_id}_")]
     at.radio(key=f"aud_{audit_id}_2.1a_answer").set_value("not_sufficient")
-    complete = [b for b in at.form_submit_button if b.label == "Save as complete"][0]
-    complete.click().run()
+    at.run()
+    reasons = [t.key for t in at.text_input if t.key.startswith(f"aud_{audit_id}_")]
+    assert reasons == [f"aud_{audit_id}_2.1a_reason"]
+    at.button(key="aud_save_complete").click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
     assert "2.1a: Give the reason this is not sufficient." in errors
@@ -173,10 +178,13 @@ def test_auditor_saves_with_an_error_then_a_correction(app_url, drawn):
     assert len(middle["audit_log"]) == len(before["audit_log"])
 
     at.text_input(key=f"aud_{audit_id}_2.1a_reason").set_value("No risk management plan")
-    [b for b in at.form_submit_button if b.label == "Save as complete"][0].click().run()
+    at.button(key="aud_save_complete").click().run()
     assert not at.exception
     assert not [e for e in at.error if e.value.startswith("2.1a")]
     assert any(s.value.startswith("Saved as complete") for s in at.success)
+    # the picker shows the saved state at once
+    picker = at.selectbox(key="aud_pick")
+    assert sum("· complete ·" in option for option in picker.options) == 1
     after = raw(app_url)
     answers = after["audit_answer"][after["audit_answer"]["audit_id"] == audit_id]
     assert len(answers) == len(radios)
@@ -314,8 +322,15 @@ def test_readiness_figures_and_evidence_pack(app_url, drawn, monkeypatch):
         got = at.dataframe[0].value.set_index("standard").sort_index()
         assert got["pct_sufficient"].tolist() == want_sample["pct"].round(1).tolist()
         assert any("Rated on fewer than 20 cases" in w.value for w in at.warning)
+    # the regional scheme rates desistance and public protection from the PDU audits and
+    # says plainly what is not published here
+    at.selectbox(key="rdy_basis").set_value(None).run()
     at.selectbox(key="rdy_scheme").set_value("regional_2023").run()
-    assert any("cannot rate yet" in w.value for w in at.warning)
+    assert not at.exception
+    regional = at.dataframe[0].value.set_index("standard")
+    assert {"R2.1", "R2.2"} <= set(regional.index)
+    assert any("Not published here" in m.value for m in at.markdown)
+    assert any("R2.5 Court work" in c.value for c in at.caption)
 
 
 def test_area_manager_sees_not_sufficient_cases_of_their_area_only(app_url, drawn):
