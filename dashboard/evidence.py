@@ -111,6 +111,7 @@ VALUE_WORDS = {
 }
 CODED_COLUMNS = ("sentence_type", "rosh_level", "gender", "answer", "status")
 PCT_DIGITS = 1
+PDF_CASE_ROWS = 60  # more not-sufficient cases than this: the PDF groups them by reason
 
 
 def shown_value(column: str, value: Any) -> Any:
@@ -331,16 +332,14 @@ def method_lines(pack: EvidencePack) -> list[tuple[str, str]]:
         (
             "Overall",
             "Standard scores (Inadequate 0 ... Outstanding 3) are summed and banded; "
-            "with standards missing the total is pro-rated and marked provisional.",
+            "with standards missing the total is pro-rated and marked provisional."
+            if scheme.overall_bands
+            else "Not given: this scheme's overall score bands are not published here "
+            "(see the scheme rules); every standard that can be rated is rated.",
         ),
         ("Sample size formula", sample_size_formula_text()),
     ]
     lines += list(pack.method.items())
-    for sentence in scheme.not_confirmed:
-        lines.append(("Not published here", sentence))
-    docs = "; ".join(f"{pv.document} ({pv.date})" for pv in scheme.provenance)
-    if docs:
-        lines.append(("Rules from", docs))
     if pack.answers_note:
         lines.append(("Case rows", pack.answers_note))
     return lines
@@ -459,7 +458,7 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     ws.write(0, 0, pack.title, fmt["title"])
     ws.write(1, 0, f"Evidence: {pack.basis_label}")
     ws.write(2, 0, f"Scheme: {pack.scheme.title}")
-    ws.write(3, 0, f"Overall: {overall_text(pack.overall)}")
+    ws.write(3, 0, f"Overall: {pack_overall_text(pack)}")
     ws.write(4, 0, f"Generated {pack.generated_at:%d %b %Y %H:%M} UTC by {pack.generated_by}")
     row = _write_table(ws, rating_rows(pack.ratings), 6, fmt, main=True)
     unrated = unrated_standards(pack.ratings, pack.scheme)
@@ -560,13 +559,13 @@ def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
     )
     plot_h = 20 + 16 * max(len(df), 1)
     label_band = 10 * max(len(bands), 1)
-    drawing = Drawing(520, 20 + plot_h + label_band + 24)
+    drawing = Drawing(760, 20 + plot_h + label_band + 24)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 110, 20, 370, plot_h
+    chart.x, chart.y, chart.width, chart.height = 190, 20, 520, plot_h
     chart.data = [[shown_value("pct", float(v)) for v in df["pct_sufficient"]] or [0]]
-    chart.categoryAxis.categoryNames = [
-        f"{r.key_question} {r.label}"[:28] for r in df.itertuples()
-    ] or [""]
+    chart.categoryAxis.categoryNames = [f"{r.key_question} {r.label}" for r in df.itertuples()] or [
+        ""
+    ]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 10
     chart.valueAxis.labelTextFormat = "%d %%"
     chart.bars[0].fillColor = colors.HexColor("#0072B2")
@@ -579,7 +578,9 @@ def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontSize = 7
     top = chart.y + chart.height
-    for i, band in enumerate(bands):
+    # The highest threshold's name sits lowest: each name then runs right, away from the
+    # lines of the lower thresholds, and no line rises through a name.
+    for i, band in enumerate(reversed(bands)):
         x = chart.x + chart.width * band.min_pct / 100
         y_label = top + 4 + 10 * i
         drawing.add(
@@ -641,6 +642,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
+    styles["Heading3"].keepWithNext = 1  # no heading alone at the foot of a page
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -684,7 +686,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
             ),
             styles["BodyText"],
         ),
-        Paragraph(_pdf_text(f"Overall rating: {overall_text(pack.overall)}"), styles["Heading2"]),
+        Paragraph(_pdf_text(f"Overall rating: {pack_overall_text(pack)}"), styles["Heading2"]),
         Paragraph("Rating each standard would get", styles["Heading3"]),
     ]
     shown = rating_rows(pack.ratings)
@@ -768,7 +770,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         story.append(Paragraph(_pdf_text(pack.answers_note), small))
     if ns.empty:
         story.append(Paragraph("No case judged not sufficient (within your scope).", small))
-    else:
+    elif len(ns) <= PDF_CASE_ROWS:
         story.append(
             table(
                 ["Key question", "CRN", "Office", "Audit date", "Auditor", "Reason"],
@@ -784,6 +786,35 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                     for r in ns.itertuples()
                 ],
                 [25 * mm, 25 * mm, 30 * mm, 22 * mm, 30 * mm, 137 * mm],
+            )
+        )
+    else:
+        # Hundreds of rows would bury the summary: the PDF groups them by reason and the
+        # workbook's "Not sufficient" sheet lists every case.
+        grouped = (
+            ns.assign(reason=ns["reason"].fillna("(no reason given)"))
+            .groupby(["key_question", "reason"], as_index=False)
+            .agg(cases=("crn", "size"), offices=("office", "nunique"))
+            .sort_values(["key_question", "cases"], ascending=[True, False])
+        )
+        story.append(
+            Paragraph(
+                _pdf_text(
+                    f"{len(ns):,} answers judged not sufficient, grouped by key question and "
+                    "reason; every case, with its CRN, office, date and auditor, is listed on "
+                    "the workbook's 'Not sufficient' sheet."
+                ),
+                small,
+            )
+        )
+        story.append(
+            table(
+                ["Key question", "Reason", "Cases", "Offices"],
+                [
+                    [r.key_question, r.reason, f"{int(r.cases):,}", f"{int(r.offices):,}"]
+                    for r in grouped.itertuples()
+                ],
+                [30 * mm, 180 * mm, 25 * mm, 25 * mm],
             )
         )
     if not pack.strata.empty:
@@ -834,6 +865,13 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         story.append(Paragraph(f"<b>{_pdf_text(label)}:</b> {_pdf_text(text)}", small))
     doc.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return buffer.getvalue()
+
+
+def pack_overall_text(pack: EvidencePack) -> str:
+    """The overall rating line: the rating, or why there is none."""
+    if pack.overall is None and not pack.scheme.overall_bands:
+        return "not given (the scheme's overall score bands are not published here)"
+    return overall_text(pack.overall)
 
 
 def pack_file_stem(pack: EvidencePack) -> str:

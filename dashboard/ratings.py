@@ -649,9 +649,15 @@ def provenance_table(scheme: Scheme) -> pd.DataFrame:
         )
     rows.append(row("Overall rating bands", scheme.bands_source if scheme.overall_bands else ""))
     for standard in scheme.standards:
-        rows.append(row(f"{standard.code} {standard.name}", standard.source))
+        # key questions from the standard's own document are named on its row
+        same = [kq.code for kq in standard.key_questions if kq.source in ("", standard.source)]
+        rule = f"{standard.code} {standard.name}"
+        if same:
+            rule += f" (key questions {', '.join(same)})"
+        rows.append(row(rule, standard.source))
         for kq in standard.key_questions:
-            rows.append(row(f"{kq.code} {kq.label}", kq.source or standard.source))
+            if kq.code not in same:
+                rows.append(row(f"{kq.code} {kq.label}", kq.source))
     return pd.DataFrame(rows, columns=["rule", "document", "date", "url"])
 
 

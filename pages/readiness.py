@@ -94,6 +94,8 @@ m[0].caption(
     f"Provisional, not yet rated: {', '.join(overall.missing)}"
     if overall is not None and overall.partial
     else f"Scheme: {scheme.scheme_id}"
+    if scheme.overall_bands
+    else "Not given: this scheme's overall score bands are not published here."
 )
 m[1].metric("Cases audited", ui.num(audited["audited"].sum()), border=True)
 rated = region.dropna(subset=["pct_sufficient"])
