@@ -76,10 +76,13 @@ def save(audit_id: int, complete: bool, then_next: bool = False) -> None:
         f"{datetime.now():%H:%M}: {stored} answer(s) stored."
     )
     ss[f"aud_notice_{audit_id}"] = ("success", message)
+    # A fresh picker widget after each save: the browser otherwise keeps showing the
+    # option label from before the save ("draft") although the options changed.
+    ss["aud_pick_version"] = ss.get("aud_pick_version", 0) + 1
     if then_next:
         following = audits.next_open_audit(fresh(audits.assigned_audits, scope=scope), audit_id)
         if following is not None:
-            ss["aud_pick"] = following
+            ss["aud_current"] = following
             ss[f"aud_notice_{following}"] = ("success", f"Case {case['crn']}: {message}")
 
 
@@ -142,11 +145,20 @@ def picker_label(r) -> str:
 
 labels = {int(r.audit_id): picker_label(r) for r in listed.itertuples()}
 wanted = st.query_params.get("audit", "")
-if wanted.isdigit() and int(wanted) in labels and "aud_pick" not in ss:
-    ss["aud_pick"] = int(wanted)
-if ss.get("aud_pick") not in labels:
-    ss.pop("aud_pick", None)
-pick = st.selectbox("Open a case", list(labels), key="aud_pick", format_func=labels.get)
+if wanted.isdigit() and int(wanted) in labels and "aud_current" not in ss:
+    ss["aud_current"] = int(wanted)
+if ss.get("aud_current") not in labels:
+    ss["aud_current"] = next(iter(labels))
+pick_key = f"aud_pick_{ss.get('aud_pick_version', 0)}"
+pick = st.selectbox(
+    "Open a case",
+    list(labels),
+    index=list(labels).index(ss["aud_current"]),
+    key=pick_key,
+    format_func=labels.get,
+    on_change=lambda: ss.update(aud_current=ss[pick_key]),
+)
+ss["aud_current"] = pick
 st.query_params["audit"] = str(pick)
 case = fresh(audits.audit_case, audit_id=pick, scope=scope)
 if case is None:

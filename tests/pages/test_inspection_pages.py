@@ -65,6 +65,11 @@ def raw(url: str) -> dict[str, pd.DataFrame]:
     return out
 
 
+def picker(at):
+    """The audit page's case picker (its key changes after each save)."""
+    return next(s for s in at.selectbox if s.label == "Open a case")
+
+
 def ordered(at) -> list:
     """Every element on the page in display order."""
     return [node for node in at.main if hasattr(node, "type")]
@@ -90,6 +95,44 @@ def drawn(app_url):
     shown["success"] = [s.value for s in at.success]
     shown["after"] = raw(app_url)
     return shown
+
+
+def test_hmip_method_is_the_default_and_shows_its_allocation(app_url):
+    """Read-only: the default draw, its figures against pandas over the raw rows."""
+    at = open_app(app_url, page="pages/sample.py", user="quality.lead")
+    assert not at.exception
+    assert at.radio(key="smp_method").value == "hmip"
+    tables = raw(app_url)
+    people = tables["person_on_probation"]
+    start = pd.Timestamp(AS_OF - timedelta(weeks=10))
+    started = people[
+        (people["start_date"] >= start) & (people["start_date"] <= pd.Timestamp(AS_OF))
+    ]
+    eligible = len(started)
+    z = NormalDist().inv_cdf(0.9)
+    n0 = z * z * 0.25 / 0.05**2
+    n = math.ceil(n0 / (1 + (n0 - 1) / eligible))
+    assert metric(at, "Eligible cases (N)") == f"{eligible:,}"
+    assert metric(at, "Sample size (n)") == f"{n:,}"
+    strata = at.dataframe[0].value  # tabs: strata, offices, breakdown
+    assert strata["drawn"].sum() == n and strata["available"].sum() == eligible
+    # HMIP's five strata, counted here from the raw rows
+    male = started["gender"] == "male"
+    community = started["sentence_type"].isin(["community_order", "suspended_sentence_order"])
+    low = started["rosh_level"] == "low"
+    want = [
+        (male & community & ~low).sum(),
+        (male & community & low).sum(),
+        (male & ~community & ~low).sum(),
+        (male & ~community & low).sum(),
+        (~male).sum(),
+    ]
+    assert strata["available"].tolist() == want
+    breakdown = at.dataframe[2].value
+    officers = breakdown[breakdown["level"] == "officer"]
+    assert officers["drawn"].sum() == n
+    assert officers.groupby("officer")["drawn"].sum().max() <= 6
+    assert not [w for w in at.warning if w.value.startswith("Shortfall")]
 
 
 def test_quality_lead_draws_a_stratified_reproducible_sample(app_url, drawn):
@@ -148,7 +191,7 @@ def test_auditor_saves_with_an_error_then_a_correction(app_url, drawn):
     mine = before["case_audit"]
     mine = mine[(mine["auditor"] == "auditor.ken1") & mine["sample_id"].notna()]
     assert metric(at, "Assigned audits") == f"{len(mine):,}"
-    audit_id = at.selectbox(key="aud_pick").value
+    audit_id = picker(at).value
     assert audit_id in set(mine["id"])
     radios = [r for r in at.radio if r.key.startswith(f"aud_{audit_id}_")]
     assert len(radios) >= 12
@@ -183,8 +226,7 @@ def test_auditor_saves_with_an_error_then_a_correction(app_url, drawn):
     assert not [e for e in at.error if e.value.startswith("2.1a")]
     assert any(s.value.startswith("Saved as complete") for s in at.success)
     # the picker shows the saved state at once
-    picker = at.selectbox(key="aud_pick")
-    assert sum("· complete ·" in option for option in picker.options) == 1
+    assert sum("· complete ·" in option for option in picker(at).options) == 1
     after = raw(app_url)
     answers = after["audit_answer"][after["audit_answer"]["audit_id"] == audit_id]
     assert len(answers) == len(radios)
