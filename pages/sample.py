@@ -42,6 +42,9 @@ def fresh(fn, **kwargs):
         return fn(conn, **kwargs)
 
 
+CURRENT_SCHEME = "pdu_2023"  # the framework HMIP inspects PDUs against now
+
+
 def usable_schemes() -> list[str]:
     out = []
     for sid in ratings.available_schemes():
@@ -49,7 +52,8 @@ def usable_schemes() -> list[str]:
             sch = ratings.load_scheme(sid)
         except ratings.SchemeError:
             continue
-        if sch.key_questions and sch.standard_bands:
+        # a regional scheme is rated from PDU audits: nobody answers it case by case
+        if sch.key_questions and sch.standard_bands and not sch.aggregates:
             out.append(sid)
     return out
 
@@ -316,6 +320,7 @@ with st.form("smp_save"):
     scheme_id = st.selectbox(
         "Scheme the audits answer",
         schemes,
+        index=schemes.index(CURRENT_SCHEME) if CURRENT_SCHEME in schemes else 0,
         key="smp_scheme",
         format_func=lambda s: ratings.load_scheme(s).title,
     )

@@ -89,6 +89,12 @@ def drawn(app_url):
         "strata": at.dataframe[0].value.copy(),
         "formula": [m.value for m in at.markdown if "Sample size formula" in m.value],
     }
+    # new samples answer the current PDU framework unless the lead chooses otherwise
+    assert at.selectbox(key="smp_scheme").value == "pdu_2023"
+    options = at.selectbox(key="smp_scheme").options
+    assert "HMIP PDU inspections (2023 standards)" in options
+    assert "HMIP regional probation inspections (2023 standards)" not in options
+    at.selectbox(key="smp_scheme").set_value("crc_2018")
     at.text_input(key="smp_name").set_value("Region Q4 2026")
     at.form_submit_button[0].click().run()
     assert not at.exception
