@@ -421,3 +421,25 @@ def test_area_manager_sees_not_sufficient_cases_of_their_area_only(app_url, draw
         )
     eng.dispose()
     assert {"am.kent", "chief.exec"} <= set(views)
+
+
+def test_save_and_next_case_moves_on_and_progress_counts_it(app_url, drawn):
+    at = open_app(app_url, page="pages/audit.py", user="auditor.ken1")
+    first = picker(at).value
+    for r in [r for r in at.radio if r.key.startswith(f"aud_{first}_")]:
+        r.set_value("sufficient")
+    at.button(key="aud_save_next").click().run()
+    assert not at.exception
+    tables = raw(app_url)
+    audit_rows = tables["case_audit"].set_index("id")
+    assert audit_rows.loc[first, "status"] == "complete"
+    nxt = picker(at).value
+    assert nxt != first and audit_rows.loc[nxt, "status"] == "draft"
+    assert any(s.value.startswith("Case ") and "Saved as complete" in s.value for s in at.success)
+    # the quality lead's progress counts it, per sample and auditor (pandas over raw rows)
+    lead = open_app(app_url, page="pages/audit.py", user="quality.lead")
+    per_sample = lead.dataframe[0].value.set_index("sample_id")
+    sample_id = int(audit_rows.loc[first, "sample_id"])
+    mine = audit_rows[audit_rows["sample_id"] == sample_id]
+    assert per_sample.loc[sample_id, "complete"] == (mine["status"] == "complete").sum() >= 1
+    assert per_sample.loc[sample_id, "audits"] == len(mine)
