@@ -298,6 +298,9 @@ class EvidencePack:
             if c in self.answers.columns
         ]
         rows = self.answers[self.answers["answer"] == "not_sufficient"]
+        if self.scheme.aggregates:  # a regional scheme: only the questions it aggregates
+            feeding = {c for kq in self.scheme.key_questions for c in kq.aggregates_from}
+            rows = rows[rows["key_question"].isin(feeding)]
         return rows[cols].sort_values(["key_question", "office", "crn"]).reset_index(drop=True)
 
     @property
