@@ -278,6 +278,8 @@ def generate(
             add(schema.case_audit, audits)
             add(schema.audit_answer, answers)
 
+        say(0.97, "Demo case samples")
+        add_demo_samples(conn, as_of, seed, ids)
         add(schema.dataset_info, pd.DataFrame([
             {"key": "data_as_of", "value": as_of.isoformat()},
             {"key": "mode", "value": "demo"},
@@ -299,6 +301,91 @@ def generate(
         say(1.0, "Done")
     _ = rng  # the top-level generator only seeds the per-office ones
     return counts
+
+
+# --- drawn samples for the auditor workflow (issue 13) -----------------------------------
+
+DEMO_SAMPLE_AUDITED = 0.4  # share of a demo sample's audits with answers saved
+DEMO_SAMPLE_SCHEME = "pdu_2023"  # new samples answer the current PDU framework
+
+
+def add_demo_samples(conn, as_of: date, seed: int, ids: _Ids | None = None) -> int:
+    """Two drawn samples (HMIP method) with draft audits for the demo auditor, so an
+    auditor has work on first sign-in and the quality lead sees progress: one of the
+    whole region, one of the first area. About DEMO_SAMPLE_AUDITED of each sample's
+    audits have some answers saved (drafts); none is complete, so no rating changes.
+
+    The demo auditor is the first auditor named in the demo audits (the account
+    auth.create_demo_users makes). Returns the number of sample audits created.
+    """
+    from dashboard import hmip_sampling, ratings
+    from dashboard.scope import Scope
+    from queries import samples as sample_queries
+
+    auditor = conn.execute(
+        select(schema.case_audit.c.auditor).distinct().order_by(schema.case_audit.c.auditor)
+    ).scalars().first()
+    if auditor is None:
+        return 0
+    everyone = Scope("demo-data", "quality_lead", None, None, False, True)
+    rng = np.random.default_rng([seed, 13])
+    window = (as_of - timedelta(weeks=10), as_of)
+    first_area = conn.execute(select(func.min(schema.area.c.id))).scalar()
+    area_offices = tuple(conn.execute(
+        select(schema.office.c.id).where(schema.office.c.area_id == first_area)
+    ).scalars())
+    made = 0
+    next_sample = int(conn.execute(
+        select(func.coalesce(func.max(schema.case_sample.c.id), 0))).scalar()) + 1
+    for k, (name, area_id, office_ids) in enumerate([
+        ("Region, HMIP method (demo)", None, None),
+        ("First area, HMIP method (demo)", first_area, area_offices),
+    ]):
+        cases = sample_queries.hmip_long_list(conn, *window, office_ids, everyone)
+        eligible, _ = hmip_sampling.prepare(cases, as_of)
+        if eligible.empty:
+            continue
+        n = ratings.sample_size(0.8, 0.05, population=len(eligible))
+        sample_seed = int(rng.integers(0, 2**31 - 1))
+        drawn = hmip_sampling.draw(cases, n, sample_seed, as_of)
+        sample_id = next_sample + k
+        conn.execute(schema.case_sample.insert().values(
+            id=sample_id, name=name, office_id=None, area_id=area_id,
+            window_start=window[0], window_end=window[1], confidence=0.8, margin=0.05,
+            sample_size=len(drawn.sample), seed=sample_seed, created_by="quality.lead",
+            created_at=pd.Timestamp(as_of).tz_localize("UTC").to_pydatetime(),
+            method="hmip", buffer_pct=0.0,
+            eligibility_rule=sample_queries.HMIP_WINDOW_RULE + hmip_sampling.ELIGIBILITY_RULE,
+        ))
+        people = [int(p) for p in drawn.sample["person_id"]]
+        labels = drawn.sample["stratum"].map(hmip_sampling.STRATUM_LABELS)
+        conn.execute(schema.case_sample_member.insert(), [
+            {"sample_id": sample_id, "person_id": p, "stratum": str(label)}
+            for p, label in zip(people, labels, strict=True)])
+        audit_ids = (ids.take("case_audit", len(people)) if ids is not None else
+                     np.arange(len(people)) + 1 + int(conn.execute(
+                         select(func.coalesce(func.max(schema.case_audit.c.id), 0))).scalar()))
+        conn.execute(schema.case_audit.insert(), [
+            {"id": int(a), "person_id": p, "sample_id": sample_id, "auditor": auditor,
+             "audit_date": as_of, "status": "draft", "scheme": DEMO_SAMPLE_SCHEME}
+            for a, p in zip(audit_ids, people, strict=True)])
+        answers = []
+        for a in audit_ids[rng.random(len(audit_ids)) < DEMO_SAMPLE_AUDITED]:
+            for q in list(KEY_QUESTION_BASE)[: int(rng.integers(1, 6))]:
+                ok = rng.random() < KEY_QUESTION_BASE[q]
+                answers.append({
+                    "audit_id": int(a), "standard": q[:3], "key_question": q,
+                    "answer": "sufficient" if ok else "not_sufficient",
+                    "reason": None if ok else str(rng.choice(NOT_SUFFICIENT_REASONS))})
+        if answers:
+            answer_ids = (ids.take("audit_answer", len(answers)) if ids is not None else
+                          np.arange(len(answers)) + 1 + int(conn.execute(select(
+                              func.coalesce(func.max(schema.audit_answer.c.id), 0))).scalar()))
+            for row, i in zip(answers, answer_ids, strict=True):
+                row["id"] = int(i)
+            conn.execute(schema.audit_answer.insert(), answers)
+        made += len(people)
+    return made
 
 
 def reset_sequences(conn) -> None:

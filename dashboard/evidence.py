@@ -13,7 +13,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -23,6 +23,7 @@ from dashboard.ratings import (
     Scheme,
     SchemeIncomplete,
     overall_rating,
+    provenance_table,
     sample_size_formula_text,
     standard_ratings,
 )
@@ -51,6 +52,102 @@ RATING_TABLE = {  # column -> heading, as on the readiness page
     "ci_high": "95 % CI high",
     "p_at_least_good": "Chance Good or better (%)",
 }
+
+
+# Headings for every column the pack writes: the words the readiness page uses.
+HEADINGS = {
+    **RATING_TABLE,
+    "area": "Area",
+    "office": "Office",
+    "office_code": "Office code",
+    "audit_id": "Audit",
+    "crn": "CRN",
+    "sentence_type": "Sentence type",
+    "rosh_level": "Risk of serious harm",
+    "gender": "Gender",
+    "audit_date": "Audit date",
+    "auditor": "Auditor",
+    "key_question": "Key question",
+    "label": "Focus",
+    "answer": "Answer",
+    "reason": "Reason (not sufficient)",
+    "not_applicable": "Not applicable",
+    "person_id": "Person",
+    "stratum": "Stratum",
+    "status": "Audit status",
+    "answers": "Answers saved",
+    "population": "Cases (population)",
+    "population_pct": "% of population",
+    "expected": "Proportional share",
+    "sample": "Cases drawn",
+    "sample_pct": "% of sample",
+    "audited": "Audits complete",
+    "notes": "Notes",
+    "evidence_link": "Evidence link",
+    "judged_by": "Judged by",
+    "judged_at": "Judged at (UTC)",
+    "rule": "Rule",
+    "document": "Document",
+    "date": "Date",
+    "url": "Address",
+    "statement": "Statement",
+    "score": "Score",
+}
+# Coded values as words (the screen's readable values).
+VALUE_WORDS = {
+    "community_order": "Community order",
+    "suspended_sentence_order": "Suspended sentence order",
+    "licence": "Licence",
+    "low": "Low",
+    "medium": "Medium",
+    "high": "High",
+    "very_high": "Very high",
+    "male": "Male",
+    "female": "Female",
+    "sufficient": "Sufficient",
+    "not_sufficient": "Not sufficient",
+    "not_applicable": "Not applicable",
+    "draft": "Draft",
+    "complete": "Complete",
+}
+CODED_COLUMNS = ("sentence_type", "rosh_level", "gender", "answer", "status")
+PCT_DIGITS = 1
+PDF_CASE_ROWS = 60  # more not-sufficient cases than this: the PDF groups them by reason
+
+
+def shown_value(column: str, value: Any) -> Any:
+    """A value as the pack shows it, one rule for screen and files: percentages (pct_*,
+    ci_*, p_at_least_good) rounded to one decimal place, coded values as words; other
+    values unchanged. (dashboard/display.py will take this over.)"""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    percent = "pct" in column or column.startswith("ci_") or column == "p_at_least_good"
+    if percent and isinstance(value, int | float):
+        return round(float(value), PCT_DIGITS)
+    if column in CODED_COLUMNS and isinstance(value, str):
+        return VALUE_WORDS.get(value, value.replace("_", " ").capitalize())
+    return value
+
+
+def readable_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """df with every value as ``shown_value`` shows it (columns unchanged)."""
+    out = df.copy()
+    for col in out.columns:
+        if "pct" in str(col) or str(col).startswith("ci_") or col in CODED_COLUMNS:
+            out[col] = [shown_value(str(col), v) for v in out[col]]
+    return out
+
+
+def unrated_standards(ratings: pd.DataFrame, scheme: Scheme) -> list[str]:
+    """Case-sample standards of the scheme without a rating here, with the reason the
+    scheme gives (e.g. 'R2.5 Court work (needs audits of court reports)')."""
+    rated = set(ratings.dropna(subset=["pct_sufficient"])["standard"]) if len(ratings) else set()
+    out = []
+    for standard in scheme.standards:
+        if standard.kind == "case_sample" and standard.code not in rated:
+            why = standard.note or "no applicable cases audited"
+            out.append(f"{standard.code} {standard.name} ({why})")
+    return out
 
 
 # --- the summary ---------------------------------------------------------------------------
@@ -148,9 +245,10 @@ def rating_rows(ratings: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFra
     office) then RATING_TABLE columns, percentages rounded to one decimal, chance of Good
     or better in percent."""
     out = ratings[[*keep, *(c for c in RATING_TABLE if c in ratings.columns)]].copy()
-    for col in ("pct_sufficient", "ci_low", "ci_high"):
-        out[col] = out[col].astype(float).round(1)
-    out["p_at_least_good"] = (100 * out["p_at_least_good"].astype(float)).round(1)
+    out["p_at_least_good"] = 100 * out["p_at_least_good"].astype(float)
+    for col in ("pct_sufficient", "ci_low", "ci_high", "p_at_least_good"):
+        out[col] = [shown_value(col, float(v)) for v in out[col]]
+        out[col] = out[col].astype(float)
     return out
 
 
@@ -180,6 +278,31 @@ class EvidencePack:
     overall: OverallRating | None = None
     method: dict[str, str] = field(default_factory=dict)
     answers_note: str = ""
+
+    @property
+    def not_sufficient(self) -> pd.DataFrame:
+        """The answers judged not sufficient, with the auditor's reason (within scope)."""
+        if self.answers.empty or "answer" not in self.answers:
+            return self.answers.iloc[0:0]
+        cols = [
+            c
+            for c in (
+                "audit_id",
+                "crn",
+                "office",
+                "audit_date",
+                "auditor",
+                "standard",
+                "key_question",
+                "reason",
+            )
+            if c in self.answers.columns
+        ]
+        rows = self.answers[self.answers["answer"] == "not_sufficient"]
+        if self.scheme.aggregates:  # a regional scheme: only the questions it aggregates
+            feeding = {c for kq in self.scheme.key_questions for c in kq.aggregates_from}
+            rows = rows[rows["key_question"].isin(feeding)]
+        return rows[cols].sort_values(["key_question", "office", "crn"]).reset_index(drop=True)
 
     @property
     def title(self) -> str:
@@ -213,7 +336,10 @@ def method_lines(pack: EvidencePack) -> list[tuple[str, str]]:
         (
             "Overall",
             "Standard scores (Inadequate 0 ... Outstanding 3) are summed and banded; "
-            "with standards missing the total is pro-rated and marked provisional.",
+            "with standards missing the total is pro-rated and marked provisional."
+            if scheme.overall_bands
+            else "Not given: this scheme's overall score bands are not published here "
+            "(see the scheme rules); every standard that can be rated is rated.",
         ),
         ("Sample size formula", sample_size_formula_text()),
     ]
@@ -235,55 +361,85 @@ def _sheet_name(text: str, used: set[str]) -> str:
 
 
 def _cells(series: pd.Series) -> list[Any]:
-    """A column as cell values: numbers stay numbers, dates become ISO text, missing
-    values None (a blank cell), everything else text. Decided once per column."""
+    """A column as cell values, shown as on screen (``shown_value``): numbers stay
+    numbers, dates stay dates (written as Excel dates), missing values None (a blank
+    cell), everything else text. Decided once per column."""
+    name = str(series.name)
     if pd.api.types.is_bool_dtype(series):
-        return [None if pd.isna(v) else str(bool(v)) for v in series]
+        return [None if pd.isna(v) else ("Yes" if v else "No") for v in series]
     if pd.api.types.is_numeric_dtype(series):
-        return [None if pd.isna(v) else float(v) for v in series]
+        return [None if pd.isna(v) else shown_value(name, float(v)) for v in series]
     if pd.api.types.is_datetime64_any_dtype(series):
-        return [None if pd.isna(v) else v.isoformat()[:19] for v in series]
+        return [None if pd.isna(v) else v.to_pydatetime().replace(tzinfo=None) for v in series]
     out: list[Any] = []
     for v in series:
         if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             out.append(None)
         elif isinstance(v, bool):
-            out.append(str(v))
+            out.append("Yes" if v else "No")
         elif isinstance(v, int | float):
-            out.append(float(v))
-        elif hasattr(v, "isoformat"):
-            out.append(v.isoformat()[:19])
+            out.append(shown_value(name, float(v)))
+        elif isinstance(v, datetime):
+            out.append(v.replace(tzinfo=None))
+        elif isinstance(v, date):
+            out.append(v)
         else:
-            out.append(neutralise(str(v)))  # a stored '=…' note is shown, never run
+            out.append(neutralise(shown_value(name, str(v))))  # a stored '=…' is shown, never run
     return out
 
 
 def _write_table(
-    ws: Any, df: pd.DataFrame, row: int, fmt: dict[str, Any], headings: dict[str, str] | None = None
+    ws: Any,
+    df: pd.DataFrame,
+    row: int,
+    fmt: dict[str, Any],
+    headings: dict[str, str] | None = None,
+    *,
+    main: bool = False,
+    links: tuple[str, ...] = (),
 ) -> int:
-    """Write df at row with a bold header; returns the next free row. Percent columns
-    (pct_*, ci_*) get one decimal place."""
-    headings = headings or {}
-    # Column formats are per sheet column: keep one a table above set (several tables
-    # share a sheet), so its percentages keep their one decimal place.
-    formatted: set[int] = ws.__dict__.setdefault("_pct_columns", set())
+    """Write df at row under a header of readable headings (HEADINGS, then headings);
+    returns the next free row. Percentages are written rounded to one decimal, dates as
+    dates. main: the sheet's main table: its header row is frozen and filtered. links:
+    columns whose http(s) values are written as hyperlinks."""
+    headings = {**HEADINGS, **(headings or {})}
+    widths: dict[int, int] = ws.__dict__.setdefault("_widths", {})
     for j, col in enumerate(df.columns):
-        title = neutralise(str(headings.get(col, col)))
+        title = neutralise(str(headings.get(col, str(col).replace("_", " ").capitalize())))
         ws.write(row, j, title, fmt["head"])
-        if "pct" in str(col) or str(col).startswith("ci_"):
-            formatted.add(j)
-            ws.set_column(j, j, max(12, min(60, len(title) + 2)), fmt["pct"])
-        elif j not in formatted:
-            ws.set_column(j, j, max(12, min(60, len(title) + 2)))
+        widths[j] = max(widths.get(j, 10), min(60, len(title) + 2))
     columns = [_cells(df[c]) for c in df.columns]
+    for j, values in enumerate(columns):
+        longest = max((len(str(v)) for v in values if v is not None), default=0)
+        widths[j] = max(widths[j], min(60, longest + 2))
+        ws.set_column(j, j, widths[j])
     for i, values in enumerate(zip(*columns, strict=True), start=row + 1):
-        ws.write_row(i, 0, values)
+        for j, (col, v) in enumerate(zip(df.columns, values, strict=True)):
+            if v is None:
+                continue
+            if isinstance(v, datetime):
+                ws.write_datetime(i, j, v, fmt["datetime"])
+            elif isinstance(v, date):
+                ws.write_datetime(i, j, datetime(v.year, v.month, v.day), fmt["date"])
+            elif col in links and isinstance(v, str) and re.match(r"^https?://", v):
+                ws.write_url(i, j, v, string=v)
+            elif isinstance(v, float) and ("pct" in str(col) or str(col).startswith("ci_")):
+                ws.write_number(i, j, v, fmt["pct"])
+            else:
+                ws.write(i, j, v)
+    if main:
+        ws.freeze_panes(row + 1, 0)
+        ws.autofilter(row, 0, row + max(len(df), 1), max(len(df.columns) - 1, 0))
     return row + len(df) + 2
 
 
 def workbook_bytes(pack: EvidencePack) -> bytes:
-    """The evidence pack workbook (.xlsx): Summary (ratings, overall, judgements), a sheet
-    per standard (key questions, then every answer), Offices, Sample, Strata, Method."""
+    """The evidence pack workbook (.xlsx). Sheets: Summary (ratings and overall), Domain 1
+    judgements (notes, evidence links), Not sufficient (each case judged not sufficient,
+    with the auditor's reason, within the user's scope), a sheet per standard (key
+    questions, then every answer), Offices, Sample, Strata, Scheme rules (provenance of
+    every rule and what is not confirmed), Method. Every table has readable headings, its
+    values rounded as on screen, real dates, and a frozen, filtered header row."""
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -291,10 +447,14 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
         buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
     fmt = {
-        "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+        "head": wb.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
+        ),
         "title": wb.add_format({"bold": True, "font_size": 14}),
         "pct": wb.add_format({"num_format": "0.0"}),
         "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
+        "date": wb.add_format({"num_format": "dd/mm/yyyy"}),
+        "datetime": wb.add_format({"num_format": "dd/mm/yyyy hh:mm"}),
     }
     used: set[str] = set()
 
@@ -302,17 +462,26 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     ws.write(0, 0, pack.title, fmt["title"])
     ws.write(1, 0, f"Evidence: {pack.basis_label}")
     ws.write(2, 0, f"Scheme: {pack.scheme.title}")
-    ws.write(3, 0, f"Overall: {overall_text(pack.overall)}")
+    ws.write(3, 0, f"Overall: {pack_overall_text(pack)}")
     ws.write(4, 0, f"Generated {pack.generated_at:%d %b %Y %H:%M} UTC by {pack.generated_by}")
-    row = _write_table(ws, rating_rows(pack.ratings), 6, fmt, RATING_TABLE)
-    if not pack.judgements.empty:
-        ws.write(row, 0, "Domain 1 judgements (recorded from evidence)", fmt["title"])
-        _write_table(
-            ws,
-            pack.judgements.assign(judged_at=pack.judgements["judged_at"].astype(str)),
-            row + 1,
-            fmt,
-        )
+    row = _write_table(ws, rating_rows(pack.ratings), 6, fmt, main=True)
+    unrated = unrated_standards(pack.ratings, pack.scheme)
+    if unrated:
+        ws.write(row, 0, "Not rated here: " + "; ".join(unrated))
+
+    ws = wb.add_worksheet(_sheet_name("Domain 1 judgements", used))
+    judged = pack.judgements
+    if judged.empty:
+        ws.write(0, 0, "No Domain 1 judgement recorded for this scheme and scope.")
+    else:
+        if "judged_at" in judged:
+            judged = judged.assign(
+                judged_at=pd.to_datetime(judged["judged_at"], utc=True).dt.tz_localize(None)
+            )
+        _write_table(ws, judged, 0, fmt, main=True, links=("evidence_link",))
+
+    ws = wb.add_worksheet(_sheet_name("Not sufficient", used))
+    _write_table(ws, pack.not_sufficient, 0, fmt, main=True)
 
     answers = pack.answers
     for standard in pack.scheme.standards:
@@ -329,22 +498,22 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
             ws.write(1, 0, str(rated["statement"].iloc[0]))
         row = _write_table(ws, kq.sort_values("key_question"), 3, fmt)
         ws.write(row, 0, f"Every answer ({len(mine)})", fmt["title"])
-        _write_table(ws, mine, row + 1, fmt)
+        _write_table(ws, mine, row + 1, fmt, main=True)
 
     ws = wb.add_worksheet(_sheet_name("Offices", used))
     keep = tuple(c for c in ("area", "office") if c in pack.office_ratings.columns)
-    _write_table(
-        ws,
-        rating_rows(pack.office_ratings, keep),
-        0,
-        fmt,
-        {"area": "Area", "office": "Office", **RATING_TABLE},
-    )
+    _write_table(ws, rating_rows(pack.office_ratings, keep), 0, fmt, main=True)
     if pack.sample is not None:
         ws = wb.add_worksheet(_sheet_name("Sample", used))
-        _write_table(ws, pack.sample, 0, fmt)
+        _write_table(ws, pack.sample, 0, fmt, main=True)
     ws = wb.add_worksheet(_sheet_name("Strata", used))
-    _write_table(ws, pack.strata, 0, fmt)
+    _write_table(ws, pack.strata.drop(columns="stratum", errors="ignore"), 0, fmt, main=True)
+    ws = wb.add_worksheet(_sheet_name("Scheme rules", used))
+    row = 0
+    for sentence in pack.scheme.not_confirmed:
+        ws.write(row, 0, f"Not published here: {sentence}")
+        row += 1
+    _write_table(ws, provenance_table(pack.scheme), row + 1, fmt, main=True, links=("url",))
     ws = wb.add_worksheet(_sheet_name("Method", used))
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 110)
@@ -372,11 +541,16 @@ def _pdf_text(value: Any) -> str:
 
 
 def _fmt_pct(value: Any) -> str:
-    return "–" if value is None or pd.isna(value) else f"{float(value):.1f} %"
+    shown = None if value is None or pd.isna(value) else shown_value("pct", float(value))
+    return "–" if shown is None else f"{shown:.{PCT_DIGITS}f} %"
 
 
 def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
-    """Horizontal bars: % sufficient per key question, with the band thresholds."""
+    """Horizontal bars: % sufficient per key question, with the band thresholds.
+
+    The threshold lines are drawn first (behind the bars), and each value label sits on
+    a white box after its bar, so no line runs through a figure; the threshold names sit
+    in a band above the plot, staggered so neighbours do not overlap."""
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.shapes import Drawing, Line, String
     from reportlab.lib import colors
@@ -384,55 +558,87 @@ def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
     df = key_questions.dropna(subset=["pct_sufficient"]).sort_values(
         "key_question", ascending=False
     )
-    height = 40 + 16 * max(len(df), 1)
-    drawing = Drawing(460, height + 40)
-    chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 70, 20, 370, height - 20
-    chart.data = [[round(float(v), 1) for v in df["pct_sufficient"]] or [0]]
-    chart.categoryAxis.categoryNames = [str(c) for c in df["key_question"]] or [""]
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 10
-    chart.bars[0].fillColor = colors.HexColor("#0072B2")
-    chart.barLabelFormat = "%.1f"
-    chart.barLabels.boxAnchor = "w"
-    chart.barLabels.dx = 3
-    chart.barLabels.fontSize = 6
-    chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontSize = 7
-    drawing.add(chart)
     bands = sorted(
         (b for b in scheme.standard_bands or () if b.min_pct > 0), key=lambda b: b.min_pct
     )
-    for i, band in enumerate(bands):
+    plot_h = 20 + 16 * max(len(df), 1)
+    label_band = 10 * max(len(bands), 1)
+    drawing = Drawing(760, 20 + plot_h + label_band + 24)
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 190, 20, 520, plot_h
+    chart.data = [[shown_value("pct", float(v)) for v in df["pct_sufficient"]] or [0]]
+    chart.categoryAxis.categoryNames = [f"{r.key_question} {r.label}" for r in df.itertuples()] or [
+        ""
+    ]
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 10
+    chart.valueAxis.labelTextFormat = "%d %%"
+    chart.bars[0].fillColor = colors.HexColor("#0072B2")
+    chart.barLabelFormat = "%.1f %%"
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3
+    chart.barLabels.fontSize = 7
+    chart.barLabels.boxFillColor = colors.white
+    chart.barLabels.leftPadding = chart.barLabels.rightPadding = 1
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontSize = 7
+    top = chart.y + chart.height
+    # The highest threshold's name sits lowest: each name then runs right, away from the
+    # lines of the lower thresholds, and no line rises through a name.
+    for i, band in enumerate(reversed(bands)):
         x = chart.x + chart.width * band.min_pct / 100
+        y_label = top + 4 + 10 * i
         drawing.add(
             Line(
                 x,
                 chart.y,
                 x,
-                chart.y + chart.height,
-                strokeColor=colors.grey,
+                y_label,
+                strokeColor=colors.HexColor("#B0B0B0"),
                 strokeDashArray=[2, 2],
             )
         )
-        # stagger the labels: neighbouring thresholds (50, 65) are too close for one line
         drawing.add(
             String(
                 x + 2,
-                chart.y + chart.height + 3 + 8 * (i % 2),
+                y_label,
                 f"{band.rating} from {band.min_pct:g} %",
-                fontSize=6,
-                fillColor=colors.grey,
+                fontSize=7,
+                fillColor=colors.HexColor("#505050"),
             )
         )
+    drawing.add(chart)  # after the lines: bars and value labels cover them
     drawing.add(
-        String(0, height + 28, "% sufficient by key question (cases where it applies)", fontSize=9)
+        String(
+            0,
+            top + label_band + 10,
+            "% sufficient by key question (cases where it applies)",
+            fontSize=9,
+        )
     )
     return drawing
 
 
+def _page_number(canvas: Any, doc: Any) -> None:
+    """Footer on every page: the pack title and 'Page n'."""
+    from reportlab.lib.units import mm
+
+    canvas.saveState()
+    canvas.setFont("Helvetica", 7)
+    width, _ = doc.pagesize
+    canvas.drawString(doc.leftMargin, 7 * mm, _plain_pdf(doc.title))
+    canvas.drawRightString(width - doc.rightMargin, 7 * mm, f"Page {doc.page}")
+    canvas.restoreState()
+
+
+def _plain_pdf(value: Any) -> str:
+    return str(value).translate(_PDF_TEXT).encode("cp1252", "replace").decode("cp1252")
+
+
 def pdf_bytes(pack: EvidencePack) -> bytes:
-    """The evidence pack summary (PDF, A4): overall, ratings table, chart, weakest key
-    questions, judgements, strata and the method note."""
+    """The evidence pack summary (PDF, A4 landscape, numbered pages): overall, ratings
+    table, chart, weakest key questions, Domain 1 judgements (notes, evidence links), the
+    cases judged not sufficient with the auditor's reason (within scope), strata, the
+    scheme's rules and provenance, and the method note."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
@@ -440,6 +646,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
+    styles["Heading3"].keepWithNext = 1  # no heading alone at the foot of a page
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -448,7 +655,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         leftMargin=14 * mm,
         rightMargin=14 * mm,
         topMargin=12 * mm,
-        bottomMargin=12 * mm,
+        bottomMargin=14 * mm,
         title=pack.title,
         author=pack.generated_by,
     )
@@ -462,12 +669,16 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
     )
 
     def table(header: list[str], rows: list[list[Any]], widths: list[float] | None = None):
-        data = [[Paragraph(_pdf_text(h), small) for h in header]] + [
+        data = [[Paragraph(f"<b>{_pdf_text(h)}</b>", small) for h in header]] + [
             [Paragraph(_pdf_text(v), small) for v in r] for r in rows
         ]
         t = Table(data, colWidths=widths, repeatRows=1)
         t.setStyle(grid)
         return t
+
+    def words(column: str, value: Any) -> str:
+        shown = shown_value(column, value)
+        return "–" if shown is None else str(shown)
 
     story: list[Any] = [
         Paragraph(_pdf_text(pack.title), styles["Title"]),
@@ -479,7 +690,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
             ),
             styles["BodyText"],
         ),
-        Paragraph(_pdf_text(f"Overall rating: {overall_text(pack.overall)}"), styles["Heading2"]),
+        Paragraph(_pdf_text(f"Overall rating: {pack_overall_text(pack)}"), styles["Heading2"]),
         Paragraph("Rating each standard would get", styles["Heading3"]),
     ]
     shown = rating_rows(pack.ratings)
@@ -491,7 +702,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                 "Lowest key question",
                 "% sufficient",
                 "95 % CI",
-                "n",
+                "Cases where it applies",
                 "Chance Good or better",
             ],
             [
@@ -506,9 +717,12 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                 ]
                 for r in shown.itertuples()
             ],
-            [70 * mm, 35 * mm, 30 * mm, 25 * mm, 40 * mm, 15 * mm, 35 * mm],
+            [70 * mm, 35 * mm, 30 * mm, 25 * mm, 40 * mm, 25 * mm, 35 * mm],
         )
     )
+    unrated = unrated_standards(pack.ratings, pack.scheme)
+    if unrated:
+        story.append(Paragraph(_pdf_text("Not rated here: " + "; ".join(unrated) + "."), small))
     story.append(Spacer(1, 4 * mm))
     for statement in pack.ratings["statement"]:
         story.append(Paragraph(_pdf_text(statement), small))
@@ -519,7 +733,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
     ]
     story.append(
         table(
-            ["Key question", "Sufficient", "Applies", "% sufficient", "95 % CI"],
+            ["Key question", "Sufficient", "Cases where it applies", "% sufficient", "95 % CI"],
             [
                 [
                     f"{r.key_question} {r.label}",
@@ -530,19 +744,81 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                 ]
                 for r in pack.key_questions.itertuples()
             ],
-            [90 * mm, 25 * mm, 25 * mm, 30 * mm, 45 * mm],
+            [90 * mm, 25 * mm, 35 * mm, 30 * mm, 45 * mm],
         )
     )
-    if not pack.judgements.empty:
-        story.append(Paragraph("Domain 1 judgements", styles["Heading3"]))
+    story.append(Paragraph("Domain 1 judgements", styles["Heading3"]))
+    if pack.judgements.empty:
+        story.append(Paragraph("No Domain 1 judgement recorded for this scheme and scope.", small))
+    else:
         story.append(
             table(
-                ["Standard", "Rating", "Notes", "Evidence", "Judged by"],
+                ["Standard", "Rating", "Notes", "Evidence", "Judged by", "Judged on"],
                 [
-                    [r.standard, r.rating, r.notes, r.evidence_link or "–", r.judged_by]
+                    [
+                        r.standard,
+                        r.rating,
+                        r.notes,
+                        r.evidence_link or "–",
+                        r.judged_by,
+                        f"{pd.Timestamp(r.judged_at):%d/%m/%Y}",
+                    ]
                     for r in pack.judgements.itertuples()
                 ],
-                [20 * mm, 35 * mm, 120 * mm, 60 * mm, 30 * mm],
+                [20 * mm, 32 * mm, 110 * mm, 60 * mm, 27 * mm, 20 * mm],
+            )
+        )
+    story.append(Paragraph("Cases judged not sufficient, with the reason", styles["Heading3"]))
+    ns = pack.not_sufficient
+    if pack.answers_note:
+        story.append(Paragraph(_pdf_text(pack.answers_note), small))
+    if ns.empty:
+        story.append(Paragraph("No case judged not sufficient (within your scope).", small))
+    elif len(ns) <= PDF_CASE_ROWS:
+        story.append(
+            table(
+                ["Key question", "CRN", "Office", "Audit date", "Auditor", "Reason"],
+                [
+                    [
+                        r.key_question,
+                        r.crn,
+                        r.office,
+                        f"{pd.Timestamp(r.audit_date):%d/%m/%Y}",
+                        r.auditor,
+                        r.reason or "–",
+                    ]
+                    for r in ns.itertuples()
+                ],
+                [25 * mm, 25 * mm, 30 * mm, 22 * mm, 30 * mm, 137 * mm],
+            )
+        )
+    else:
+        # Hundreds of rows would bury the summary: the PDF groups them by reason and the
+        # workbook's "Not sufficient" sheet lists every case.
+        grouped = (
+            ns.assign(reason=ns["reason"].fillna("(no reason given)"))
+            .groupby(["key_question", "reason"], as_index=False)
+            .agg(cases=("crn", "size"), offices=("office", "nunique"))
+            .sort_values(["key_question", "cases"], ascending=[True, False])
+        )
+        story.append(
+            Paragraph(
+                _pdf_text(
+                    f"{len(ns):,} answers judged not sufficient, grouped by key question and "
+                    "reason; every case, with its CRN, office, date and auditor, is listed on "
+                    "the workbook's 'Not sufficient' sheet."
+                ),
+                small,
+            )
+        )
+        story.append(
+            table(
+                ["Key question", "Reason", "Cases", "Offices"],
+                [
+                    [r.key_question, r.reason, f"{int(r.cases):,}", f"{int(r.offices):,}"]
+                    for r in grouped.itertuples()
+                ],
+                [30 * mm, 180 * mm, 25 * mm, 25 * mm],
             )
         )
     if not pack.strata.empty:
@@ -556,15 +832,15 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         story.append(
             table(
                 [
-                    *(c.replace("_", " ").capitalize() for c in cols),
-                    "Population",
+                    *(HEADINGS[c] for c in cols),
+                    "Cases (population)",
                     "% of population",
-                    "Sample",
+                    "Cases drawn",
                     "% of sample",
                 ],
                 [
                     [
-                        *(str(getattr(r, c)).replace("_", " ") for c in cols),
+                        *(words(c, getattr(r, c)) for c in cols),
                         f"{int(r.population):,}",
                         _fmt_pct(r.population_pct),
                         f"{int(r.sample):,}",
@@ -574,11 +850,32 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                 ],
             )
         )
+    story.append(Paragraph("Scheme rules and where they come from", styles["Heading3"]))
+    for sentence in pack.scheme.not_confirmed:
+        story.append(Paragraph(f"<b>Not published here:</b> {_pdf_text(sentence)}", small))
+    prov = provenance_table(pack.scheme)
+    story.append(
+        table(
+            ["Rule", "Document", "Date"],
+            [
+                [r.rule, r.document + (f" ({r.url})" if r.url else ""), r.date]
+                for r in prov.itertuples()
+            ],
+            [70 * mm, 150 * mm, 49 * mm],
+        )
+    )
     story.append(Paragraph("Method", styles["Heading3"]))
     for label, text in method_lines(pack):
         story.append(Paragraph(f"<b>{_pdf_text(label)}:</b> {_pdf_text(text)}", small))
-    doc.build(story)
+    doc.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return buffer.getvalue()
+
+
+def pack_overall_text(pack: EvidencePack) -> str:
+    """The overall rating line: the rating, or why there is none."""
+    if pack.overall is None and not pack.scheme.overall_bands:
+        return "not given (the scheme's overall score bands are not published here)"
+    return overall_text(pack.overall)
 
 
 def pack_file_stem(pack: EvidencePack) -> str:

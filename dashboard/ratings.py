@@ -40,12 +40,14 @@ __all__ = [
     "MissingStandards",
     "OverallRating",
     "PercentBand",
+    "Provenance",
     "RatingLevel",
     "Scheme",
     "SchemeError",
     "SchemeIncomplete",
     "ScoreBand",
     "Standard",
+    "aggregate_counts",
     "assessment_statement",
     "available_schemes",
     "load_scheme",
@@ -53,6 +55,7 @@ __all__ = [
     "overall_rating",
     "probability_all_at_least",
     "probability_at_least",
+    "provenance_table",
     "rate_standards",
     "rating_for_percent",
     "regularized_incomplete_beta",
@@ -117,14 +120,31 @@ class ScoreBand:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a rule comes from: a document (title), its date, and its address if any."""
+
+    ref: str
+    document: str
+    date: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class KeyQuestion:
-    """A key question of a case-sample standard, answered per case."""
+    """A key question of a case-sample standard, answered per case.
+
+    source: the provenance ref of the rule. aggregates_from: in a scheme that aggregates
+    another (``Scheme.aggregates``), the other scheme's key questions whose answers count
+    as answers to this one (e.g. regional desistance from the PDU desistance questions).
+    """
 
     code: str
     standard: str
     label: str
     text: str
     may_be_not_applicable: bool = False
+    source: str = ""
+    aggregates_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +156,8 @@ class Standard:
     domain: str
     kind: str
     key_questions: tuple[KeyQuestion, ...] = ()
+    source: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,6 +179,12 @@ class Scheme:
     overall_bands: tuple[ScoreBand, ...] | None
     domains: tuple[tuple[str, str], ...]
     standards: tuple[Standard, ...]
+    # Where the rules come from, and what could not be confirmed (shown on screen and in
+    # the evidence pack); aggregates: the scheme whose case audits this one is rated from.
+    provenance: tuple[Provenance, ...] = ()
+    bands_source: str = ""
+    not_confirmed: tuple[str, ...] = ()
+    aggregates: tuple[str, ...] | None = None
 
     @property
     def key_questions(self) -> tuple[KeyQuestion, ...]:
@@ -244,6 +272,10 @@ _TOP_LEVEL_KEYS = {
     "domains",
     "standards",
     "key_questions",
+    "provenance",
+    "bands_source",
+    "not_confirmed",
+    "aggregates",
 }
 
 
@@ -295,6 +327,48 @@ def _parse_scheme(raw: Any, path: Path) -> Scheme:
     if not isinstance(raw["bands_confirmed"], bool):
         fail("bands_confirmed must be true or false")
     note = raw.get("note") or ""
+
+    # Provenance: the documents the rules come from; rules name them by ref.
+    provenance = []
+    for i, pv in enumerate(
+        _entries(
+            raw.get("provenance") or [],
+            "provenance",
+            fail,
+            fields={"ref", "document", "date", "url"},
+        )
+    ):
+        provenance.append(
+            Provenance(
+                ref=_text(pv.get("ref"), f"provenance[{i}].ref", fail),
+                document=_text(pv.get("document"), f"provenance[{i}].document", fail),
+                date=_text(str(pv.get("date") or ""), f"provenance[{i}].date", fail),
+                url=str(pv.get("url") or ""),
+            )
+        )
+    refs = {pv.ref for pv in provenance}
+
+    def source_of(value: Any, where: str) -> str:
+        if value is None:
+            return ""
+        ref = _text(value, where, fail)
+        if ref not in refs:
+            fail(f"{where} names provenance {ref!r}, which provenance does not list")
+        return ref
+
+    bands_source = source_of(raw.get("bands_source"), "bands_source")
+    not_confirmed = raw.get("not_confirmed") or []
+    if not isinstance(not_confirmed, list) or not all(
+        isinstance(t, str) and t.strip() for t in not_confirmed
+    ):
+        fail("not_confirmed must be a list of sentences")
+    aggregates = raw.get("aggregates")
+    if aggregates is not None:
+        if isinstance(aggregates, str):
+            aggregates = [aggregates]
+        if not isinstance(aggregates, list) or not aggregates:
+            fail("aggregates must name the scheme(s) whose case audits this one reads")
+        aggregates = tuple(_text(a, "aggregates", fail) for a in aggregates)
 
     # Ratings: lowest first, scores present and strictly increasing.
     ratings = []
@@ -353,10 +427,20 @@ def _parse_scheme(raw: Any, path: Path) -> Scheme:
 
     # Standards.
     std_rows = []
+    std_extra: dict[str, tuple[str, str]] = {}
     for i, s in enumerate(
-        _entries(raw["standards"], "standards", fail, fields={"code", "name", "domain", "kind"})
+        _entries(
+            raw["standards"],
+            "standards",
+            fail,
+            fields={"code", "name", "domain", "kind", "source", "note"},
+        )
     ):
         code = _text(s.get("code"), f"standards[{i}].code", fail)
+        std_extra[code] = (
+            source_of(s.get("source"), f"standard {code} source"),
+            " ".join(str(s.get("note") or "").split()),
+        )
         name = _text(s.get("name"), f"standard {code} name", fail)
         domain = _text(s.get("domain"), f"standard {code} domain", fail)
         if domains and domain not in domain_codes:
@@ -375,7 +459,7 @@ def _parse_scheme(raw: Any, path: Path) -> Scheme:
     # Key questions: each belongs to an existing case-sample standard.
     kq_by_standard: dict[str, list[KeyQuestion]] = {code: [] for code in codes}
     seen: set[str] = set()
-    kq_fields = {"code", "standard", "label", "text", "may_be_not_applicable"}
+    kq_fields = {"code", "standard", "label", "text", "may_be_not_applicable", "source", "from"}
     for i, k in enumerate(
         _entries(raw.get("key_questions") or [], "key_questions", fail, fields=kq_fields)
     ):
@@ -398,12 +482,18 @@ def _parse_scheme(raw: Any, path: Path) -> Scheme:
                 label=_text(k.get("label"), f"key question {code} label", fail),
                 text=" ".join(_text(k.get("text"), f"key question {code} text", fail).split()),
                 may_be_not_applicable=may_na,
+                source=source_of(k.get("source"), f"key question {code} source"),
+                aggregates_from=tuple(
+                    _text(c, f"key question {code} from", fail) for c in (k.get("from") or [])
+                ),
             )
         )
     if standard_bands is not None:
         bare = [c for c in codes if kind_of[c] == "case_sample" and not kq_by_standard[c]]
         if bare:
             fail(f"case_sample standard(s) without key questions: {', '.join(bare)}")
+    if aggregates is None and any(kq.aggregates_from for v in kq_by_standard.values() for kq in v):
+        fail("key questions say where they aggregate from, but the scheme has no aggregates:")
 
     # Overall bands: inclusive integer ranges, contiguous from 0 to the maximum total.
     overall_bands = None
@@ -453,9 +543,13 @@ def _parse_scheme(raw: Any, path: Path) -> Scheme:
         overall_bands=overall_bands,
         domains=tuple(domains),
         standards=tuple(
-            Standard(code, name, domain, kind, tuple(kq_by_standard[code]))
+            Standard(code, name, domain, kind, tuple(kq_by_standard[code]), *std_extra[code])
             for code, name, domain, kind in std_rows
         ),
+        provenance=tuple(provenance),
+        bands_source=bands_source,
+        not_confirmed=tuple(" ".join(t.split()) for t in not_confirmed),
+        aggregates=aggregates,
     )
 
 
@@ -493,6 +587,78 @@ def load_scheme(scheme_id: str) -> Scheme:
     if scheme.scheme_id != scheme_id:
         raise SchemeError(f"{path}: file says scheme {scheme.scheme_id!r}, expected {scheme_id!r}")
     return scheme
+
+
+def aggregate_counts(counts: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """Key question counts of the scheme ``scheme.aggregates`` re-expressed as this
+    scheme's key questions: each of ours sums the counts of the questions it lists in
+    ``from`` (e.g. regional desistance from the four PDU desistance questions).
+
+    counts: columns [by...], standard, key_question, audits, applicable, sufficient (as
+    ``queries.readiness.key_question_counts`` returns them). Returns the same columns,
+    with this scheme's codes; questions with nothing to aggregate are left out. A scheme
+    that aggregates nothing gets counts back unchanged.
+    """
+    if scheme.aggregates is None:
+        return counts
+    value_cols = [c for c in ("audits", "applicable", "sufficient") if c in counts.columns]
+    by = [c for c in counts.columns if c not in {"standard", "key_question", *value_cols}]
+    parts = []
+    for kq in scheme.key_questions:
+        if not kq.aggregates_from:
+            continue
+        part = counts[counts["key_question"].astype(str).isin(kq.aggregates_from)]
+        if part.empty:
+            continue
+        if by:
+            part = part.groupby(by, as_index=False, dropna=False)[value_cols].sum()
+        else:
+            part = part[value_cols].sum().to_frame().T
+        parts.append(part.assign(standard=kq.standard, key_question=kq.code))
+    columns = [*by, "standard", "key_question", *value_cols]
+    if not parts:
+        return pd.DataFrame(columns=columns).astype({c: "int64" for c in value_cols})
+    out = pd.concat(parts, ignore_index=True)[columns]
+    return out.astype({c: "int64" for c in value_cols})
+
+
+def provenance_table(scheme: Scheme) -> pd.DataFrame:
+    """Every rule of the scheme with the document it comes from.
+
+    Columns: rule (e.g. '2.1 Assessment', '2.1c key question', 'Standard bands'),
+    document, date, url. Rules without a source say 'not confirmed'.
+    """
+    docs = {pv.ref: pv for pv in scheme.provenance}
+
+    def row(rule: str, ref: str) -> dict[str, str]:
+        pv = docs.get(ref)
+        return {
+            "rule": rule,
+            "document": pv.document if pv else "not confirmed",
+            "date": pv.date if pv else "",
+            "url": pv.url if pv else "",
+        }
+
+    rows = []
+    if scheme.standard_bands:
+        rows.append(
+            row(
+                "Standard rating bands (% sufficient of the lowest key question)",
+                scheme.bands_source,
+            )
+        )
+    rows.append(row("Overall rating bands", scheme.bands_source if scheme.overall_bands else ""))
+    for standard in scheme.standards:
+        # key questions from the standard's own document are named on its row
+        same = [kq.code for kq in standard.key_questions if kq.source in ("", standard.source)]
+        rule = f"{standard.code} {standard.name}"
+        if same:
+            rule += f" (key questions {', '.join(same)})"
+        rows.append(row(rule, standard.source))
+        for kq in standard.key_questions:
+            if kq.code not in same:
+                rows.append(row(f"{kq.code} {kq.label}", kq.source))
+    return pd.DataFrame(rows, columns=["rule", "document", "date", "url"])
 
 
 # ---------------------------------------------------------------------------------------

@@ -222,6 +222,12 @@ case_sample = Table(
     Column("seed", Integer, nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # how it was drawn (migration 0005): "hmip" or "custom_strata", the buffer % (HMIP),
+    # the eligibility rule in words, and the long-list file it came from (NULL: database)
+    Column("method", String(24), nullable=False, server_default="custom_strata"),
+    Column("buffer_pct", Float),
+    Column("eligibility_rule", Text),
+    Column("source", String(255)),
 )
 
 case_sample_member = Table(

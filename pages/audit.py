@@ -35,8 +35,9 @@ def field_key(audit_id: int, code: str, part: str = "answer") -> str:
     return f"aud_{audit_id}_{code}_{part}"
 
 
-def save(audit_id: int, complete: bool) -> None:
-    """Form callback: validate and save before the page draws, so errors sit by fields."""
+def save(audit_id: int, complete: bool, then_next: bool = False) -> None:
+    """Button callback: validate and save before the page draws, so errors sit by
+    fields; with then_next, open the next case that is not complete once saved."""
     case = fresh(audits.audit_case, audit_id=audit_id, scope=scope)
     if case is None:
         ss[f"aud_notice_{audit_id}"] = ("error", "This audit is no longer assigned to you.")
@@ -71,12 +72,49 @@ def save(audit_id: int, complete: bool) -> None:
         )
         return
     ss[f"aud_errors_{audit_id}"] = {}
-    ss[f"aud_notice_{audit_id}"] = (
-        "success",
+    message = (
         f"Saved as {'complete' if complete else 'a draft'} at "
-        f"{datetime.now():%H:%M}: {stored} answer(s) stored.",
+        f"{datetime.now():%H:%M}: {stored} answer(s) stored."
     )
+    ss[f"aud_notice_{audit_id}"] = ("success", message)
+    # A fresh picker widget after each save: the browser otherwise keeps showing the
+    # option label from before the save ("draft") although the options changed.
+    ss["aud_pick_version"] = ss.get("aud_pick_version", 0) + 1
+    if then_next:
+        following = audits.next_open_audit(fresh(audits.assigned_audits, scope=scope), audit_id)
+        if following is not None:
+            ss["aud_current"] = following
+            ss[f"aud_notice_{following}"] = ("success", f"Case {case['crn']}: {message}")
 
+
+if scope.role == "quality_lead":
+    st.subheader("Progress")
+    progress = fresh(audits.progress, scope=scope)
+    if progress.empty:
+        st.caption("No sampled audits yet: draw a sample on the sample page.")
+    else:
+        per_sample = progress.groupby(["sample_id", "sample"], as_index=False, sort=False)[
+            ["audits", "complete", "in_progress", "not_started"]
+        ].sum()
+        per_sample["pct_complete"] = 100 * per_sample["complete"] / per_sample["audits"]
+        per_auditor = progress.groupby("auditor", as_index=False)[
+            ["audits", "complete", "in_progress", "not_started"]
+        ].sum()
+        per_auditor["pct_complete"] = 100 * per_auditor["complete"] / per_auditor["audits"]
+        names = {
+            "sample_id": "Sample",
+            "sample": "Name",
+            "auditor": "Auditor",
+            "audits": "Assigned",
+            "complete": "Complete",
+            "in_progress": "In progress",
+            "not_started": "Not started",
+            "pct_complete": ui.percent_column("% complete"),
+        }
+        t = st.tabs(["By sample", "By auditor", "By sample and auditor"])
+        t[0].dataframe(per_sample, hide_index=True, column_config=names, key="aud_prog_sample")
+        t[1].dataframe(per_auditor, hide_index=True, column_config=names, key="aud_prog_auditor")
+        t[2].dataframe(progress, hide_index=True, column_config=names, key="aud_prog_both")
 
 listed = fresh(audits.assigned_audits, scope=scope)
 if listed.empty:
@@ -87,20 +125,41 @@ if listed.empty:
     )
     st.stop()
 ui_auth.record_person_view(scope, "audit:assigned", {}, len(listed))
-m = st.columns(3)
+m = st.columns(4)
 m[0].metric("Assigned audits", ui.num(len(listed)), border=True)
 m[1].metric("Drafts", ui.num((listed["status"] == "draft").sum()), border=True)
 m[2].metric("Complete", ui.num((listed["status"] == "complete").sum()), border=True)
+m[3].metric(
+    "Started, not complete",
+    ui.num(((listed["status"] != "complete") & (listed["answers"] > 0)).sum()),
+    border=True,
+)
 with st.expander("All my audits", icon=":material/list:"):
     st.dataframe(listed, hide_index=True, key="aud_list")
 
-labels = {
-    int(r.audit_id): f"{r.crn} · {r.office} · {r.status} · {r.sample}" for r in listed.itertuples()
-}
+
+def picker_label(r) -> str:
+    """The saved state in the picker: complete, or how many answers a draft has."""
+    state = "complete" if r.status == "complete" else f"draft, {int(r.answers)} answered"
+    return f"{r.crn} · {r.office} · {state} · {r.sample}"
+
+
+labels = {int(r.audit_id): picker_label(r) for r in listed.itertuples()}
 wanted = st.query_params.get("audit", "")
-if wanted.isdigit() and int(wanted) in labels and "aud_pick" not in ss:
-    ss["aud_pick"] = int(wanted)
-pick = st.selectbox("Open a case", list(labels), key="aud_pick", format_func=labels.get)
+if wanted.isdigit() and int(wanted) in labels and "aud_current" not in ss:
+    ss["aud_current"] = int(wanted)
+if ss.get("aud_current") not in labels:
+    ss["aud_current"] = next(iter(labels))
+pick_key = f"aud_pick_{ss.get('aud_pick_version', 0)}"
+pick = st.selectbox(
+    "Open a case",
+    list(labels),
+    index=list(labels).index(ss["aud_current"]),
+    key=pick_key,
+    format_func=labels.get,
+    on_change=lambda: ss.update(aud_current=ss[pick_key]),
+)
+ss["aud_current"] = pick
 st.query_params["audit"] = str(pick)
 case = fresh(audits.audit_case, audit_id=pick, scope=scope)
 if case is None:
@@ -133,7 +192,8 @@ if notice:
         notice[1], icon=":material/error:" if notice[0] == "error" else ":material/check:"
     )
 
-with st.form(f"aud_form_{pick}", border=True):
+# No st.form: the reason box must appear as soon as "Not sufficient" is chosen.
+with st.container(border=True):
     for standard in scheme.standards:
         mine = [q for q in questions if q.standard == standard.code]
         if not mine:
@@ -143,7 +203,7 @@ with st.form(f"aud_form_{pick}", border=True):
             options = list(audits.ANSWER_LABELS)
             if not q.may_be_not_applicable:
                 options.remove("not_applicable")
-            st.radio(
+            answer = st.radio(
                 f"**{q.code}** {q.text}",
                 options,
                 index=None,
@@ -153,19 +213,36 @@ with st.form(f"aud_form_{pick}", border=True):
             )
             if q.code in errors:
                 st.error(f"{q.code}: {errors[q.code]}", icon=":material/error:")
-            st.text_input(
-                f"{q.code} reason (required when not sufficient)",
-                key=field_key(pick, q.code, "reason"),
-                max_chars=audits.REASON_MAX,
-            )
-            if audits.reason_key(q.code) in errors:
-                st.error(f"{q.code}: {errors[audits.reason_key(q.code)]}", icon=":material/error:")
-    left, right = st.columns(2)
-    left.form_submit_button("Save draft", icon=":material/save:", on_click=save, args=(pick, False))
-    right.form_submit_button(
+            if answer == "not_sufficient":
+                st.text_input(
+                    f"{q.code} reason (why it is not sufficient)",
+                    key=field_key(pick, q.code, "reason"),
+                    max_chars=audits.REASON_MAX,
+                )
+                if audits.reason_key(q.code) in errors:
+                    st.error(
+                        f"{q.code}: {errors[audits.reason_key(q.code)]}", icon=":material/error:"
+                    )
+    left, middle, right = st.columns(3)
+    left.button(
+        "Save draft",
+        icon=":material/save:",
+        key="aud_save_draft",
+        on_click=save,
+        args=(pick, False),
+    )
+    middle.button(
         "Save as complete",
-        type="primary",
         icon=":material/task_alt:",
+        key="aud_save_complete",
         on_click=save,
         args=(pick, True),
+    )
+    right.button(
+        "Save and next case",
+        type="primary",
+        icon=":material/skip_next:",
+        key="aud_save_next",
+        on_click=save,
+        args=(pick, True, True),
     )

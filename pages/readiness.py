@@ -44,9 +44,11 @@ if not scheme.standard_bands or not scheme.key_questions:
         f"The scheme *{scheme.title}* cannot rate yet: {scheme.note}", icon=":material/warning:"
     )
     st.stop()
+# A regional scheme is rated from the PDU audits it aggregates: read those.
+basis_scheme = scheme.aggregates or scheme_id
 version = fresh(readiness.audit_version)
 saved = fresh(samples.samples)
-saved = saved[saved["scheme"] == scheme_id]
+saved = saved[saved["scheme"].isin(scheme.aggregates or (scheme_id,))]
 names = {int(i): name for i, name in zip(saved["sample_id"], saved["name"], strict=True)}
 sample_id = right.selectbox(
     "Evidence",
@@ -58,7 +60,7 @@ sample_id = right.selectbox(
         else f"Sample {i}: {names[i]}"
     ),
 )
-kw = {"scheme": scheme_id, "sample_id": sample_id, "audit_version": version}
+kw = {"scheme": basis_scheme, "sample_id": sample_id, "audit_version": version}
 offices = ui.query(reference.offices)
 area_code = f.area_code or (
     offices.loc[offices["office_code"] == f.office_code, "area_code"].iloc[0]
@@ -71,7 +73,9 @@ area_id = (
 judged = ui.query(
     readiness.judgements, None, scheme=scheme_id, area_id=area_id, audit_version=version
 )
-counts = ui.query(readiness.key_question_counts, f, level="office", **kw)
+counts = ratings.aggregate_counts(
+    ui.query(readiness.key_question_counts, f, level="office", **kw), scheme
+)
 left_out = ui.query(readiness.answers_left_out, f, **kw)
 code = lambda v: str(v).replace("`", "'")  # noqa: E731 - stored codes shown as code, not Markdown
 if not left_out.empty:  # bad codes that slipped in: rate the rest and say what was dropped
@@ -102,6 +106,8 @@ m[0].caption(
     f"Provisional, not yet rated: {', '.join(overall.missing)}"
     if overall is not None and overall.partial
     else f"Scheme: {scheme.scheme_id}"
+    if scheme.overall_bands
+    else "Not given: this scheme's overall score bands are not published here."
 )
 m[1].metric("Cases audited", ui.num(audited["audited"].sum()), border=True)
 rated = region.dropna(subset=["pct_sufficient"])
@@ -138,6 +144,9 @@ icons = {
 }
 for statement, rating in zip(region["statement"], region["rating"], strict=True):
     st.markdown(f"{icons.get(rating, ':material/help:')} {statement}")
+unrated = evidence.unrated_standards(region, scheme)
+if unrated:
+    st.caption("Not rated here: " + "; ".join(unrated) + ".")
 pct_cols = {
     **evidence.RATING_TABLE,
     "area": "Area",
@@ -150,6 +159,20 @@ pct_cols = {
 st.dataframe(
     evidence.rating_rows(region), hide_index=True, column_config=pct_cols, key="rdy_ratings"
 )
+with st.expander("Where each rule comes from, and what is not confirmed", icon=":material/gavel:"):
+    for line in scheme.not_confirmed:
+        st.markdown(f"- **Not published here:** {line}")
+    st.dataframe(
+        ratings.provenance_table(scheme),
+        hide_index=True,
+        key="rdy_provenance",
+        column_config={
+            "rule": "Rule",
+            "document": "Document",
+            "date": "Date",
+            "url": st.column_config.LinkColumn("Address"),
+        },
+    )
 
 st.subheader("By office")
 ui.table_with_download(
@@ -168,8 +191,9 @@ by = st.segmented_control(
     format_func={"quarter": "Quarters", "sample": "Successive samples"}.get,
 )
 trend = ui.query(
-    readiness.trend_counts, f, scheme=scheme_id, by=by or "quarter", audit_version=version
+    readiness.trend_counts, f, scheme=basis_scheme, by=by or "quarter", audit_version=version
 )
+trend = ratings.aggregate_counts(trend, scheme)
 if trend.empty:
     ui.empty_state(
         "completed audits over time", "Samples appear here once their audits are complete."
@@ -286,7 +310,7 @@ if st.button(
 ):
     with st.spinner("Writing the workbook and the PDF…"):
         with ui.engine().connect() as conn:
-            extra = readiness.evidence_frames(conn, f, scope, scheme_id, sample_id)
+            extra = readiness.evidence_frames(conn, f, scope, basis_scheme, sample_id)
         pack = evidence.EvidencePack(
             scheme=scheme,
             scope_label=scope_label,

@@ -2,9 +2,10 @@
 
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
-from dashboard import ratings, sampling, ui, ui_auth
+from dashboard import hmip_sampling, longlist, ratings, sampling, ui, ui_auth
 from dashboard.plain_text import plain
 from queries import reference, samples
 
@@ -16,15 +17,24 @@ st.caption(f"**{plain(f.label)}** (choose an area or office in the sidebar) · "
            f"data as of {as_of:%d %b %Y}")
 with st.expander("How to read this page", icon=":material/help:"):
     st.markdown(
-        "Draws cases for an internal audit the way HM Inspectorate of Probation does: a "
-        "random sample of the cases **active in the window**, in the area or office chosen "
-        "in the sidebar, **stratified** by sentence type, risk of serious harm level and "
-        "gender so that each group's share of the sample matches its share of the cases "
-        "(largest-remainder rounding). The sample size follows from the confidence level "
-        "and margin of error you choose. The **seed** makes the draw reproducible: the same "
-        "cases, window and seed always give the same sample, and the seed is stored with it. "
-        "Saving creates a draft audit for every case, shared between the auditors you pick. "
-        "A saved sample whose audits have answers can never be re-drawn."
+        "**HMIP method** (the default) draws the way HM Inspectorate of Probation's own "
+        "case sampler does: the long list is the cases whose sentence or licence **started "
+        "in the window**; redacted cases, cases not yet started and gender other than M/F "
+        "are left out, and each person counts once (the earliest case). Cases fall in five "
+        "strata (male community low / medium-or-above RoSH, male post-custody low / "
+        "medium-or-above, female); each stratum's share is rounded half up and adjusted "
+        "(add to the smallest groups first, take from the largest first), a buffer % is "
+        "added, and the same rule keeps each area, office and officer in proportion, with "
+        "**at most 6 cases from one officer** (the excess goes to that office's officers "
+        "with the fewest). An office that cannot fill its share is reported as a "
+        "shortfall. You can also draw from an **HMIP long-list file**. "
+        "**Custom strata** is the flexible draw: cases **active in the window**, strata "
+        "sentence type x RoSH x gender, largest-remainder rounding, no officer cap. "
+        "The sample size follows from the confidence level and margin of error. The "
+        "**seed** makes the draw reproducible and is stored with the sample, with its "
+        "method, window and eligibility rule. Saving creates a draft audit for every case, "
+        "shared between the auditors you pick. A saved sample whose audits have answers "
+        "can never be re-drawn."
     )
 
 
@@ -34,6 +44,9 @@ def fresh(fn, **kwargs):
         return fn(conn, **kwargs)
 
 
+CURRENT_SCHEME = "pdu_2023"  # the framework HMIP inspects PDUs against now
+
+
 def usable_schemes() -> list[str]:
     out = []
     for sid in ratings.available_schemes():
@@ -41,7 +54,8 @@ def usable_schemes() -> list[str]:
             sch = ratings.load_scheme(sid)
         except ratings.SchemeError:
             continue
-        if sch.key_questions and sch.standard_bands:
+        # a regional scheme is rated from PDU audits: nobody answers it case by case
+        if sch.key_questions and sch.standard_bands and not sch.aggregates:
             out.append(sid)
     return out
 
@@ -55,8 +69,28 @@ elif f.area_code:
 ss = st.session_state
 ss.setdefault("smp_seed", sampling.new_seed())
 
-st.subheader("1. Which cases, how many")
-c = st.columns(4)
+st.subheader("1. Method and cases")
+method = st.radio(
+    "Sampling method",
+    list(samples.METHODS),
+    format_func=samples.METHODS.get,
+    horizontal=True,
+    key="smp_method",
+    help="HMIP method: HMIP's own case sampler (five strata, proportional by area, office "
+    "and officer, at most 6 cases per officer). Custom strata: sentence type x RoSH x "
+    "gender, largest remainder, no officer cap.",
+)
+hmip = method == "hmip"
+source = "database"
+if hmip:
+    source = st.radio(
+        "Cases from",
+        ["database", "file"],
+        format_func={"database": "This dashboard's cases", "file": "An HMIP long-list file"}.get,
+        horizontal=True,
+        key="smp_source",
+    )
+c = st.columns(5 if hmip else 4)
 window_start = c[0].date_input(
     "Window start",
     value=as_of - timedelta(weeks=10),
@@ -80,6 +114,17 @@ confidence = c[2].number_input(
 margin = c[3].number_input(
     "Margin of error (± percentage points)", 1.0, 25.0, 5.0, 0.5, key="smp_margin"
 )
+buffer_pct = 0.0
+if hmip:
+    buffer_pct = c[4].number_input(
+        "Buffer (%)",
+        0.0,
+        100.0,
+        0.0,
+        5.0,
+        key="smp_buffer",
+        help="HMIP adds a buffer to every stratum for follow-up work (its example: 20 %).",
+    )
 if window_end < window_start:
     st.error(
         "Window end is before the window start: choose an end on or after the start.",
@@ -88,34 +133,97 @@ if window_end < window_start:
     st.stop()
 
 office_ids = samples.scope_office_ids_from(offices, office_id, area_id)
-with st.spinner("Finding eligible cases…"):
-    population = ui.query(
-        samples.eligible_cases,
-        None,
-        window_start=window_start,
-        window_end=window_end,
-        office_ids=office_ids,
-        scope=scope,
+file_name = None
+if hmip and source == "file":
+    upload = st.file_uploader(
+        "HMIP long list (CSV or XLSX, the case sampler's fields)",
+        type=["csv", "xlsx"],
+        key="smp_file",
     )
-if population.empty:
-    ui.empty_state("cases active in this window", "Widen the window or the scope.")
+    if upload is None:
+        st.info(
+            "Columns: familyName, firstName, dob, gender (M/F/OTHER), sentenceType (e.g. "
+            "ORA Community Order, Adult Licence), crn, pnc, roshClassification "
+            "(RLRH/RMRH/RHRH/RVRH), startDate, endDate (dd/mm/yyyy), cluster, ldu, team, "
+            "responsibleOfficer. Example: examples/hmip_long_list.csv.",
+            icon=":material/upload_file:",
+        )
+        st.stop()
+    file_name = upload.name
+    try:
+        long_list, problems = longlist.read_long_list(upload.getvalue(), upload.name)
+    except longlist.LongListError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+    if problems:
+        st.error(
+            f"{len(problems):,} problem(s) in {upload.name}: nothing was drawn. Fix the rows "
+            "below and upload again.",
+            icon=":material/error:",
+        )
+        st.dataframe(longlist.problems_frame(problems), hide_index=True, key="smp_problems")
+        st.stop()
+    ui_auth.record_person_view(
+        scope, f"long_list:{upload.name}", {"file": upload.name}, len(long_list)
+    )
+    long_list = long_list[
+        (long_list["start_date"] >= window_start) & (long_list["start_date"] <= window_end)
+    ].reset_index(drop=True)
+    known = fresh(samples.person_ids_for_crns, crns=tuple(long_list["crn"]), scope=scope)
+    long_list["person_id"] = long_list["crn"].map(known)
+elif hmip:
+    with st.spinner("Finding eligible cases…"):
+        long_list = ui.query(
+            samples.hmip_long_list,
+            None,
+            window_start=window_start,
+            window_end=window_end,
+            office_ids=office_ids,
+            scope=scope,
+        )
+else:
+    with st.spinner("Finding eligible cases…"):
+        population = ui.query(
+            samples.eligible_cases,
+            None,
+            window_start=window_start,
+            window_end=window_end,
+            office_ids=office_ids,
+            scope=scope,
+        )
+if hmip:
+    eligible, excluded = hmip_sampling.prepare(long_list, as_of)
+    N = len(eligible)
+else:
+    N = len(population)
+if N == 0:
+    ui.empty_state("cases eligible in this window", "Widen the window or the scope.")
     st.stop()
-N = len(population)
 n = ratings.sample_size(confidence / 100, margin / 100, population=N)
 m = st.columns(3)
 m[0].metric(
     "Eligible cases (N)",
     ui.num(N),
     border=True,
-    help=f"Cases active at any time from {window_start:%d %b %Y} to "
-    f"{window_end:%d %b %Y} in {f.label}.",
+    help=(
+        f"Cases whose sentence or licence started from {window_start:%d %b %Y} to "
+        f"{window_end:%d %b %Y}, after HMIP's exclusions."
+        if hmip
+        else f"Cases active at any time from {window_start:%d %b %Y} to "
+        f"{window_end:%d %b %Y} in {f.label}."
+    ),
 )
 m[1].metric("Sample size (n)", ui.num(n), border=True, help=ratings.sample_size_formula_text())
 m[2].metric("Margin of error", f"± {margin:g} pts at {confidence:g} %", border=True)
 st.markdown(
     "**Sample size formula.** " + sampling.sample_size_working(confidence / 100, margin / 100, N)
 )
-st.caption(ratings.sample_size_formula_text())
+if hmip:
+    st.caption(
+        "Left out by HMIP's rules: "
+        + ", ".join(f"{v:,} {k}" for k, v in excluded.items())
+        + f". {hmip_sampling.ELIGIBILITY_RULE}"
+    )
 
 st.subheader("2. The draw")
 s1, s2 = st.columns([1, 3])
@@ -134,25 +242,72 @@ s2.button(
     key="smp_new_seed",
     on_click=lambda: ss.update(smp_seed=sampling.new_seed()),
 )
-drawn = sampling.draw_sample(population, n, seed)
-strata = sampling.strata_table(population, drawn)
-st.caption(f"{len(drawn):,} cases drawn from {N:,} in {len(strata)} strata (seed {seed}).")
-tabs = st.tabs(["All strata", "By sentence type", "By risk of serious harm", "By gender"])
-pct = {
-    "sentence_type": "Sentence type",
-    "rosh_level": "Risk of serious harm",
-    "gender": "Gender",
-    "population": "Cases (population)",
-    "sample": "Cases drawn",
-    "population_pct": ui.percent_column("% of population"),
-    "sample_pct": ui.percent_column("% of sample"),
-    "expected": st.column_config.NumberColumn("Proportional share", format="%.2f"),
-}
-tabs[0].dataframe(
-    strata.drop(columns="stratum"), hide_index=True, column_config=pct, key="smp_strata"
-)
-for tab, column in zip(tabs[1:], sampling.STRATA, strict=True):
-    tab.dataframe(sampling.margin_table(strata, column), hide_index=True, column_config=pct)
+if hmip:
+    result = hmip_sampling.draw(long_list, n, seed, as_of, buffer_pct)
+    drawn = result.sample.assign(stratum=result.sample["stratum"].map(hmip_sampling.STRATUM_LABELS))
+    st.caption(
+        f"{len(drawn):,} cases drawn of {result.requested:,} asked for (n = {n:,} plus a "
+        f"{buffer_pct:g} % buffer) from {N:,} eligible (seed {seed})."
+    )
+    if result.shortfall:
+        st.warning(result.shortfall_message(), icon=":material/warning:")
+    pct = {
+        "label": "Stratum",
+        "available": "Cases available",
+        "requested": "Asked for",
+        "drawn": "Drawn",
+        "original_pct": st.column_config.NumberColumn("Original %", format="%.2f %%"),
+        "actual_pct": st.column_config.NumberColumn("Actual %", format="%.2f %%"),
+        "cluster": "Area (cluster)",
+        "office": "Office (LDU)",
+        "officer": "Officer",
+        "level": "Level",
+    }
+    tabs = st.tabs(["Strata", "Offices", "Allocation breakdown (as HMIP's /analyse)"])
+    tabs[0].dataframe(
+        result.strata.drop(columns="stratum"), hide_index=True, column_config=pct, key="smp_strata"
+    )
+    tabs[1].dataframe(hmip_sampling.office_table(result), hide_index=True, column_config=pct)
+    tabs[2].dataframe(
+        result.breakdown.assign(
+            stratum=result.breakdown["stratum"].map(hmip_sampling.STRATUM_LABELS)
+        ),
+        hide_index=True,
+        column_config={**pct, "stratum": "Stratum"},
+        key="smp_breakdown",
+    )
+    if source == "file":
+        unknown = int(drawn["person_id"].isna().sum())
+        shortlist = drawn.drop(columns=["person_id", "row"], errors="ignore")
+        ui.table_with_download(shortlist, f"hmip_shortlist_{seed}", key="smp_shortlist_csv")
+        if unknown:
+            st.info(
+                f"{unknown:,} drawn case(s) are not held in this dashboard (by CRN), so the "
+                "sample can be downloaded but not saved for internal audit.",
+                icon=":material/info:",
+            )
+            st.stop()
+        drawn = drawn.astype({"person_id": "int64"})
+else:
+    drawn = sampling.draw_sample(population, n, seed)
+    strata = sampling.strata_table(population, drawn)
+    st.caption(f"{len(drawn):,} cases drawn from {N:,} in {len(strata)} strata (seed {seed}).")
+    tabs = st.tabs(["All strata", "By sentence type", "By risk of serious harm", "By gender"])
+    pct = {
+        "sentence_type": "Sentence type",
+        "rosh_level": "Risk of serious harm",
+        "gender": "Gender",
+        "population": "Cases (population)",
+        "sample": "Cases drawn",
+        "population_pct": ui.percent_column("% of population"),
+        "sample_pct": ui.percent_column("% of sample"),
+        "expected": st.column_config.NumberColumn("Proportional share", format="%.2f"),
+    }
+    tabs[0].dataframe(
+        strata.drop(columns="stratum"), hide_index=True, column_config=pct, key="smp_strata"
+    )
+    for tab, column in zip(tabs[1:], sampling.STRATA, strict=True):
+        tab.dataframe(sampling.margin_table(strata, column), hide_index=True, column_config=pct)
 
 st.subheader("3. Save and assign to auditors")
 team = fresh(samples.auditors)
@@ -167,6 +322,7 @@ with st.form("smp_save"):
     scheme_id = st.selectbox(
         "Scheme the audits answer",
         schemes,
+        index=schemes.index(CURRENT_SCHEME) if CURRENT_SCHEME in schemes else 0,
         key="smp_scheme",
         format_func=lambda s: ratings.load_scheme(s).title,
     )
@@ -197,6 +353,9 @@ if save:
                 scheme=scheme_id,
                 created_by=scope.username,
                 population=N,
+                method=method,
+                buffer_pct=buffer_pct if hmip else None,
+                source=file_name,
             )
         st.success(
             f"Saved sample {new_id}: {len(drawn):,} draft audits assigned to "
@@ -212,12 +371,31 @@ if saved.empty:
     st.info("No samples saved yet.", icon=":material/info:")
     st.stop()
 st.dataframe(
-    saved.drop(columns=["office_id", "area_id"]),
+    saved.drop(columns=["office_id", "area_id", "eligibility_rule"]).assign(
+        method=saved["method"].map(samples.METHODS)
+    ),
     hide_index=True,
     key="smp_saved",
     column_config={
-        "confidence": st.column_config.NumberColumn(format="percent"),
-        "margin": st.column_config.NumberColumn(format="percent"),
+        "sample_id": "Sample",
+        "name": "Name",
+        "scope": "Scope",
+        "sample_size": "Cases",
+        "seed": st.column_config.NumberColumn("Seed", format="%d"),
+        "created_by": "Drawn by",
+        "created_at": st.column_config.DatetimeColumn("Drawn at (UTC)", format="DD/MM/YYYY HH:mm"),
+        "method": "Method",
+        "source": "Long list",
+        "scheme": "Scheme",
+        "members": "Members",
+        "audits_draft": "Drafts",
+        "audits_complete": "Complete",
+        "audits_answered": "With answers",
+        "confidence": st.column_config.NumberColumn("Confidence", format="percent"),
+        "margin": st.column_config.NumberColumn("Margin", format="percent"),
+        "buffer_pct": st.column_config.NumberColumn("Buffer (%)", format="%g"),
+        "window_start": st.column_config.DateColumn("Window start", format="DD/MM/YYYY"),
+        "window_end": st.column_config.DateColumn("Window end", format="DD/MM/YYYY"),
     },
 )
 labels = {int(i): name for i, name in zip(saved["sample_id"], saved["name"], strict=True)}
@@ -225,6 +403,12 @@ chosen = st.selectbox(
     "Open a sample", list(labels), key="smp_open", format_func=lambda i: f"{i}: {labels[i]}"
 )
 row = saved[saved["sample_id"] == chosen].iloc[0]
+st.caption(
+    f"**{samples.METHODS[row['method']]}**, window {row['window_start']:%d/%m/%Y} to "
+    f"{row['window_end']:%d/%m/%Y}"
+    + (f", from {row['source']}" if row["source"] else "")
+    + f". Eligibility: {row['eligibility_rule']}"
+)
 members = fresh(samples.sample_members, sample_id=int(chosen), scope=scope)
 ui_auth.record_person_view(scope, f"case_sample:{chosen}", {"sample_id": int(chosen)}, len(members))
 ui.table_with_download(members, f"sample_{chosen}_members", key="smp_members_csv")
@@ -237,21 +421,27 @@ if st.button(
     help="Allowed only while none of its audits has an answer.",
 ):
     try:
+        if row["source"]:
+            raise samples.SampleError(
+                f"Sample {chosen} was drawn from the long-list file {row['source']}: draw "
+                "it again from that file."
+            )
         ids = samples.scope_office_ids_from(offices, row["office_id"], row["area_id"])
-        pop = ui.query(
-            samples.eligible_cases,
-            None,
-            window_start=row["window_start"],
-            window_end=row["window_end"],
-            office_ids=ids,
-            scope=scope,
-        )
         new_seed = sampling.new_seed()
-        again = sampling.draw_sample(
-            pop,
-            ratings.sample_size(row["confidence"], row["margin"], population=len(pop)),
-            new_seed,
-        )
+        with ui.engine().connect() as conn:
+            again, eligible_n = samples.draw_from_database(
+                conn,
+                method=row["method"],
+                window_start=row["window_start"],
+                window_end=row["window_end"],
+                office_ids=ids,
+                scope=scope,
+                confidence=row["confidence"],
+                margin=row["margin"],
+                seed=new_seed,
+                reference_day=as_of,
+                buffer_pct=None if pd.isna(row["buffer_pct"]) else float(row["buffer_pct"]),
+            )
         with ui.engine().begin() as conn:
             samples.save_sample(
                 conn,
@@ -267,8 +457,11 @@ if st.button(
                 assign_to=sorted(set(members["auditor"].dropna())) or list(team["username"]),
                 scheme=row["scheme"] or schemes[0],
                 created_by=scope.username,
-                population=len(pop),
+                population=eligible_n,
                 replace_sample_id=int(chosen),
+                method=row["method"],
+                buffer_pct=None if pd.isna(row["buffer_pct"]) else float(row["buffer_pct"]),
+                eligibility_rule=row["eligibility_rule"],
             )
         st.success(f"Sample {chosen} re-drawn.", icon=":material/check_circle:")
         st.rerun()

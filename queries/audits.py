@@ -135,6 +135,61 @@ def assigned_audits(
     return df
 
 
+def progress(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """How far each sample's audits have got, per sample and auditor (counts only).
+
+    Audits the user may open (``scope.audit_clause``). One row per (sample, auditor),
+    newest sample first. Columns: sample_id, sample (name), auditor, audits, complete,
+    in_progress (drafts with at least one answer), not_started (drafts with none),
+    pct_complete (0..100).
+    """
+    answered = select(audit_answer.c.audit_id).distinct().subquery()
+    is_draft = case_audit.c.status != "complete"
+    stmt = (
+        select(
+            case_audit.c.sample_id,
+            case_sample.c.name.label("sample"),
+            case_audit.c.auditor,
+            func.count(case_audit.c.id).label("audits"),
+            func.count(case_audit.c.id).filter(case_audit.c.status == "complete").label(
+                "complete"
+            ),
+            func.count(case_audit.c.id)
+            .filter(is_draft, answered.c.audit_id.is_not(None))
+            .label("in_progress"),
+            func.count(case_audit.c.id)
+            .filter(is_draft, answered.c.audit_id.is_(None))
+            .label("not_started"),
+        )
+        .select_from(
+            case_audit.join(case_sample, case_sample.c.id == case_audit.c.sample_id)
+            .join(person, person.c.id == case_audit.c.person_id)
+            .outerjoin(answered, answered.c.audit_id == case_audit.c.id)
+        )
+        .where(scope.audit_clause(case_audit.c.auditor, person.c.office_id))
+        .group_by(case_audit.c.sample_id, case_sample.c.name, case_audit.c.auditor)
+        .order_by(case_audit.c.sample_id.desc(), case_audit.c.auditor)
+    )
+    df = pd.read_sql(stmt, conn)
+    df["pct_complete"] = (100 * df["complete"] / df["audits"]).astype("float64")
+    return df
+
+
+def next_open_audit(listed: pd.DataFrame, current: int) -> int | None:
+    """The audit to open after ``current``: the next one in the list that is not
+    complete (wrapping round), or None when every other audit is complete. listed: as
+    ``assigned_audits`` returns it (audit_id, status)."""
+    ids = [int(i) for i in listed["audit_id"]]
+    status = dict(zip(ids, listed["status"], strict=True))
+    if current not in status:
+        return next((i for i in ids if status[i] != "complete"), None)
+    start = ids.index(current)
+    for i in ids[start + 1 :] + ids[:start]:
+        if status[i] != "complete":
+            return i
+    return None
+
+
 def audit_case(conn: Connection, audit_id: int, scope: Scope) -> dict[str, Any] | None:
     """One audit and its case, or None if it does not exist or is outside the scope.
 

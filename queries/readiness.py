@@ -47,18 +47,28 @@ def audit_version(conn: Connection) -> int:
     return int(conn.execute(stmt).scalar() or 0)
 
 
-def _basis(f: Filters, scheme: str, sample_id: int | None) -> list:
-    where = [case_audit.c.status == "complete", case_audit.c.scheme == scheme]
+def _scheme_clause(scheme: str | tuple[str, ...]):
+    # a regional scheme reads the audits of the PDU schemes it aggregates
+    if isinstance(scheme, tuple):
+        return case_audit.c.scheme.in_(scheme)
+    return case_audit.c.scheme == scheme
+
+
+def _basis(f: Filters, scheme: str | tuple[str, ...], sample_id: int | None) -> list:
+    where = [case_audit.c.status == "complete", _scheme_clause(scheme)]
     if sample_id is not None:
         return [*where, case_audit.c.sample_id == sample_id]
     return [*where, *f.clauses(case_audit.c.audit_date, person.c.office_id)]
 
 
-def _in_scheme(scheme: str):
-    """Answers whose key question (with its standard) belongs to the scheme. Answers that
-    reached the table by another route with a code the scheme does not know are left out
-    of every rating, and counted by ``answers_left_out`` so the page can say so."""
-    pairs = [(kq.code, kq.standard) for kq in ratings.load_scheme(scheme).key_questions]
+def _in_scheme(scheme: str | tuple[str, ...]):
+    """Answers whose key question (with its standard) belongs to the scheme (or, for a
+    regional scheme's tuple of PDU schemes, to one of them). Answers that reached the table
+    by another route with a code the scheme does not know are left out of every rating,
+    and counted by ``answers_left_out`` so the page can say so."""
+    names = scheme if isinstance(scheme, tuple) else (scheme,)
+    pairs = sorted({(kq.code, kq.standard) for name in names
+                    for kq in ratings.load_scheme(name).key_questions})
     if not pairs:
         return false()
     return tuple_(audit_answer.c.key_question, audit_answer.c.standard).in_(pairs)
@@ -154,7 +164,7 @@ def trend_counts(
     """
     where = [
         case_audit.c.status == "complete",
-        case_audit.c.scheme == scheme,
+        _scheme_clause(scheme),
         _in_scheme(scheme),
         *f.office_clause(person.c.office_id),
     ]
@@ -463,20 +473,31 @@ def evidence_frames(
         .astype({"audited": "int64"})
     )
     total = int(population["population"].sum())
+    hmip = info["method"] == "hmip"
     method = {
         "Sample": (
             f"{info['name']} (sample {sample_id}): {int(info['sample_size']):,} cases "
-            f"drawn by {info['created_by']} on {info['created_at']:%d %b %Y} from the "
-            f"{total:,} cases active {info['window_start']:%d %b %Y} to "
-            f"{info['window_end']:%d %b %Y}; seed {info['seed']}; "
-            f"{info['confidence']:.0%} confidence, ±{100 * info['margin']:g} "
-            "points margin."
+            f"drawn by {info['created_by']} on {info['created_at']:%d %b %Y} by the "
+            f"{samples.METHODS.get(info['method'], info['method'])}, window "
+            f"{info['window_start']:%d %b %Y} to {info['window_end']:%d %b %Y}"
+            + (f", from the long list {info['source']}" if info["source"] else "")
+            + f"; seed {info['seed']}; {info['confidence']:.0%} confidence, "
+            f"±{100 * info['margin']:g} points margin"
+            + (f"; buffer {info['buffer_pct']:g} %" if info["buffer_pct"] is not None else "")
+            + f". The strata table below sets it against the {total:,} cases active in "
+            "the window."
         ),
+        "Eligibility": info["eligibility_rule"] or "",
         "Sample size": sampling.sample_size_working(
             info["confidence"], info["margin"], max(total, 1)
         ),
         "Stratification": (
-            "Proportional allocation by sentence type, risk of serious harm "
+            "HMIP's case sampler: five strata (male community low / non-low RoSH, male "
+            "post-custody low / non-low, female), sizes rounded half up and adjusted, "
+            "proportional across area, office and officer, at most 6 cases per officer; a "
+            "random pick within each officer's share, reproducible from the seed."
+            if hmip
+            else "Proportional allocation by sentence type, risk of serious harm "
             "level and gender, largest-remainder rounding; a simple random "
             "sample within each stratum, reproducible from the seed."
         ),

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, insert, literal, select, update
 
-from dashboard import audit_log
+from dashboard import audit_log, hmip_sampling
 from dashboard.sampling import SEED_MAX, STRATA, assign_round_robin
 from dashboard.schema import (
     app_user,
@@ -25,10 +25,18 @@ from dashboard.schema import (
     case_sample_member,
     office,
     person,
+    staff_member,
 )
 from dashboard.scope import Scope
 
 NAME_MAX = 120
+METHODS = {"hmip": "HMIP method", "custom_strata": "Custom strata"}
+CUSTOM_RULE = (
+    "Custom strata: cases active at any time in the window (start on or before its end, end "
+    "on or after its start); strata sentence type x RoSH level x gender; largest-remainder "
+    "allocation; no officer cap."
+)
+HMIP_WINDOW_RULE = "Cases whose sentence or licence started in the window. "
 
 
 class SampleError(ValueError):
@@ -100,6 +108,109 @@ def eligible_cases(
     return pd.read_sql(stmt, conn)
 
 
+def hmip_long_list(
+    conn: Connection,
+    window_start: date,
+    window_end: date,
+    office_ids: tuple[int, ...] | None,
+    scope: Scope,
+) -> pd.DataFrame:
+    """The long list for HMIP's method: cases whose sentence or licence started in the
+    window (start_date from window_start to window_end), in the offices (None: all),
+    limited to the user's scope; ordered by start date then CRN (the list order is HMIP's
+    tie-break order).
+
+    One row per case. Columns: person_id, crn, sentence_type, rosh_level, gender,
+    start_date, cluster (area name), office (office name), officer (staff reference, or
+    'Unallocated'), sentence_group and rosh_low (for ``hmip_sampling``).
+    """
+    _check_window(window_start, window_end)
+    stmt = (
+        select(
+            person.c.id.label("person_id"),
+            person.c.crn,
+            *(person.c[c] for c in STRATA),
+            person.c.start_date,
+            area.c.name.label("cluster"),
+            office.c.name.label("office"),
+            func.coalesce(staff_member.c.staff_ref, literal("Unallocated")).label("officer"),
+        )
+        .select_from(
+            person.join(office, office.c.id == person.c.office_id)
+            .join(area, area.c.id == office.c.area_id)
+            .outerjoin(staff_member, staff_member.c.id == person.c.officer_id)
+        )
+        .where(
+            person.c.start_date >= window_start,
+            person.c.start_date <= window_end,
+            scope.office_clause(person.c.office_id),
+        )
+        .order_by(person.c.start_date, person.c.crn)
+    )
+    if office_ids is not None:
+        stmt = stmt.where(person.c.office_id.in_(office_ids))
+    df = pd.read_sql(stmt, conn)
+    df["start_date"] = pd.to_datetime(df["start_date"]).dt.date
+    df["sentence_group"] = df["sentence_type"].map(hmip_sampling.SENTENCE_GROUPS)
+    df["rosh_low"] = df["rosh_level"].map(hmip_sampling.ROSH_LOW).astype(bool)
+    return df
+
+
+def person_ids_for_crns(conn: Connection, crns: tuple[str, ...], scope: Scope) -> dict[str, int]:
+    """{crn: person_id} for the CRNs held in the database that the user may see (the
+    others are left out), so a long list's cases can be matched to ours."""
+    out: dict[str, int] = {}
+    wanted = sorted(set(crns))
+    for i in range(0, len(wanted), 500):  # bounded IN lists
+        stmt = select(person.c.crn, person.c.id).where(
+            person.c.crn.in_(wanted[i : i + 500]), scope.office_clause(person.c.office_id)
+        )
+        out.update({str(c): int(p) for c, p in conn.execute(stmt)})
+    return out
+
+
+def draw_from_database(
+    conn: Connection,
+    *,
+    method: str,
+    window_start: date,
+    window_end: date,
+    office_ids: tuple[int, ...] | None,
+    scope: Scope,
+    confidence: float,
+    margin: float,
+    seed: int,
+    reference_day: date,
+    buffer_pct: float | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Draw a sample from the database's cases by method; (members, eligible cases).
+
+    members: person_id and stratum (the label stored with each member), in draw order.
+    The sample size is ``ratings.sample_size(confidence, margin, eligible)``; HMIP's
+    method adds buffer_pct and judges "not yet started" against reference_day.
+    """
+    from dashboard import ratings, sampling
+
+    if method == "hmip":
+        cases = hmip_long_list(conn, window_start, window_end, office_ids, scope)
+        eligible, _ = hmip_sampling.prepare(cases, reference_day)
+        if eligible.empty:
+            return pd.DataFrame(columns=["person_id", "stratum"]), 0
+        n = ratings.sample_size(confidence, margin, population=len(eligible))
+        result = hmip_sampling.draw(cases, n, seed, reference_day, buffer_pct or 0.0)
+        labels = result.sample["stratum"].map(hmip_sampling.STRATUM_LABELS)
+        return (
+            pd.DataFrame({"person_id": result.sample["person_id"], "stratum": labels}),
+            len(eligible),
+        )
+    pop = eligible_cases(conn, window_start, window_end, office_ids, scope)
+    if pop.empty:
+        return pd.DataFrame(columns=["person_id", "stratum"]), 0
+    n = ratings.sample_size(confidence, margin, population=len(pop))
+    drawn = sampling.draw_sample(pop, n, seed)
+    return drawn[["person_id", "stratum"]], len(pop)
+
+
 def population_strata(
     conn: Connection, window_start: date, window_end: date, office_ids: tuple[int, ...] | None
 ) -> pd.DataFrame:
@@ -135,7 +246,9 @@ def samples(conn: Connection) -> pd.DataFrame:
 
     Columns: sample_id, name, scope (office or area name, or "Region"), office_id,
     area_id, window_start, window_end, confidence and margin (proportions 0..1),
-    sample_size, seed, created_by, created_at, scheme, members (cases), audits_draft,
+    sample_size, seed, created_by, created_at, method ('hmip' / 'custom_strata'),
+    buffer_pct (HMIP buffer %, None for custom strata), eligibility_rule (text), source
+    (long-list file name, None for the database), scheme, members (cases), audits_draft,
     audits_complete, audits_answered (audits with at least one answer saved).
     """
     members = (
@@ -175,6 +288,10 @@ def samples(conn: Connection) -> pd.DataFrame:
             case_sample.c.seed,
             case_sample.c.created_by,
             case_sample.c.created_at,
+            case_sample.c.method,
+            case_sample.c.buffer_pct,
+            case_sample.c.eligibility_rule,
+            case_sample.c.source,
             audits.c.scheme,
             func.coalesce(members.c.members, 0).label("members"),
             (func.coalesce(audits.c.audits, 0) - func.coalesce(audits.c.audits_complete, 0)).label(
@@ -305,6 +422,10 @@ def save_sample(
     population: int | None = None,
     replace_sample_id: int | None = None,
     now: datetime | None = None,
+    method: str = "custom_strata",
+    buffer_pct: float | None = None,
+    eligibility_rule: str | None = None,
+    source: str | None = None,
 ) -> int:
     """Store a drawn sample, its members and one draft audit per member; returns its id.
 
@@ -314,6 +435,9 @@ def save_sample(
     is re-drawn in place (same id, new members, seed and settings) unless any of its
     audits has an answer: then ``SampleLockedError`` is raised and nothing changes. Raises
     ``SampleError`` for a blank name, no members, an unknown auditor or a bad seed.
+    method ('hmip' or 'custom_strata'), buffer_pct, eligibility_rule (the rule in words;
+    defaults to the method's) and source (the long-list file, None for the database) are
+    stored with the sample so it says how it was drawn.
     """
     now = now or datetime.now(UTC)
     name = " ".join((name or "").split())
@@ -328,6 +452,12 @@ def save_sample(
         raise SampleError("The sample lists a case twice.")
     if not 0 <= int(seed) <= SEED_MAX:
         raise SampleError(f"The seed must be a whole number from 0 to {SEED_MAX}.")
+    if method not in METHODS:
+        raise SampleError(f"Unknown sampling method {method!r}.")
+    if eligibility_rule is None:
+        eligibility_rule = (
+            HMIP_WINDOW_RULE + hmip_sampling.ELIGIBILITY_RULE if method == "hmip" else CUSTOM_RULE
+        )
     known = set(auditors(conn)["username"])
     unknown = [a for a in assign_to if a not in known]
     if not assign_to or unknown:
@@ -349,6 +479,10 @@ def save_sample(
         seed=int(seed),
         created_by=created_by,
         created_at=now,
+        method=method,
+        buffer_pct=None if buffer_pct is None else float(buffer_pct),
+        eligibility_rule=eligibility_rule,
+        source=source,
     )
     if replace_sample_id is None:
         sample_id = int(conn.execute(insert(case_sample).values(**values)).inserted_primary_key[0])
@@ -411,6 +545,9 @@ def save_sample(
             "margin": float(margin),
             "population": population,
             "scheme": scheme,
+            "method": method,
+            "buffer_pct": buffer_pct,
+            "source": source,
             "auditors": list(assign_to),
             "replaced": replace_sample_id is not None,
         },

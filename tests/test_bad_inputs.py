@@ -267,8 +267,8 @@ KINDS: dict[str, tuple] = {
 }
 
 
-def audit_rows(engine) -> list[dict]:
-    with engine.connect() as conn:
+def audit_rows(eng) -> list[dict]:
+    with eng.connect() as conn:
         return [dict(r) for r in conn.execute(text(
             "SELECT action, target, detail FROM audit_log ORDER BY id")).mappings()]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from datetime import UTC, datetime
 
 import openpyxl
@@ -193,13 +194,31 @@ def test_workbook_opens_and_holds_every_answer(pack):
     assert summary.loc["2.3", "95 % CI low"] == round(low, 1)
     assert "Requires improvement, provisional" in wb["Summary"]["A4"].value
     assessment = wb["2.1 Assessment"]
-    answers = _table_below(assessment, "audit_id")
+    answers = _table_below(assessment, "Audit")
     assert len(answers) == 3 * 80
-    assert (answers["answer"] == "not_sufficient").sum() == 10 + 34 + 15
+    assert (answers["Answer"] == "Not sufficient").sum() == 10 + 34 + 15
+    # real dates, readable codes, a frozen and filtered header over the answers
+    assert all(isinstance(d, datetime) for d in answers["Audit date"])
+    assert set(answers["Gender"]) <= {"Male", "Female"}
+    head_row = next(
+        i for i, r in enumerate(assessment.iter_rows(values_only=True), 1) if r[0] == "Audit"
+    )
+    assert assessment.freeze_panes == f"A{head_row + 1}"
+    assert assessment.auto_filter.ref.startswith(f"A{head_row}:")
     statement = "Assessment: Requires improvement (58 %, 95 % CI 47-68 %, n=80)"
     assert statement in assessment["A2"].value
-    strata = _table_below(wb["Strata"], "sentence_type")
-    assert strata["population"].sum() == 400 and strata["sample"].sum() == 80
+    strata = _table_below(wb["Strata"], "Sentence type")
+    assert strata["Cases (population)"].sum() == 400 and strata["Cases drawn"].sum() == 80
+    # every not-sufficient answer with its reason, counted here from the raw answers
+    raw_ns = pack.answers[pack.answers["answer"] == "not_sufficient"]
+    ns = _table_below(wb["Not sufficient"], "Audit")
+    assert len(ns) == len(raw_ns)
+    assert sorted(ns["Reason (not sufficient)"]) == sorted(raw_ns["reason"])
+    assert wb["Not sufficient"].freeze_panes == "A2"
+    judged = _table_below(wb["Domain 1 judgements"], "Standard")
+    assert "Board minutes" in " ".join(judged["Notes"])
+    rules = [r[0] for r in wb["Scheme rules"].iter_rows(values_only=True)]
+    assert "Rule" in rules
     method = {r[0]: r[1] for r in wb["Method"].iter_rows(values_only=True)}
     assert method["Sample size formula"].startswith("n0 = z²")
     assert "rounded up to" in method["Sample size"]
@@ -218,6 +237,12 @@ def test_pdf_opens_and_shows_the_figures(pack):
         assert figure in flat, figure
     assert "Sample size formula" in flat and "rounded up to" in flat
     assert "Board minutes" in flat  # domain 1 judgement
+    assert "Page 1" in flat and "Cases judged not sufficient" in flat
+    assert "Scheme rules and where they come from" in flat
+    # readable values: no raw codes or unrounded figures
+    assert "not_sufficient" not in flat and "community_order" not in flat
+    before_method = flat.rsplit(" Method ", 1)[0]  # the method note shows z to 4 places
+    assert not re.search(r"\d+\.\d{3,}", before_method)
 
 
 def test_sheet_names_are_valid_and_unique():

@@ -21,6 +21,7 @@ from dashboard.ratings import (
     MissingStandards,
     SchemeError,
     SchemeIncomplete,
+    aggregate_counts,
     assessment_statement,
     available_schemes,
     load_scheme,
@@ -28,6 +29,7 @@ from dashboard.ratings import (
     overall_rating,
     probability_all_at_least,
     probability_at_least,
+    provenance_table,
     rate_standards,
     rating_for_percent,
     regularized_incomplete_beta,
@@ -117,10 +119,25 @@ def test_unknown_scheme_id():
         load_scheme("nope")
 
 
-def test_regional_stub_loads_but_refuses_to_rate():
+def test_current_schemes_rate_what_is_confirmed_and_say_what_is_not():
+    pdu = load_scheme("pdu_2023")
+    assert [s.code for s in pdu.standards] == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4"]
+    assert [s.name for s in pdu.standards if s.kind == "judgement"] == [
+        "Leadership",
+        "Staffing",
+        "Services",
+    ]
+    assert len(pdu.key_questions) == 12
+    assert rating_for_percent(65, pdu) == GOOD and rating_for_percent(64.9, pdu) == RI
+    with pytest.raises(SchemeIncomplete, match="overall_bands"):
+        overall_rating({code: GOOD for code in pdu.standard_codes}, pdu)
+    assert any("Overall rating bands" in t for t in pdu.not_confirmed)
+
     regional = load_scheme("regional_2023")
     assert regional.bands_confirmed is False
     assert [s.name for s in regional.standards] == [
+        "Leadership",
+        "Staffing",
         "Desistance",
         "Public protection",
         "Resettlement",
@@ -128,13 +145,38 @@ def test_regional_stub_loads_but_refuses_to_rate():
         "Court work",
         "Victim work",
     ]
-    assert "quality lead" in regional.note
-    everything_good = {code: GOOD for code in regional.standard_codes}
+    assert regional.aggregates == ("pdu_2023", "crc_2018")
     with pytest.raises(SchemeIncomplete, match="regional_2023.yaml.*overall_bands"):
-        overall_rating(everything_good, regional)
-    with pytest.raises(SchemeIncomplete, match="standard_bands"):
-        rating_for_percent(70, regional)
-    assert issubclass(SchemeIncomplete, ValueError)
+        overall_rating({code: GOOD for code in regional.standard_codes}, regional)
+    # every rule names a document with a date
+    for scheme in (pdu, regional):
+        table = provenance_table(scheme)
+        rated_rules = table[table["rule"] != "Overall rating bands"]
+        assert (rated_rules["document"] != "not confirmed").all()
+        assert (rated_rules["date"] != "").all()
+        assert table.set_index("rule").loc["Overall rating bands", "document"] == "not confirmed"
+
+
+def test_regional_counts_aggregate_the_pdu_key_questions():
+    regional = load_scheme("regional_2023")
+    counts = pd.DataFrame(
+        {
+            "office": ["A", "A", "B", "B", "A"],
+            "standard": ["2.1", "2.3", "2.1", "2.3", "2.1"],
+            "key_question": ["2.1b", "2.3c", "2.1b", "2.3c", "2.1a"],
+            "audits": [10, 10, 5, 5, 10],
+            "applicable": [10, 8, 5, 4, 10],
+            "sufficient": [6, 2, 4, 1, 9],
+        }
+    )
+    out = aggregate_counts(counts, regional).set_index(["office", "key_question"])
+    # R2.1a (assessment, desistance) is PDU 2.1b; R2.2c is PDU 2.3c; 2.1a feeds nothing
+    assert out.loc[("A", "R2.1a"), ["applicable", "sufficient"]].tolist() == [10, 6]
+    assert out.loc[("B", "R2.2c"), ["applicable", "sufficient"]].tolist() == [4, 1]
+    assert set(out.index.get_level_values("key_question")) == {"R2.1a", "R2.2c"}
+    rated = standard_ratings(out.reset_index(), regional).set_index("standard")
+    assert rated.loc["R2.1", "pct_sufficient"] == 100 * 10 / 15
+    assert rated.loc["R2.2", "rating"] == INAD  # 3 of 12
 
 
 def _write_variant(tmp_path: Path, change, name: str = "broken.yaml") -> Path:

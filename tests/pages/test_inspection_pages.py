@@ -65,6 +65,11 @@ def raw(url: str) -> dict[str, pd.DataFrame]:
     return out
 
 
+def picker(at):
+    """The audit page's case picker (its key changes after each save)."""
+    return next(s for s in at.selectbox if s.label == "Open a case")
+
+
 def ordered(at) -> list:
     """Every element on the page in display order."""
     return [node for node in at.main if hasattr(node, "type")]
@@ -75,6 +80,8 @@ def drawn(app_url):
     """The quality lead draws and saves a sample on the page; returns what was shown."""
     at = open_app(app_url, page="pages/sample.py", user="quality.lead")
     assert not at.exception
+    assert at.radio(key="smp_method").value == "hmip"  # HMIP's method is the default
+    at.radio(key="smp_method").set_value("custom_strata").run()
     shown = {
         "N": metric(at, "Eligible cases (N)"),
         "n": metric(at, "Sample size (n)"),
@@ -82,12 +89,56 @@ def drawn(app_url):
         "strata": at.dataframe[0].value.copy(),
         "formula": [m.value for m in at.markdown if "Sample size formula" in m.value],
     }
+    # new samples answer the current PDU framework unless the lead chooses otherwise
+    assert at.selectbox(key="smp_scheme").value == "pdu_2023"
+    options = at.selectbox(key="smp_scheme").options
+    assert "HMIP PDU inspections (2023 standards)" in options
+    assert "HMIP regional probation inspections (2023 standards)" not in options
+    at.selectbox(key="smp_scheme").set_value("crc_2018")
     at.text_input(key="smp_name").set_value("Region Q4 2026")
     at.form_submit_button[0].click().run()
     assert not at.exception
     shown["success"] = [s.value for s in at.success]
     shown["after"] = raw(app_url)
     return shown
+
+
+def test_hmip_method_is_the_default_and_shows_its_allocation(app_url):
+    """Read-only: the default draw, its figures against pandas over the raw rows."""
+    at = open_app(app_url, page="pages/sample.py", user="quality.lead")
+    assert not at.exception
+    assert at.radio(key="smp_method").value == "hmip"
+    tables = raw(app_url)
+    people = tables["person_on_probation"]
+    start = pd.Timestamp(AS_OF - timedelta(weeks=10))
+    started = people[
+        (people["start_date"] >= start) & (people["start_date"] <= pd.Timestamp(AS_OF))
+    ]
+    eligible = len(started)
+    z = NormalDist().inv_cdf(0.9)
+    n0 = z * z * 0.25 / 0.05**2
+    n = math.ceil(n0 / (1 + (n0 - 1) / eligible))
+    assert metric(at, "Eligible cases (N)") == f"{eligible:,}"
+    assert metric(at, "Sample size (n)") == f"{n:,}"
+    strata = at.dataframe[0].value  # tabs: strata, offices, breakdown
+    assert strata["drawn"].sum() == n and strata["available"].sum() == eligible
+    # HMIP's five strata, counted here from the raw rows
+    male = started["gender"] == "male"
+    community = started["sentence_type"].isin(["community_order", "suspended_sentence_order"])
+    low = started["rosh_level"] == "low"
+    want = [
+        (male & community & ~low).sum(),
+        (male & community & low).sum(),
+        (male & ~community & ~low).sum(),
+        (male & ~community & low).sum(),
+        (~male).sum(),
+    ]
+    assert strata["available"].tolist() == want
+    breakdown = at.dataframe[2].value
+    officers = breakdown[breakdown["level"] == "officer"]
+    assert officers["drawn"].sum() == n
+    assert officers.groupby("officer")["drawn"].sum().max() <= 6
+    assert not [w for w in at.warning if w.value.startswith("Shortfall")]
 
 
 def test_quality_lead_draws_a_stratified_reproducible_sample(app_url, drawn):
@@ -146,15 +197,20 @@ def test_auditor_saves_with_an_error_then_a_correction(app_url, drawn):
     mine = before["case_audit"]
     mine = mine[(mine["auditor"] == "auditor.ken1") & mine["sample_id"].notna()]
     assert metric(at, "Assigned audits") == f"{len(mine):,}"
-    audit_id = at.selectbox(key="aud_pick").value
+    audit_id = picker(at).value
     assert audit_id in set(mine["id"])
     radios = [r for r in at.radio if r.key.startswith(f"aud_{audit_id}_")]
     assert len(radios) >= 12
     for r in radios:
         r.set_value("sufficient")
+    at.run()
+    # the reason box shows only for "not sufficient"
+    assert not [t for t in at.text_input if t.key.startswith(f"aud_{audit_id}_")]
     at.radio(key=f"aud_{audit_id}_2.1a_answer").set_value("not_sufficient")
-    complete = [b for b in at.form_submit_button if b.label == "Save as complete"][0]
-    complete.click().run()
+    at.run()
+    reasons = [t.key for t in at.text_input if t.key.startswith(f"aud_{audit_id}_")]
+    assert reasons == [f"aud_{audit_id}_2.1a_reason"]
+    at.button(key="aud_save_complete").click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
     assert "2.1a: Give the reason this is not sufficient." in errors
@@ -171,10 +227,12 @@ def test_auditor_saves_with_an_error_then_a_correction(app_url, drawn):
     assert len(middle["audit_log"]) == len(before["audit_log"])
 
     at.text_input(key=f"aud_{audit_id}_2.1a_reason").set_value("No risk management plan")
-    [b for b in at.form_submit_button if b.label == "Save as complete"][0].click().run()
+    at.button(key="aud_save_complete").click().run()
     assert not at.exception
     assert not [e for e in at.error if e.value.startswith("2.1a")]
     assert any(s.value.startswith("Saved as complete") for s in at.success)
+    # the picker shows the saved state at once
+    assert sum("· complete ·" in option for option in picker(at).options) == 1
     after = raw(app_url)
     answers = after["audit_answer"][after["audit_answer"]["audit_id"] == audit_id]
     assert len(answers) == len(radios)
@@ -326,8 +384,15 @@ def test_readiness_figures_and_evidence_pack(app_url, drawn, monkeypatch):
         got = at.dataframe[0].value.set_index("standard").sort_index()
         assert got["pct_sufficient"].tolist() == want_sample["pct"].round(1).tolist()
         assert any("Rated on fewer than 20 cases" in w.value for w in at.warning)
+    # the regional scheme rates desistance and public protection from the PDU audits and
+    # says plainly what is not published here
+    at.selectbox(key="rdy_basis").set_value(None).run()
     at.selectbox(key="rdy_scheme").set_value("regional_2023").run()
-    assert any("cannot rate yet" in w.value for w in at.warning)
+    assert not at.exception
+    regional = at.dataframe[0].value.set_index("standard")
+    assert {"R2.1", "R2.2"} <= set(regional.index)
+    assert any("Not published here" in m.value for m in at.markdown)
+    assert any("R2.5 Court work" in c.value for c in at.caption)
 
 
 def test_area_manager_sees_not_sufficient_cases_of_their_area_only(app_url, drawn):
@@ -370,3 +435,25 @@ def test_area_manager_sees_not_sufficient_cases_of_their_area_only(app_url, draw
         )
     eng.dispose()
     assert {"am.kent", "chief.exec"} <= set(views)
+
+
+def test_save_and_next_case_moves_on_and_progress_counts_it(app_url, drawn):
+    at = open_app(app_url, page="pages/audit.py", user="auditor.ken1")
+    first = picker(at).value
+    for r in [r for r in at.radio if r.key.startswith(f"aud_{first}_")]:
+        r.set_value("sufficient")
+    at.button(key="aud_save_next").click().run()
+    assert not at.exception
+    tables = raw(app_url)
+    audit_rows = tables["case_audit"].set_index("id")
+    assert audit_rows.loc[first, "status"] == "complete"
+    nxt = picker(at).value
+    assert nxt != first and audit_rows.loc[nxt, "status"] == "draft"
+    assert any(s.value.startswith("Case ") and "Saved as complete" in s.value for s in at.success)
+    # the quality lead's progress counts it, per sample and auditor (pandas over raw rows)
+    lead = open_app(app_url, page="pages/audit.py", user="quality.lead")
+    per_sample = lead.dataframe[0].value.set_index("sample_id")
+    sample_id = int(audit_rows.loc[first, "sample_id"])
+    mine = audit_rows[audit_rows["sample_id"] == sample_id]
+    assert per_sample.loc[sample_id, "complete"] == (mine["status"] == "complete").sum() >= 1
+    assert per_sample.loc[sample_id, "audits"] == len(mine)

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import create_engine, select, update
 
 from dashboard.plain_text import plain
-from dashboard.schema import app_user, area, case_sample, office
+from dashboard.schema import app_user, area, case_audit, case_sample, office
 from tests.pages.apphelp import open_app
 
 LINK = "[Sign in again](//evil.example/login)"
@@ -141,8 +141,11 @@ def test_sample_name_is_plain(hostile_url):
     with eng.connect() as conn:
         sample_id = conn.execute(select(case_sample.c.id).where(case_sample.c.name == LINK)
                                  ).scalar_one()
+        scheme = conn.execute(select(case_audit.c.scheme).where(
+            case_audit.c.sample_id == sample_id).distinct()).scalar_one()
     eng.dispose()
     at = open_app(hostile_url, page="pages/readiness.py", user="quality.lead")
+    at.selectbox(key="rdy_scheme").set_value(scheme).run()  # the scheme the sample uses
     at.selectbox(key="rdy_basis").set_value(sample_id).run()
     assert not at.exception
     assert_inert(at, LINK)

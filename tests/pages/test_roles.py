@@ -179,7 +179,7 @@ def test_auditor_case_opens_are_logged_per_case(demo_sqlite_url, tmp_path):
     first, second = assigned[0], assigned[1]
     at = open_app(url, page="pages/audit.py", user="auditor.ken1")
     for pick in (first, second, first):
-        at.selectbox(key="aud_pick").set_value(pick).run()
+        at.selectbox(key="aud_pick_0").set_value(pick).run()  # the picker key of a fresh session
         assert not at.exception
     assert views(url, "auditor.ken1", f"audit:{first}") == 1
     assert views(url, "auditor.ken1", f"audit:{second}") == 1
