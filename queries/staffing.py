@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
 from dashboard import summaries
+from dashboard.allocations import held
 from dashboard.filters import Filters
 from dashboard.schema import area, establishment, office, person, staff_absence, staff_member
 from dashboard.sqlfuncs import month_of
@@ -183,7 +184,11 @@ def caseload_by_month_from_rows(conn: Connection, f: Filters,
                func.count(person.c.id).label("open_cases"),
                func.coalesce(func.sum(weighted), 0.0).label("workload_points"))
         .select_from(spine)
-        .outerjoin(person, and_(person.c.office_id == spine.c.office_id,
+        # the office holding the case on the month's first day
+        .outerjoin(held, and_(held.c.office_id == spine.c.office_id,
+                              held.c.start_date <= spine.c.month,
+                              or_(held.c.end_date.is_(None), held.c.end_date >= spine.c.month)))
+        .outerjoin(person, and_(person.c.id == held.c.person_id,
                                 person.c.start_date <= spine.c.month,
                                 person.c.end_date >= spine.c.month))
         .group_by(spine.c.office_id, spine.c.month)
