@@ -24,7 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, Date, and_, func, or_, select, update
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Date, and_, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -56,10 +58,13 @@ def sync_current(conn: Connection, person_ids: Iterable[int] | None = None) -> i
     """Copy each person's latest allocation (the open one, else the last to end) to
     person_on_probation.office_id / officer_id, for `person_ids` (None: everyone).
     Returns the number of people whose columns changed."""
-    latest = (select(func.max(held.c.start_date))
-              .where(held.c.person_id == person.c.id).scalar_subquery())
+    later = held.alias("later")
     current = (select(held.c.office_id, held.c.officer_id)
-               .where(held.c.person_id == person.c.id, held.c.start_date == latest))
+               .where(held.c.person_id == person.c.id,
+                      ~select(later.c.id).where(later.c.person_id == held.c.person_id,
+                                                later.c.start_date > held.c.start_date)
+                      .exists())
+               .correlate(person))
     office_now = current.with_only_columns(held.c.office_id).scalar_subquery()
     officer_now = current.with_only_columns(held.c.officer_id).scalar_subquery()
     has_any = select(held.c.id).where(held.c.person_id == person.c.id).exists()
@@ -108,3 +113,96 @@ def _day_after_sqlite(element, compiler, **kw):
 @compiles(day_after)
 def _day_after_default(element, compiler, **kw):
     return f"({compiler.process(element.clauses, **kw)} + 1)"
+
+
+# --- imports: checks over the whole file, and keeping the person's columns in step -------
+
+PROBLEM_COLUMNS = ["row", "column", "value", "message"]
+
+
+def overlap_problems(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
+    """Allocation rows of one file that overlap another period of the same person: in the
+    file, or stored and not replaced by the file (same person and start date). rows:
+    row (spreadsheet row number), crn, person_id, start_date, end_date (dates or None);
+    rows missing a person or start date are left to the row checks. Returns problems
+    (row, column, value, message), one per overlapping file row."""
+    rows = rows.dropna(subset=["person_id", "start_date"])
+    if rows.empty:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    people = sorted({int(p) for p in rows["person_id"]})
+    stored = []
+    for start in range(0, len(people), 500):
+        part = people[start:start + 500]
+        stored.append(pd.read_sql(
+            select(held.c.person_id, held.c.start_date, held.c.end_date)
+            .where(held.c.person_id.in_(part)), conn))
+    kept = pd.concat(stored, ignore_index=True) if stored else pd.DataFrame(
+        columns=["person_id", "start_date", "end_date"])
+    file_rows = rows.assign(person_id=rows["person_id"].astype(int),
+                            start_date=pd.to_datetime(rows["start_date"]),
+                            end_date=pd.to_datetime(rows["end_date"]))
+    kept = kept.assign(start_date=pd.to_datetime(kept["start_date"]),
+                       end_date=pd.to_datetime(kept["end_date"]), row=pd.NA)
+    replaced = kept.merge(file_rows[["person_id", "start_date"]], how="left", indicator=True,
+                          on=["person_id", "start_date"])["_merge"].eq("both").to_numpy()
+    periods = pd.concat([file_rows[["row", "person_id", "start_date", "end_date"]],
+                         kept.loc[~replaced, ["row", "person_id", "start_date", "end_date"]]],
+                        ignore_index=True)
+    periods = periods.sort_values(["person_id", "start_date"], kind="stable")
+    open_end = periods["end_date"].fillna(pd.Timestamp.max)
+    # a period overlaps the one before it when it starts on or before that one's end
+    # (sorted by start, so comparing neighbours finds every overlap)
+    prev_end = open_end.groupby(periods["person_id"]).shift()
+    prev_row = periods["row"].groupby(periods["person_id"]).shift()
+    prev_start = periods["start_date"].groupby(periods["person_id"]).shift()
+    clash = (periods["start_date"] <= prev_end).fillna(False).to_numpy()
+    crn_of = dict(zip(rows["row"], rows["crn"], strict=True))
+    out = []
+    for i in np.flatnonzero(clash):
+        this, other = periods.iloc[i], prev_row.iloc[i]
+        other_end = prev_end.iloc[i]
+        ends = "open" if other_end == pd.Timestamp.max else f"to {other_end:%Y-%m-%d}"
+        where = (f"row {int(other)} of the file" if pd.notna(other)
+                 else "the stored allocation")
+        text = (f"overlaps {where} (from {prev_start.iloc[i]:%Y-%m-%d} {ends}); one "
+                "person has one allocation on any day: end the earlier one first")
+        rows_hit = [this["row"]] if pd.notna(this["row"]) else []
+        if pd.notna(other):
+            rows_hit.append(other)
+        for r in rows_hit:
+            out.append({"row": int(r), "column": "start_date",
+                        "value": f"{crn_of.get(r, '')} {this['start_date']:%Y-%m-%d}".strip(),
+                        "message": text})
+    problems = pd.DataFrame(out, columns=PROBLEM_COLUMNS)
+    return problems.drop_duplicates(["row", "message"])
+
+
+def follow_person_import(conn: Connection, change_day: date) -> int:
+    """After people were imported: give each person without an allocation an open one
+    from their start date; where a person's office or officer now differs from their
+    open allocation, end that allocation the day before `change_day` (the day after the
+    data's as-of date: the extract says where the case is now, not since when) and open
+    the new one, so no past figure moves. Returns the number of allocations written."""
+    missing = select(held.c.id).where(held.c.person_id == person.c.id).exists()
+    added = conn.execute(held.insert().from_select(
+        ["person_id", "office_id", "officer_id", "start_date"],
+        select(person.c.id, person.c.office_id, person.c.officer_id, person.c.start_date)
+        .where(~missing))).rowcount
+    moved = conn.execute(
+        select(held.c.id, held.c.person_id, held.c.start_date, person.c.office_id,
+               person.c.officer_id)
+        .join(person, person.c.id == held.c.person_id)
+        .where(held.c.end_date.is_(None),
+               or_(held.c.office_id != person.c.office_id,
+                   held.c.officer_id.is_distinct_from(person.c.officer_id)))).all()
+    for alloc_id, person_id, start, office_id, officer_id in moved:
+        start = start if isinstance(start, date) else date.fromisoformat(str(start)[:10])
+        if start >= change_day:  # not begun yet: correct it in place
+            conn.execute(update(held).where(held.c.id == alloc_id)
+                         .values(office_id=office_id, officer_id=officer_id, team_id=None))
+            continue
+        conn.execute(update(held).where(held.c.id == alloc_id)
+                     .values(end_date=change_day - timedelta(days=1)))
+        conn.execute(held.insert().values(person_id=person_id, office_id=office_id,
+                                          officer_id=officer_id, start_date=change_day))
+    return added + len(moved)

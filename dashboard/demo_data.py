@@ -276,7 +276,7 @@ def generate(
         neighbours = {k + 1: [j + 1 for j, other in enumerate(scale.offices)
                               if other[2] == area_code and j != k]
                       for k, (_c, _n, area_code, _cl, _v) in enumerate(scale.offices)}
-        for k, (_code, _name, area_code, caseload, po_vacancy) in enumerate(scale.offices):
+        for k, (_code, _name, area_code, caseload, _vacancy) in enumerate(scale.offices):
             office_id = k + 1
             say(0.02 + 0.96 * k / n_offices, f"Office {k + 1} of {n_offices}: {_name}")
             office_rng = office_rngs.pop(office_id)
@@ -459,22 +459,23 @@ class _Holders:
             self.by_office[office_id] = (
                 h["id"].to_numpy(), h["team_id"].to_numpy(),
                 pd.to_datetime(h["start_date"]).to_numpy().astype("datetime64[D]"),
-                ends.to_numpy().astype("datetime64[D]"))
-        self.end_of = {int(i): e for ids_, _t, _s, ends in self.by_office.values()
+                ends.to_numpy().astype("datetime64[D]"), h["fte"].to_numpy(dtype=float))
+        self.end_of = {int(i): e for ids_, _t, _s, ends, _f in self.by_office.values()
                        for i, e in zip(ids_, ends, strict=True)}
-        self.team_of = {int(i): t for ids_, teams, _s, _e in self.by_office.values()
+        self.team_of = {int(i): t for ids_, teams, _s, _e, _f in self.by_office.values()
                         for i, t in zip(ids_, teams, strict=True)}
 
     def pick(self, rng, office_id: int, day: np.datetime64, not_id: int | None = None):
         """A random officer in post on day (not not_id); the next to start if none is."""
-        ids_, _teams, starts, ends = self.by_office[office_id]
+        ids_, _teams, starts, ends, fte = self.by_office[office_id]
         if len(ids_) == 0:
             return None
         ok = (starts <= day) & (ends >= day)
         if not_id is not None:
             ok &= ids_ != not_id
-        if ok.any():
-            return int(rng.choice(ids_[ok]))
+        if ok.any():  # part-time officers hold fewer cases
+            weights = fte[ok] / fte[ok].sum()
+            return int(rng.choice(ids_[ok], p=weights))
         return int(ids_[np.argmin(np.abs((starts - day).astype(np.int64)))])
 
 

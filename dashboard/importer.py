@@ -31,7 +31,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
-from dashboard import audit_log, schema, summaries
+from dashboard import allocations, audit_log, schema, summaries
 from dashboard.extract_formats import (
     GENERATED_REF_PREFIX,
     IGNORED_COLUMNS,
@@ -699,9 +699,12 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
         header_row, header, batches = _batches(rows, fmt, chunk_rows)
         unique = [f for f in fmt.fields if f.unique and f.name in header]
         key_kind = "+".join(fmt.natural_key)
+        file_rows: list[pd.DataFrame] = []  # what the file checks read, chunk by chunk
         with engine.connect() as conn:
             for batch in batches:
                 chunk = _parse_chunk(conn, fmt, header, batch)
+                if fmt.file_checks:
+                    file_rows.append(_file_check_rows(fmt, chunk))
                 report.rows_read += len(batch)
                 for problems in chunk.problems:
                     staging.add_problems(problems)
@@ -717,6 +720,9 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
                                           "rows.")])
             return True, header_row
         staging.flag_duplicates(fmt)
+        if fmt.file_checks:
+            with engine.connect() as conn:
+                _run_file_checks(conn, fmt, file_rows, staging)
         return False, header_row
     except _HeaderError as exc:
         staging.add_problems(exc.problems)
@@ -726,6 +732,33 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
         return True, 1
     finally:
         rows.close()
+
+
+def _file_check_rows(fmt: ExtractFormat, chunk: _Chunk) -> pd.DataFrame:
+    """The columns the format's file checks read (parsed, and the cell texts as
+    raw.<name>), with the row numbers; None where a column is not in the file."""
+    names = sorted({c for check in fmt.file_checks for c in check.columns})
+    frame = pd.DataFrame({"row": chunk.rows})
+    for name in names:
+        frame[name] = (chunk.values[name].to_numpy() if name in chunk.values
+                       else None)
+        frame[f"raw.{name}"] = (chunk.raw[name].to_numpy() if name in chunk.raw
+                                else "")
+    return frame
+
+
+def _run_file_checks(conn: Connection, fmt: ExtractFormat, file_rows: list[pd.DataFrame],
+                     staging: _Staging) -> None:
+    """Run the format's file checks over the rows without other problems (a rejected
+    row is not written, so the rows it would have replaced stay as stored)."""
+    rows = pd.concat(file_rows, ignore_index=True)
+    bad = {r for (r,) in staging.db.execute("SELECT DISTINCT row FROM problem "
+                                             "WHERE row IS NOT NULL")}
+    rows = rows[~rows["row"].isin(bad)]
+    for check in fmt.file_checks:
+        problems = check.check(conn, rows)
+        if len(problems):
+            staging.add_problems(problems)
 
 
 def _flag_taken(conn: Connection, fmt: ExtractFormat, f: Field, chunk: _Chunk,
@@ -754,6 +787,8 @@ class Touched:
     earliest: date | None = None  # over every date loaded, changed or not
     latest: date | None = None
     office_moved: bool = False  # a stored person or staff member changed office
+    offices: set[int] = field(default_factory=set)  # office ids of changed rows, old and new
+    people: set[int] = field(default_factory=set)  # person ids of changed rows
 
     def add_dates(self, values: list[Any], changed: bool = True) -> None:
         """Note a column of dates (None allowed) of rows that changed or not."""
@@ -854,7 +889,13 @@ def write_chunk(conn: Connection, fmt: ExtractFormat, header: list[str],
             if "office_id" in data_cols and not _same(stored["office_id"],
                                                       columns["office_id"][position]):
                 touched.office_moved = True
+            if "office_id" in data_cols and stored.get("office_id") is not None:
+                touched.offices.add(int(stored["office_id"]))
     same_set = set(same)
+    for name, ids in (("office_id", touched.offices), ("person_id", touched.people)):
+        if name in columns:  # the offices and people of rows inserted or changed
+            ids.update(int(x) for i, x in enumerate(columns[name])
+                       if x is not None and i not in same_set)
     for dates in [*(columns[c] for c in date_cols), *parent_dates]:
         touched.add_dates([d for i, d in enumerate(dates) if i not in same_set])
         touched.add_dates([dates[i] for i in same], changed=False)
@@ -948,7 +989,23 @@ def _refresh_summaries(conn: Connection, table: str, touched: Touched,
     """Bring the monthly summary tables (dashboard.summaries) up to date with the rows
     just written, in the same transaction: the months touched, or everything when the
     calendar changed or a person or staff member moved office."""
-    if calendar_changed or touched.office_moved:
+    if table == "case_allocation":
+        allocations.sync_current(conn, touched.people)
+    if table == "person_on_probation":
+        # where each case is now: an allocation for new people, a new allocation (from
+        # the day after the data's as-of date) for people whose office or officer moved
+        as_of = conn.execute(select(dataset_info.c.value)
+                             .where(dataset_info.c.key == "data_as_of")).scalar()
+        allocations.follow_person_import(conn, date.fromisoformat(as_of) + timedelta(days=1)
+                                         if as_of else date.today())
+    if table == "case_allocation" and not calendar_changed and touched.months:
+        # an allocation moves every figure dated in it: both offices' months from the
+        # earliest date changed up to the last month summarised
+        state = summaries.coverage(conn)
+        last = max([*touched.months, *([state[1]] if state else [])])
+        summaries.refresh_months(conn, summaries.month_range(min(touched.months), last),
+                                 touched.offices, tables=[table])
+    elif calendar_changed or touched.office_moved:
         summaries.refresh_all(conn)
     elif table in summaries.DEPENDS and touched.months:
         summaries.refresh_months(conn, touched.months, None, tables=[table])

@@ -23,9 +23,9 @@ from sqlalchemy import Connection, and_, case, func, literal, not_, select
 from sqlalchemy.orm import aliased
 
 from dashboard import funnel, ratings, summaries
+from dashboard.allocations import held, on_date
 from dashboard.filters import Filters, add_months, month_end, month_start
 from dashboard.glossary import MEASURES
-from dashboard.allocations import held, on_date
 from dashboard.schema import area, calendar_day, office, upw_order, upw_session
 from dashboard.sqlfuncs import days_between, month_of
 from dashboard.stats import wilson_interval
