@@ -53,7 +53,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard import summary_schema as ss
-from dashboard.allocations import day_after, held, on_date
+from dashboard.allocations import day_after, held, office_held, on_date
 from dashboard.filters import add_months, month_end, month_start
 from dashboard.schema import (
     appointment,
@@ -394,26 +394,31 @@ def _audits(conn, months, ids) -> None:
     c = case_audit
     key = month_text(c.c.audit_date)
     _refresh_events(conn, months, ids, ss.summary_audit, lambda m, i: (
-        select(held.c.office_id, key.label("month"), func.count(c.c.id).label("audits"))
-        .join(held, on_date(c.c.person_id, c.c.audit_date))
+        select(office_held.label("office_id"), key.label("month"),
+               func.count(c.c.id).label("audits"))
+        .select_from(c)
+        .join(person, person.c.id == c.c.person_id)
+        .outerjoin(held, on_date(person.c.id, c.c.audit_date))
         .where(c.c.status == "complete", *m.date_clauses(c.c.audit_date),
-               *_office_clause(held.c.office_id, i))
-        .group_by(held.c.office_id, key)))
+               *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _answers(conn, months, ids) -> None:
     c, x = case_audit, audit_answer
     key = month_text(c.c.audit_date)
-    groups = [held.c.office_id, key, c.c.scheme, x.c.standard, x.c.key_question]
+    groups = [office_held, key, c.c.scheme, x.c.standard, x.c.key_question]
     _refresh_events(conn, months, ids, ss.summary_audit_answer, lambda m, i: (
-        select(held.c.office_id, key.label("month"), c.c.scheme, x.c.standard,
+        select(office_held.label("office_id"), key.label("month"), c.c.scheme, x.c.standard,
                x.c.key_question, func.count(x.c.id).label("answers"),
                _count(x.c.answer != "not_applicable").label("applicable"),
                _count(x.c.answer == "sufficient").label("sufficient"))
+        .select_from(x)
         .join(c, c.c.id == x.c.audit_id)
-        .join(held, on_date(c.c.person_id, c.c.audit_date))
+        .join(person, person.c.id == c.c.person_id)
+        .outerjoin(held, on_date(person.c.id, c.c.audit_date))
         .where(c.c.status == "complete", *m.date_clauses(c.c.audit_date),
-               *_office_clause(held.c.office_id, i))
+               *_office_clause(office_held, i))
         .group_by(*groups)))
 
 
@@ -421,36 +426,44 @@ def _sessions(conn, months, ids) -> None:
     s, o = upw_session, upw_order
     key = month_text(s.c.session_date)
     _refresh_events(conn, months, ids, ss.summary_upw_session, lambda m, i: (
-        select(held.c.office_id, key.label("month"), func.count(s.c.id).label("sessions"),
+        select(office_held.label("office_id"), key.label("month"),
+               func.count(s.c.id).label("sessions"),
                _count(s.c.attended).label("sessions_attended"),
                func.coalesce(func.sum(s.c.hours_worked), 0.0).label("hours_worked"))
+        .select_from(s)
         .join(o, o.c.id == s.c.order_id)
-        .join(held, on_date(o.c.person_id, s.c.session_date))
-        .where(*m.date_clauses(s.c.session_date), *_office_clause(held.c.office_id, i))
-        .group_by(held.c.office_id, key)))
+        .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, on_date(person.c.id, s.c.session_date))
+        .where(*m.date_clauses(s.c.session_date), *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _orders(conn, months, ids) -> None:
     o = upw_order
     key = month_text(o.c.sentence_date)
     _refresh_events(conn, months, ids, ss.summary_upw_order, lambda m, i: (
-        select(held.c.office_id, key.label("month"), func.count(o.c.id).label("orders"),
+        select(office_held.label("office_id"), key.label("month"),
+               func.count(o.c.id).label("orders"),
                func.coalesce(func.sum(o.c.hours_ordered), 0).label("hours_ordered"))
-        .join(held, on_date(o.c.person_id, o.c.sentence_date))
-        .where(*m.date_clauses(o.c.sentence_date), *_office_clause(held.c.office_id, i))
-        .group_by(held.c.office_id, key)))
+        .select_from(o)
+        .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, on_date(person.c.id, o.c.sentence_date))
+        .where(*m.date_clauses(o.c.sentence_date), *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _completed(conn, months, ids) -> None:
     o = upw_order
     key = month_text(o.c.completed_date)
     _refresh_events(conn, months, ids, ss.summary_upw_completed, lambda m, i: (
-        select(held.c.office_id, key.label("month"),
+        select(office_held.label("office_id"), key.label("month"),
                func.count(o.c.id).label("orders_completed"))
-        .join(held, on_date(o.c.person_id, o.c.completed_date))
+        .select_from(o)
+        .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, on_date(person.c.id, o.c.completed_date))
         .where(o.c.completed_date.is_not(None), *m.date_clauses(o.c.completed_date),
-               *_office_clause(held.c.office_id, i))
-        .group_by(held.c.office_id, key)))
+               *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _releases(conn, months, ids) -> None:
@@ -466,7 +479,7 @@ def _releases(conn, months, ids) -> None:
     acc = r.c.accommodation_on_release
     key = month_text(r.c.release_date)
     _refresh_events(conn, months, ids, ss.summary_release, lambda m, i: (
-        select(held.c.office_id, key.label("month"),
+        select(office_held.label("office_id"), key.label("month"),
                func.count(r.c.id).label("releases"),
                _count(screened).label("screened_in_5_days"),
                _count(and_(r.c.plan_completed_date.is_not(None),
@@ -481,29 +494,32 @@ def _releases(conn, months, ids) -> None:
                _count(r.c.first_appointment_kept.is_not(None)).label("first_appointment_due"),
                _count(r.c.first_appointment_kept.is_(True)).label("first_appointment_kept"))
         .select_from(r)
-        .join(held, on_date(r.c.person_id, r.c.release_date))
+        .join(person, person.c.id == r.c.person_id)
+        .outerjoin(held, on_date(person.c.id, r.c.release_date))
         # releases whose reception date is not in the calendar are left out, as the
         # raw-row query does (it inner-joins the calendar)
         .join(reception_day, reception_day.c.day == r.c.reception_date)
         .outerjoin(screening_day, screening_day.c.day == r.c.screening_date)
-        .where(*m.date_clauses(r.c.release_date), *_office_clause(held.c.office_id, i))
-        .group_by(held.c.office_id, key)))
+        .where(*m.date_clauses(r.c.release_date), *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _appointments(conn, months, ids) -> None:
     a = appointment
     key = month_text(a.c.appointment_date)
     _refresh_events(conn, months, ids, ss.summary_appointment, lambda m, i: (
-        select(held.c.office_id, key.label("month"),
+        select(office_held.label("office_id"), key.label("month"),
                func.count(a.c.id).label("appointments"),
                _count(a.c.outcome == "kept").label("kept"),
                _count(a.c.outcome == "acceptable_absence").label("acceptable_absence"),
                _count(a.c.outcome == "failed").label("failed"),
                _count(a.c.enforcement_action.is_(True)).label("enforcement_actions"))
-        .join(held, on_date(a.c.person_id, a.c.appointment_date))
+        .select_from(a)
+        .join(person, person.c.id == a.c.person_id)
+        .outerjoin(held, on_date(person.c.id, a.c.appointment_date))
         .where(*m.date_clauses(a.c.appointment_date),
-               *_office_clause(held.c.office_id, i))
-        .group_by(held.c.office_id, key)))
+               *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 _EVENT_FAMILIES = {
@@ -518,7 +534,7 @@ _EVENT_FAMILIES = {
 def _refresh_due(conn: Connection, months: Months, ids) -> None:
     """Orders by the month of their 12-month anniversary (sentence date + 365 days)."""
     o = upw_order
-    where = [*_office_clause(held.c.office_id, ids)]
+    where = [*_office_clause(office_held, ids)]
     if months.exact is not None:
         lo = min(months.exact) - timedelta(days=COMPLETION_DAYS + 1)
         hi = month_end(max(months.exact)) - timedelta(days=COMPLETION_DAYS - 1)
@@ -526,8 +542,10 @@ def _refresh_due(conn: Connection, months: Months, ids) -> None:
     elif months.start is not None:
         where.append(o.c.sentence_date >= months.start - timedelta(days=COMPLETION_DAYS + 1))
     orders = pd.read_sql(
-        select(held.c.office_id, o.c.sentence_date, o.c.completed_date)
-        .join(held, on_date(o.c.person_id, o.c.sentence_date)).where(*where), conn)
+        select(office_held.label("office_id"), o.c.sentence_date, o.c.completed_date)
+        .select_from(o)
+        .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, on_date(person.c.id, o.c.sentence_date)).where(*where), conn)
     sentenced = pd.to_datetime(orders["sentence_date"])
     completed = pd.to_datetime(orders["completed_date"])
     anniversary = sentenced + pd.Timedelta(days=COMPLETION_DAYS)
@@ -546,19 +564,21 @@ def _refresh_starts(conn: Connection, months: Months, ids) -> None:
     many had a first session within 7 working days of sentence."""
     o, s = upw_order, upw_session
     sentenced_day = aliased(calendar_day)
-    chosen = [*months.date_clauses(o.c.sentence_date), *_office_clause(held.c.office_id, ids)]
+    chosen = [*months.date_clauses(o.c.sentence_date), *_office_clause(office_held, ids)]
     first = select(s.c.order_id, func.min(s.c.session_date).label("first_session"))
     if chosen:  # only the sessions of the orders being refreshed
         first = first.where(s.c.order_id.in_(
-            select(o.c.id).join(held, on_date(o.c.person_id, o.c.sentence_date))
+            select(o.c.id).join(person, person.c.id == o.c.person_id)
+            .outerjoin(held, on_date(person.c.id, o.c.sentence_date))
             .where(*chosen)))
     first = first.group_by(s.c.order_id).subquery()
     orders = pd.read_sql(
-        select(held.c.office_id, o.c.sentence_date,
+        select(office_held.label("office_id"), o.c.sentence_date,
                sentenced_day.c.working_day_number.label("sentenced_number"),
                first.c.first_session)
         .select_from(o)
-        .join(held, on_date(o.c.person_id, o.c.sentence_date))
+        .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, on_date(person.c.id, o.c.sentence_date))
         # orders sentenced on a day missing from the calendar are left out (inner join),
         # as in the raw-row query
         .join(sentenced_day, sentenced_day.c.day == o.c.sentence_date)
@@ -640,14 +660,16 @@ def _refresh_caseload(conn: Connection, start: date, last: date, offices: list[i
                        else_=p.c.start_date)
     piece_end = case((and_(held.c.end_date.is_not(None), held.c.end_date < p.c.end_date),
                       held.c.end_date), else_=p.c.end_date)
+    # a person with no allocation during the sentence counts where they are now
     people = pd.read_sql(
-        select(held.c.office_id, piece_start.label("start_date"),
+        select(office_held.label("office_id"), piece_start.label("start_date"),
                piece_end.label("end_date"), weighted.label("points"))
         .select_from(p)
-        .join(held, and_(held.c.person_id == p.c.id,
-                         or_(held.c.end_date.is_(None), held.c.end_date >= p.c.start_date),
-                         held.c.start_date <= p.c.end_date))
-        .where(held.c.office_id.in_(offices), p.c.end_date >= add_months(start, -1),
+        .outerjoin(held, and_(held.c.person_id == p.c.id,
+                              or_(held.c.end_date.is_(None),
+                                  held.c.end_date >= p.c.start_date),
+                              held.c.start_date <= p.c.end_date))
+        .where(office_held.in_(offices), p.c.end_date >= add_months(start, -1),
                or_(held.c.end_date.is_(None), held.c.end_date >= add_months(start, -1))),
         conn)
     starts = pd.to_datetime(people["start_date"])
@@ -690,17 +712,19 @@ def _refresh_outstanding(conn: Connection, start: date, last: date, offices: lis
                  (o.c.completed_date < o.c.terminated_date, o.c.completed_date),
                  else_=o.c.terminated_date)
     handed_over = day_after(held.c.end_date)
-    piece = (
-        select(held.c.office_id, o.c.id.label("order_id"), o.c.hours_ordered,
+    piece = (  # an order whose person has no allocation then: where the person is now
+        select(office_held.label("office_id"), o.c.id.label("order_id"), o.c.hours_ordered,
                case((held.c.start_date > o.c.sentence_date, held.c.start_date),
                     else_=o.c.sentence_date).label("opened"),
                case((close.is_(None), handed_over), (held.c.end_date.is_(None), close),
                     (close < handed_over, close), else_=handed_over).label("closed"))
         .select_from(o)
-        .join(held, and_(held.c.person_id == o.c.person_id,
-                         or_(held.c.end_date.is_(None), held.c.end_date >= o.c.sentence_date),
-                         or_(close.is_(None), held.c.start_date < close)))
-        .where(held.c.office_id.in_(offices))
+        .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, and_(held.c.person_id == o.c.person_id,
+                              or_(held.c.end_date.is_(None),
+                                  held.c.end_date >= o.c.sentence_date),
+                              or_(close.is_(None), held.c.start_date < close)))
+        .where(office_held.in_(offices))
         .subquery()
     )
     t_key, c_key = month_text(piece.c.opened), month_text(piece.c.closed)

@@ -18,7 +18,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
-from dashboard.allocations import held, on_date
+from dashboard.allocations import held, office_held, officer_held, on_date, unallocated
 from dashboard.filters import Filters, month_start
 from dashboard.schema import area, office, person, staff_member, team
 from dashboard.scope import Scope, require_person_level
@@ -41,6 +41,13 @@ COUNTS = ["open_cases", "workload_points", "case_holding_fte", "available_points
 def snapshot_day(f: Filters) -> date:
     """The day caseloads are counted on: the first day of the period's last month."""
     return month_start(f.end)
+
+
+def _counted():
+    """A case open on the day counts where its allocation that day says, or where the
+    person is when they have no allocation during the sentence (as the summaries do)."""
+    return or_(held.c.id.is_not(None),
+               unallocated(person.c.id, person.c.start_date, person.c.end_date))
 
 
 def _points():
@@ -87,13 +94,13 @@ def caseload(conn: Connection, f: Filters, level: str = "team",
                *([func.max(case((officer.c.end_date < day, 1), else_=0)).label(
                    "officer_left")] if level == "officer" else []))
         .select_from(person)
-        .join(held, on_date(person.c.id, literal(day)))
-        .join(office, office.c.id == held.c.office_id)
+        .outerjoin(held, on_date(person.c.id, literal(day)))
+        .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
         .outerjoin(team, team.c.id == held.c.team_id)
-        .outerjoin(officer, officer.c.id == held.c.officer_id)
-        .where(person.c.start_date <= day, person.c.end_date >= day,
-               *f.office_clause(held.c.office_id))
+        .outerjoin(officer, officer.c.id == officer_held)
+        .where(person.c.start_date <= day, person.c.end_date >= day, _counted(),
+               *f.office_clause(office_held))
         .group_by(*names)
     )
     # capacity: case-holding staff in post on the day, in their office and team
@@ -158,22 +165,21 @@ def officer_cases(conn: Connection, f: Filters, scope: Scope, officer_id: int,
     """
     require_person_level(scope)
     day = day or snapshot_day(f)
-    who = (held.c.officer_id.is_(None) if not officer_id
-           else held.c.officer_id == int(officer_id))
+    who = (officer_held.is_(None) if not officer_id else officer_held == int(officer_id))
     stmt = (
         select(person.c.crn, office.c.name.label("office"),
                func.coalesce(team.c.name, NO_TEAM).label("team"), person.c.sentence_type,
                person.c.tier, person.c.rosh_level, person.c.start_date, person.c.end_date,
-               held.c.start_date.label("allocated_from"),
+               func.coalesce(held.c.start_date, person.c.start_date).label("allocated_from"),
                _points().label("workload_points"))
         .select_from(person)
-        .join(held, on_date(person.c.id, literal(day)))
-        .join(office, office.c.id == held.c.office_id)
+        .outerjoin(held, on_date(person.c.id, literal(day)))
+        .join(office, office.c.id == office_held)
         .outerjoin(team, team.c.id == held.c.team_id)
-        .where(and_(person.c.start_date <= day, person.c.end_date >= day), who,
-               *f.office_clause(held.c.office_id),
+        .where(and_(person.c.start_date <= day, person.c.end_date >= day), who, _counted(),
+               *f.office_clause(office_held),
                # scope on the office holding the case that day
-               scope.person_clause(person.c.id, held.c.office_id))
+               scope.person_clause(person.c.id, office_held))
         .order_by(person.c.crn)
         .limit(limit)
     )

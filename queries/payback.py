@@ -25,9 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from dashboard import summaries
-from dashboard.allocations import held, on_date
+from dashboard.allocations import held, office_held, on_date, unallocated
 from dashboard.filters import Filters, month_start
-from dashboard.schema import area, calendar_day, office, upw_order, upw_session
+from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
 from dashboard.sqlfuncs import days_between, month_of
 from dashboard.summaries import COMPLETION_DAYS, START_GRACE_DAYS, START_WORKING_DAYS
 from dashboard.summary_schema import (
@@ -50,9 +50,18 @@ __all__ = ["COMPLETIONS", "COMPLETION_DAYS", "ORDERS", "OUTSTANDING", "SESSIONS"
 
 def _from_orders(stmt, day):
     """The order's office: the one holding the case on `day` (an event's date)."""
-    return (stmt.join(held, on_date(upw_order.c.person_id, day))
-            .join(office, office.c.id == held.c.office_id)
+    return (stmt.join(person, person.c.id == upw_order.c.person_id)
+            .outerjoin(held, on_date(person.c.id, day))
+            .join(office, office.c.id == office_held)
             .join(area, area.c.id == office.c.area_id))
+
+
+def _closed(o):
+    """The day an order closed: completed or terminated, whichever came first (or NULL)."""
+    return case((o.c.completed_date.is_(None), o.c.terminated_date),
+                (o.c.terminated_date.is_(None), o.c.completed_date),
+                (o.c.completed_date < o.c.terminated_date, o.c.completed_date),
+                else_=o.c.terminated_date)
 
 
 def _from_summary(stmt, table):
@@ -215,7 +224,7 @@ def hours_worked_from_rows(conn: Connection, f: Filters, level: Level = "office"
                func.coalesce(func.sum(upw_session.c.hours_worked), 0.0).label("hours_worked"))
         .select_from(upw_session)
         .join(upw_order, upw_order.c.id == upw_session.c.order_id), upw_session.c.session_date
-    ).where(*f.clauses(upw_session.c.session_date, held.c.office_id))
+    ).where(*f.clauses(upw_session.c.session_date, office_held))
     return pd.read_sql(_grouped(stmt, groups), conn)
 
 
@@ -228,7 +237,7 @@ def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
         select(*groups, func.count(upw_order.c.id).label("orders"),
                func.coalesce(func.sum(upw_order.c.hours_ordered), 0).label("hours_ordered"))
         .select_from(upw_order), upw_order.c.sentence_date
-    ).where(*f.clauses(upw_order.c.sentence_date, held.c.office_id))
+    ).where(*f.clauses(upw_order.c.sentence_date, office_held))
     return pd.read_sql(_grouped(stmt, groups), conn)
 
 
@@ -254,7 +263,11 @@ def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
         upw_order.c.sentence_date <= at,
         or_(upw_order.c.completed_date.is_(None), upw_order.c.completed_date > at),
         or_(upw_order.c.terminated_date.is_(None), upw_order.c.terminated_date > at),
-        *f.office_clause(held.c.office_id),
+        *f.office_clause(office_held),
+        # held at `at`; else where the person is, if no allocation spans the live order
+        or_(held.c.id.is_not(None), unallocated(upw_order.c.person_id,
+                                                upw_order.c.sentence_date,
+                                                before=_closed(upw_order))),
     )
     return pd.read_sql(_grouped(stmt, groups), conn)
 
@@ -276,7 +289,7 @@ def completions_from_rows(conn: Connection, f: Filters, level: Level = "office")
     none = literal_column("0")
     flagged = union_all(*[
         _from_orders(select(*groups, *counts).select_from(upw_order), day)
-        .where(condition, *f.office_clause(held.c.office_id))
+        .where(condition, *f.office_clause(office_held))
         for day, condition, counts in (
             (upw_order.c.completed_date, completed_now,
              (literal_column("1").label("orders_completed"), none.label("due_12_months"),
@@ -313,5 +326,5 @@ def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office")
         .outerjoin(first_day, first_day.c.day == first.c.first_day), upw_order.c.sentence_date
     ).where(upw_order.c.sentence_date >= f.start,
             upw_order.c.sentence_date <= f.end - timedelta(days=START_GRACE_DAYS),
-            *f.office_clause(held.c.office_id))
+            *f.office_clause(office_held))
     return pd.read_sql(_grouped(stmt, groups), conn)
