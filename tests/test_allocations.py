@@ -58,19 +58,26 @@ def held_on(alias: str, person: str, day: str) -> str:
             f"({alias}.end_date IS NULL OR {alias}.end_date >= {day})")
 
 
-def raw_figures(conn, person_id: int | None = None) -> pd.DataFrame:
+def raw_figures(conn, person_id: int | None = None, by_person: bool = False) -> pd.DataFrame:
     """Every figure per office and month from the raw rows (hand-written SQL). With
-    person_id: that person's contribution only. Columns: office_code, month, measure,
-    value."""
+    person_id: that person's contribution only. by_person: everything where the person
+    is now (person_on_probation.office_id, as before allocation history existed).
+    Columns: office_code, month, measure, value."""
     only = "" if person_id is None else f" AND p.id = {int(person_id)}"
     parts = []
+
+    def office_of(day: str) -> str:
+        """The joins giving office o for the case (p) on `day`."""
+        if by_person:
+            return "JOIN office o ON o.id = p.office_id "
+        return (f"JOIN case_allocation c ON {held_on('c', 'p.id', day)} "
+                "JOIN office o ON o.id = c.office_id ")
 
     def events(measure_sql: str, table: str, day: str, join: str = "", where: str = ""):
         m = month_sql(conn, day)
         sql = (f"SELECT o.code AS office_code, {m} AS month, {measure_sql} "
                f"FROM {table} {join} JOIN person_on_probation p ON p.id = x.person_id "
-               f"JOIN case_allocation c ON {held_on('c', 'p.id', day)} "
-               f"JOIN office o ON o.id = c.office_id WHERE 1 = 1 {where} {only} "
+               f"{office_of(day)} WHERE 1 = 1 {where} {only} "
                f"GROUP BY o.code, {m}")
         df = pd.read_sql(text(sql), conn)
         parts.append(df.melt(["office_code", "month"], var_name="measure"))
@@ -93,8 +100,7 @@ def raw_figures(conn, person_id: int | None = None) -> pd.DataFrame:
         first, last = m.isoformat(), month_end(m).isoformat()
         df = pd.read_sql(text(
             "SELECT o.code AS office_code, COUNT(*) AS open_cases FROM person_on_probation p "
-            f"JOIN case_allocation c ON {held_on('c', 'p.id', ':d')} "
-            "JOIN office o ON o.id = c.office_id "
+            f"{office_of(':d')}"
             f"WHERE p.start_date <= :d AND p.end_date >= :d {only} GROUP BY o.code"),
             conn, params={"d": first})
         parts.append(df.assign(month=first[:7]).melt(["office_code", "month"],
@@ -104,8 +110,7 @@ def raw_figures(conn, person_id: int | None = None) -> pd.DataFrame:
             "SUM(u.hours_ordered - COALESCE((SELECT SUM(s.hours_worked) FROM upw_session s "
             "  WHERE s.order_id = u.id AND s.session_date <= :e), 0)) AS hours_outstanding "
             "FROM upw_order u JOIN person_on_probation p ON p.id = u.person_id "
-            f"JOIN case_allocation c ON {held_on('c', 'p.id', ':e')} "
-            "JOIN office o ON o.id = c.office_id "
+            f"{office_of(':e')}"
             "WHERE u.sentence_date <= :e AND (u.completed_date IS NULL OR u.completed_date > :e)"
             " AND (u.terminated_date IS NULL OR u.terminated_date > :e)"
             f" {only} GROUP BY o.code"), conn, params={"e": last})
