@@ -984,20 +984,26 @@ def _ensure_calendar(conn: Connection, earliest: date | None, latest: date | Non
     return True
 
 
-def _refresh_summaries(conn: Connection, table: str, touched: Touched,
-                       calendar_changed: bool) -> None:
-    """Bring the monthly summary tables (dashboard.summaries) up to date with the rows
-    just written, in the same transaction: the months touched, or everything when the
-    calendar changed or a person or staff member moved office."""
+def _follow_allocations(conn: Connection, table: str, touched: Touched) -> None:
+    """Keep people and their allocation history in step after a write: an allocation
+    import sets each person's office and officer to their latest allocation; a people
+    import gives new people an allocation and starts a new one (the day after the data's
+    as-of date) for people whose office or officer changed."""
     if table == "case_allocation":
         allocations.sync_current(conn, touched.people)
-    if table == "person_on_probation":
-        # where each case is now: an allocation for new people, a new allocation (from
-        # the day after the data's as-of date) for people whose office or officer moved
+    elif table == "person_on_probation":
         as_of = conn.execute(select(dataset_info.c.value)
                              .where(dataset_info.c.key == "data_as_of")).scalar()
         allocations.follow_person_import(conn, date.fromisoformat(as_of) + timedelta(days=1)
                                          if as_of else date.today())
+
+
+def _refresh_summaries(conn: Connection, table: str, touched: Touched,
+                       calendar_changed: bool) -> None:
+    """Bring the monthly summary tables (dashboard.summaries) up to date with the rows
+    just written, in the same transaction: the months touched, or everything when the
+    calendar changed or a person or staff member moved office; for allocations, both
+    offices' months from the earliest date changed."""
     if table == "case_allocation" and not calendar_changed and touched.months:
         # an allocation moves every figure dated in it: both offices' months from the
         # earliest date changed up to the last month summarised
@@ -1140,6 +1146,7 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
                 changed = report.inserted + report.updated > 0
                 _set_facts(conn, report, changed)
                 if changed:
+                    _follow_allocations(conn, fmt.table, touched)
                     say(0.97, "Updating the monthly summaries")
                     calendar_changed = _ensure_calendar(conn, touched.earliest,
                                                         touched.latest)
