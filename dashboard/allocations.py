@@ -7,15 +7,19 @@ officer) holding the case on the event's date; a snapshot (cases open on the fir
 month, orders live at a month's end) for the office holding it on the snapshot's date. A
 transfer therefore moves only the figures dated from the transfer on, in both offices.
 
-Usage in a query (SQLAlchemy Core), in place of joining the person for its office::
+Usage in a query (SQLAlchemy Core): join the person as before, add one outer join to the
+allocation on the event's date, and read the office from ``office_held``::
 
-    held = allocations.held
-    stmt = (select(held.c.office_id, ...).select_from(appointment)
-            .join(held, allocations.on_date(appointment.c.person_id,
-                                            appointment.c.appointment_date))
-            .where(*f.clauses(appointment.c.appointment_date, held.c.office_id)))
+    a = appointment
+    stmt = (select(office_held.label("office_id"), ...).select_from(a)
+            .join(person, person.c.id == a.c.person_id)
+            .outerjoin(held, on_date(person.c.id, a.c.appointment_date))
+            .where(*f.clauses(a.c.appointment_date, office_held)))
 
-``person_on_probation.office_id`` / ``officer_id`` mirror the open allocation
+A date no allocation covers (rows written without a history: a script, an old test)
+counts where the person is now, so nothing is ever dropped. Snapshots add
+``unallocated(...)``: with an allocation history only the days it covers count.
+``person_on_probation.office_id`` / ``officer_id`` mirror the latest allocation
 (``sync_current``) so case lists and scopes keep reading today's allocation.
 """
 
@@ -50,13 +54,6 @@ office_held = func.coalesce(held.c.office_id, person.c.office_id)
 officer_held = case((held.c.id.is_not(None), held.c.officer_id), else_=person.c.officer_id)
 
 
-def join_held(stmt, person_id, day):
-    """stmt joined to the person of `person_id` and (outer) to their allocation on `day`:
-    then office_held / officer_held name where the row counts."""
-    return (stmt.join(person, person.c.id == person_id)
-            .outerjoin(held, on_date(person.c.id, day)))
-
-
 def unallocated(person_id, first, last=None, before=None):
     """WHERE clause for snapshots: the person has no allocation on any day from `first`
     to `last` (inclusive) or up to `before` (exclusive); neither: open-ended. Such a span
@@ -78,16 +75,6 @@ def on_date(person_id, day, allocation=held):
     importer and the generator keep it so), so at most one row matches."""
     return and_(allocation.c.person_id == person_id, allocation.c.start_date <= day,
                 or_(allocation.c.end_date.is_(None), allocation.c.end_date >= day))
-
-
-def overlapping(person_id, first, last, allocation=held):
-    """ON clause: `allocation` is a row of `person_id` held on any day from `first` to
-    `last` (both dates inclusive; `last` None = open-ended)."""
-    clauses = [allocation.c.person_id == person_id,
-               or_(allocation.c.end_date.is_(None), allocation.c.end_date >= first)]
-    if last is not None:
-        clauses.append(allocation.c.start_date <= last)
-    return and_(*clauses)
 
 
 def sync_current(conn: Connection, person_ids: Iterable[int] | None = None) -> int:
@@ -115,21 +102,6 @@ def sync_current(conn: Connection, person_ids: Iterable[int] | None = None) -> i
     for start in range(0, len(ids), 500):
         changed += conn.execute(stmt.where(person.c.id.in_(ids[start:start + 500]))).rowcount
     return changed
-
-
-def transfer(conn: Connection, person_id: int, office_id: int, from_date: date,
-             officer_id: int | None = None, team_id: int | None = None) -> None:
-    """Move a case to another office (and officer, team) from `from_date`: the allocation
-    open on the day before ends then, a new open one starts. For scripts and tests; an
-    import of the allocation extract does the same through the importer."""
-    before = from_date - timedelta(days=1)
-    conn.execute(update(held).where(on_date(held.c.person_id, before),
-                                    held.c.person_id == person_id)
-                 .values(end_date=before))
-    conn.execute(held.insert().values(person_id=person_id, office_id=office_id,
-                                      team_id=team_id, officer_id=officer_id,
-                                      start_date=from_date, end_date=None))
-    sync_current(conn, [person_id])
 
 
 class day_after(FunctionElement):  # noqa: N801 - reads like a SQL function
