@@ -1004,14 +1004,17 @@ def _refresh_summaries(conn: Connection, table: str, touched: Touched,
     just written, in the same transaction: the months touched, or everything when the
     calendar changed or a person or staff member moved office; for allocations, both
     offices' months from the earliest date changed."""
-    if table == "case_allocation" and not calendar_changed and touched.months:
+    state = summaries.coverage(conn)
+    if table == "case_allocation" and not calendar_changed and touched.months and state:
         # an allocation moves every figure dated in it: both offices' months from the
-        # earliest date changed up to the last month summarised
-        state = summaries.coverage(conn)
-        last = max([*touched.months, *([state[1]] if state else [])])
-        summaries.refresh_months(conn, summaries.month_range(min(touched.months), last),
-                                 touched.offices, tables=[table])
-    elif calendar_changed or touched.office_moved:
+        # earliest date changed to the last month summarised (none outside the months
+        # summarised: those are read from the raw rows)
+        first = max(min(touched.months), state[0])
+        if first <= state[1]:
+            summaries.refresh_months(conn, summaries.month_range(first, state[1]),
+                                     touched.offices, tables=[table])
+    elif calendar_changed or touched.office_moved or (table == "case_allocation"
+                                                      and touched.months):
         summaries.refresh_all(conn)
     elif table in summaries.DEPENDS and touched.months:
         summaries.refresh_months(conn, touched.months, None, tables=[table])

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from dashboard import db, demo_data, importer
+from dashboard import db, demo_data, importer, summaries
 from dashboard.filters import Filters, add_months, month_end
 from queries import caseload, gate, payback, quality, staffing, supervision
 
@@ -209,6 +209,7 @@ def allocation_file(conn, path, crn: str, allocation_id: int) -> None:
 def moved(engine, tmp_path_factory):
     """(figures before, figures after, the moved person, the case's own raw figures)."""
     with engine.connect() as conn:
+        covered = summaries.coverage(conn)
         before = page_figures(conn)
         raw_before = raw_figures(conn)
         case = pick_case(conn)
@@ -228,6 +229,8 @@ def moved(engine, tmp_path_factory):
             "SELECT o.code FROM person_on_probation p JOIN office o ON o.id = p.office_id "
             "WHERE p.id = :i"), {"i": case["id"]}).scalar_one()
     assert office_now == "BOG"  # the person's current office follows the allocation
+    with engine.connect() as conn:
+        assert summaries.coverage(conn) == covered  # the same months, refreshed in place
     return before, after, raw_before, raw_after, case, own
 
 
