@@ -28,6 +28,7 @@ PAGES = {
     "payback": ("Measures", "Unpaid work", ":material/construction:"),
     "gate": ("Measures", "Through the Gate", ":material/door_open:"),
     "cases": ("Cases", "Cases behind the figures", ":material/folder_shared:"),
+    "caseload": ("Cases", "Caseload by team and officer", ":material/assignment_ind:"),
     "readiness": ("Inspection", "Inspection readiness", ":material/verified:"),
     "sample": ("Inspection", "Draw a case sample", ":material/casino:"),
     "audit": ("Inspection", "Record case audits", ":material/edit_note:"),

@@ -130,7 +130,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "auditor",
         "demo-auditor-2026!",
         "the audit screens; only the cases in audits assigned to them "
-        "(the first auditor in the demo audits, e.g. auditor.ken1; "
+        "(one account per auditor in the demo audits, e.g. auditor.ken1; "
         "auditor.kent1 if none)",
     ),
     DemoUser(
@@ -648,14 +648,15 @@ def set_role(
 # --- demo accounts ----------------------------------------------------------------------
 
 
-def _demo_auditor(conn: Connection) -> str:
-    # The demo data names its auditors auditor.<area><n>; use one so the account has audits.
+def _demo_auditors(conn: Connection) -> list[str]:
+    # The demo data names its auditors auditor.<area><n>: an account for each, so every
+    # demo audit belongs to an auditor who exists (auditor.kent1 when there is no audit).
     names = (
         conn.execute(select(case_audit.c.auditor).distinct().order_by(case_audit.c.auditor))
         .scalars()
         .all()
     )
-    return next((n for n in names if USERNAME_RE.match(n)), "auditor.kent1")
+    return [n for n in names if USERNAME_RE.match(n)] or ["auditor.kent1"]
 
 
 def create_demo_users(conn: Connection) -> list[tuple[str, str, str]]:
@@ -682,7 +683,8 @@ def create_demo_users(conn: Connection) -> list[tuple[str, str, str]]:
         )
     wanted += [
         ("quality.lead", "Quality Lead (demo)", "demo-quality-2026!", "quality_lead", None),
-        (_demo_auditor(conn), "Case Auditor (demo)", "demo-auditor-2026!", "auditor", None),
+        *[(name, "Case Auditor (demo)", "demo-auditor-2026!", "auditor", None)
+          for name in _demo_auditors(conn)],
         ("admin", "Administrator (demo)", "demo-users-2026!", "admin", None),
     ]
     created = []

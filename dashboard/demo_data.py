@@ -258,17 +258,39 @@ def generate(
         ids.next["target"] = len(reference.DEFAULT_TARGETS) + 1
 
         n_offices = len(scale.offices)
-        for k, (_code, _name, area_code, caseload, po_vacancy) in enumerate(scale.offices):
+        # Staff first, every office: a case can move to another office's officer. Each
+        # office's random stream carries on into its people, as when one loop did both.
+        office_rngs, staffs = {}, {}
+        for k, (code, name, area_code, caseload, po_vacancy) in enumerate(scale.offices):
             office_id = k + 1
-            say(0.02 + 0.96 * k / n_offices, f"Office {k + 1} of {n_offices}: {_name}")
-            office_rng = np.random.default_rng([seed, office_id])
+            office_rngs[office_id] = office_rng = np.random.default_rng([seed, office_id])
             staff = _staff(office_rng, ids, office_id, caseload, po_vacancy, area_code, months)
+            teams = _teams(np.random.default_rng([seed, office_id, ALLOCATION_STREAM]), ids,
+                           office_id, code, name, staff["staff"])
+            add(schema.team, teams)
             add(schema.staff_member, staff["staff"])
             add(schema.establishment, staff["establishment"])
             add(schema.staff_absence, staff["absence"])
+            staffs[office_id] = staff["staff"]
+        holders = _Holders(staffs)
+        neighbours = {k + 1: [j + 1 for j, other in enumerate(scale.offices)
+                              if other[2] == area_code and j != k]
+                      for k, (_c, _n, area_code, _cl, _v) in enumerate(scale.offices)}
+        for k, (_code, _name, area_code, caseload, _vacancy) in enumerate(scale.offices):
+            office_id = k + 1
+            say(0.02 + 0.96 * k / n_offices, f"Office {k + 1} of {n_offices}: {_name}")
+            office_rng = office_rngs.pop(office_id)
             people = _people(office_rng, ids, office_id, caseload, window_start, as_of,
-                             staff["staff"])
+                             staffs[office_id])
+            allocations = _allocations(
+                np.random.default_rng([seed, office_id, ALLOCATION_STREAM, 1]), ids, people,
+                office_id, holders, neighbours[office_id], as_of)
+            current = allocations.drop_duplicates("person_id", keep="last").set_index(
+                "person_id")
+            people["office_id"] = people["id"].map(current["office_id"]).astype(np.int64)
+            people["officer_id"] = people["id"].map(current["officer_id"])
             add(schema.person, people)
+            add(schema.case_allocation, allocations)
             add(schema.appointment, _appointments(office_rng, ids, people, window_start, as_of))
             orders, sessions = _unpaid_work(office_rng, ids, people, as_of)
             add(schema.upw_order, orders)
@@ -482,6 +504,109 @@ def _new_staff(rng, ids, office_id, grade, start, fte_choices, fte_p, rows) -> d
 def _month_end(month: date) -> date:
     nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return nxt - timedelta(days=1)
+
+
+# --- teams and case allocations (issue 12) ----------------------------------------------
+
+ALLOCATION_STREAM = 12  # a separate random stream: the other demo figures stay as they were
+OFFICERS_PER_TEAM = 8
+# Rates a year per open case (realistic few, calibration): a move to another office of the
+# same area, and a change of officer within the office (besides the officer leaving).
+TRANSFER_RATE = 0.04
+OFFICER_CHANGE_RATE = 0.15
+# Days a leaver's cases wait before reallocation: mostly one to three weeks.
+REALLOCATION_LAG_SHAPE, REALLOCATION_LAG_SCALE = 2.0, 6.0
+
+
+def _teams(rng, ids, office_id, office_code, office_name, staff) -> pd.DataFrame:
+    """An office's teams (about eight case-holding officers each); sets staff team_id:
+    officers and trainees at random, one SPO leading each team in turn."""
+    holding = staff["grade"].isin(["PO", "PSO"]).sum()
+    n = max(1, round(holding / OFFICERS_PER_TEAM))
+    team_ids = ids.take("team", n)
+    teams = pd.DataFrame({"id": team_ids,
+                          "code": [f"{office_code}-T{i}" for i in range(1, n + 1)],
+                          "name": [f"{office_name} team {i}" for i in range(1, n + 1)],
+                          "office_id": office_id})
+    spo = (staff["grade"] == "SPO").to_numpy()
+    picked = rng.choice(team_ids, len(staff))
+    picked[spo] = team_ids[np.arange(spo.sum()) % n]
+    staff["team_id"] = picked
+    return teams
+
+
+class _Holders:
+    """Case-holding officers (PO, PSO) of every office, to pick one in post on a day."""
+
+    def __init__(self, staffs: dict[int, pd.DataFrame]) -> None:
+        self.by_office = {}
+        for office_id, staff in staffs.items():
+            h = staff[staff["grade"].isin(["PO", "PSO"])]
+            ends = pd.to_datetime(h["end_date"]).fillna(pd.Timestamp("2262-01-01"))
+            self.by_office[office_id] = (
+                h["id"].to_numpy(), h["team_id"].to_numpy(),
+                pd.to_datetime(h["start_date"]).to_numpy().astype("datetime64[D]"),
+                ends.to_numpy().astype("datetime64[D]"), h["fte"].to_numpy(dtype=float))
+        self.end_of = {int(i): e for ids_, _t, _s, ends, _f in self.by_office.values()
+                       for i, e in zip(ids_, ends, strict=True)}
+        self.team_of = {int(i): t for ids_, teams, _s, _e, _f in self.by_office.values()
+                        for i, t in zip(ids_, teams, strict=True)}
+
+    def pick(self, rng, office_id: int, day: np.datetime64, not_id: int | None = None):
+        """A random officer in post on day (not not_id); the next to start if none is."""
+        ids_, _teams, starts, ends, fte = self.by_office[office_id]
+        if len(ids_) == 0:
+            return None
+        ok = (starts <= day) & (ends >= day)
+        if not_id is not None:
+            ok &= ids_ != not_id
+        if ok.any():  # part-time officers hold fewer cases
+            weights = fte[ok] / fte[ok].sum()
+            return int(rng.choice(ids_[ok], p=weights))
+        return int(ids_[np.argmin(np.abs((starts - day).astype(np.int64)))])
+
+
+def _allocations(rng, ids, people, office_id, holders: _Holders, neighbours: list[int],
+                 as_of) -> pd.DataFrame:
+    """Each person's allocation history, from their start date: officer changes within
+    the office, moves to another office of the area, and the reallocation of a leaver's
+    cases after a lag. The last allocation stays open (no end date)."""
+    rows = []
+    last_day = np.datetime64(as_of)
+    never = np.datetime64("2262-01-01")
+    starts = people["start_date"].to_numpy().astype("datetime64[D]")
+    ends = people["end_date"].to_numpy().astype("datetime64[D]")
+    day = np.timedelta64(1, "D")
+    for person_id, start, end in zip(people["id"].to_numpy(), starts, ends, strict=True):
+        stop = min(end, last_day)
+        t, office = start, office_id
+        officer = holders.pick(rng, office, t)
+        while True:
+            moves = t + day * max(1, int(rng.exponential(365 / TRANSFER_RATE)))
+            changes = t + day * max(1, int(rng.exponential(365 / OFFICER_CHANGE_RATE)))
+            left = holders.end_of.get(officer, never) if officer is not None else never
+            # an officer who leaves while holding the case (not one picked after leaving
+            # because nobody was in post)
+            realloc = (left + day * (1 + int(rng.gamma(REALLOCATION_LAG_SHAPE,
+                                                       REALLOCATION_LAG_SCALE)))
+                       if t <= left < never else never)
+            nxt = min(moves, changes, realloc)
+            if nxt > stop:
+                break
+            rows.append((person_id, office, officer, t, nxt - day))
+            if nxt == moves and neighbours:
+                office = neighbours[int(rng.integers(len(neighbours)))]
+            officer = holders.pick(rng, office, nxt, not_id=officer)
+            t = nxt
+        rows.append((person_id, office, officer, t, None))
+    df = pd.DataFrame(rows, columns=["person_id", "office_id", "officer_id", "start_date",
+                                     "end_date"])
+    df["team_id"] = df["officer_id"].map(holders.team_of)
+    for column in ("start_date", "end_date"):
+        df[column] = pd.to_datetime(df[column])
+    df.insert(0, "id", ids.take("case_allocation", len(df)))
+    return df[["id", "person_id", "office_id", "team_id", "officer_id", "start_date",
+               "end_date"]]
 
 
 # --- people on probation ----------------------------------------------------------------

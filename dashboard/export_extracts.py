@@ -33,7 +33,8 @@ def _with_generated(table, column: str):
 
 
 def export_select(table_name: str) -> Select:
-    """The SELECT that yields table_name's rows in its extract format, oldest id first;
+    """The SELECT that yields table_name's rows in its extract format, oldest id first
+    (allocations: by person and start date);
     its columns are labelled with the extract's column names."""
     fmt = get(table_name)
     t = fmt.db_table
@@ -53,7 +54,11 @@ def export_select(table_name: str) -> Select:
         else:
             expr = t.c[f.db_column]
         columns.append(expr.label(f.name))
-    return select(*columns).select_from(joined).order_by(t.c.id)
+    # allocations by person and date: an import gives each new person an allocation
+    # before the allocation extract arrives, so ids need not follow the history's order
+    order = ([t.c.person_id, t.c.start_date] if table_name == "case_allocation"
+             else [t.c.id])
+    return select(*columns).select_from(joined).order_by(*order)
 
 
 def _text(value: Any, kind: str) -> str:

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import String, Table
 
 from dashboard import schema
+from dashboard.allocations import overlap_problems
 from dashboard.glossary import MEASURES
 from dashboard.ratings import available_schemes, load_scheme
 
@@ -163,6 +164,16 @@ class RowCheck:
 
 
 @dataclass(frozen=True)
+class FileCheck:
+    """A rule over every row of the file at once (and the stored rows), e.g. allocation
+    periods of one person that overlap: check(conn, frame of `columns` + "row")."""
+
+    columns: tuple[str, ...]
+    message: str  # the rule in words, for the reference page
+    check: Callable[..., pd.DataFrame]
+
+
+@dataclass(frozen=True)
 class ExtractFormat:
     """One importable table: its columns, natural key and rules."""
 
@@ -175,6 +186,9 @@ class ExtractFormat:
     row_checks: tuple[RowCheck, ...] = ()
     as_of_fields: tuple[str, ...] = ()  # dates that move the dataset's "data as of"
     ref_field: str | None = None  # natural key that is a source reference (dashboard-<id>)
+    # checks over all the file's rows together: f(conn, values with a "row" column) ->
+    # problems (row, column, value, message); values of rows with other problems left out
+    file_checks: tuple[FileCheck, ...] = ()
     load_after: tuple[str, ...] = ()
     examples: tuple[dict[str, str], ...] = field(default=(), compare=False)
 
@@ -212,6 +226,13 @@ def _ref(name: str, column: str, what: str, example: str) -> Field:
     return Field(name, "text", f"The source system's reference of the {what}: unique, never "
                  "reused; the natural key for updates.", required=True, column=column,
                  example=example)
+
+
+def _allocation_overlaps(conn, rows: pd.DataFrame) -> pd.DataFrame:
+    """Overlapping periods of one person; rows: row, crn (our person id), start_date,
+    end_date, raw.crn (the file's text)."""
+    return overlap_problems(conn, rows.rename(columns={"crn": "person_id"}).assign(
+        crn=rows["raw.crn"]))
 
 
 def _bands_out_of_order(df: pd.DataFrame) -> pd.Series:
@@ -266,6 +287,15 @@ _add(ExtractFormat(
               {"code": "GUI", "name": "Guildford", "area_code": "SURREY"}),
 ))
 _add(ExtractFormat(
+    "team", "Teams", "Teams within an office (a case is allocated to a team and an officer).",
+    (Field("code", "code", "Team code.", required=True, example="ASH-T1"),
+     Field("name", "text", "Team name.", required=True, example="Ashford team 1"),
+     _office()),
+    natural_key=("code",), load_after=("office",),
+    examples=({"code": "ASH-T1", "name": "Ashford team 1", "office_code": "ASH"},
+              {"code": "ASH-T2", "name": "Ashford team 2", "office_code": "ASH"}),
+))
+_add(ExtractFormat(
     "staff_member", "Staff in post", "Every staff post holder, current and past (HR extract).",
     (Field("staff_ref", "text", "HR reference of the staff member.", required=True,
            example="S000001"),
@@ -276,14 +306,18 @@ _add(ExtractFormat(
      Field("start_date", "date", "First day in post at this office.", required=True,
            example="2023-04-03"),
      Field("end_date", "date", "Last day in post (blank while in post).",
-           example="")),
+           example=""),
+     Field("team_code", "code", "Code of the team the staff member works in (blank: none).",
+           references=Reference("team", "code", "team_id"), example="ASH-T1")),
     natural_key=("staff_ref",),
     date_order=(DateOrder("end_date", "start_date", "end_date is before start_date"),),
-    load_after=("office",),
+    load_after=("office", "team"),
     examples=({"staff_ref": "S000001", "office_code": "ASH", "grade": "PO", "fte": "1",
-               "start_date": "2019-09-02", "end_date": ""},
+               "start_date": "2019-09-02", "end_date": "", "team_code": "ASH-T1"},
               {"staff_ref": "S000002", "office_code": "ASH", "grade": "PSO", "fte": "0.6",
-               "start_date": "2024-01-08", "end_date": "2026-03-31"}),
+               "start_date": "2024-01-08", "end_date": "2026-03-31", "team_code": "ASH-T1"},
+              {"staff_ref": "S000003", "office_code": "GUI", "grade": "PO", "fte": "1",
+               "start_date": "2021-05-04", "end_date": "", "team_code": ""}),
 ))
 _add(ExtractFormat(
     "establishment", "Establishment", "Budgeted FTE per office, grade and month.",
@@ -319,7 +353,10 @@ _add(ExtractFormat(
 ))
 _add(ExtractFormat(
     "person_on_probation", "People on probation",
-    "One row per case (sentence) supervised: who supervises it and its risk profile.",
+    "One row per case (sentence) supervised: who supervises it now and its risk profile. "
+    "A new person gets an allocation from their start date; a changed office or officer "
+    "starts a new allocation the day after the data's as-of date (load `case_allocation` "
+    "to date a transfer).",
     (Field("crn", "text", "Case reference number.", required=True, example="X0010000001"),
      _office(),
      Field("officer_staff_ref", "text", "staff_ref of the responsible officer (blank if "
@@ -341,7 +378,7 @@ _add(ExtractFormat(
            allowed=schema.ROUTEWAYS, example="Home,Money")),
     natural_key=("crn",), load_after=("office", "staff_member"),
     date_order=(DateOrder("end_date", "start_date", "end_date is before start_date"),),
-    examples=({"crn": "X0010000001", "office_code": "ASH", "officer_staff_ref": "S000001",
+    examples=({"crn": "X0010000001", "office_code": "GUI", "officer_staff_ref": "S000003",
                "sentence_type": "community_order", "start_date": "2026-01-12",
                "end_date": "2027-01-11", "tier": "B", "rosh_level": "medium",
                "gender": "male", "routeway_needs": "Home,Money"},
@@ -349,6 +386,40 @@ _add(ExtractFormat(
                "sentence_type": "licence", "start_date": "2026-03-02",
                "end_date": "2026-12-01", "tier": "A", "rosh_level": "high",
                "gender": "female", "routeway_needs": "Home"}),
+))
+_add(ExtractFormat(
+    "case_allocation", "Case allocations",
+    "Where each case has been allocated over time: office, team and responsible officer, "
+    "from a date to a date (blank: the current allocation). Every figure counts a case "
+    "where it was allocated on the date of the event, so a transfer changes only the "
+    "months from its date on. A transfer is two rows: the old allocation with its end "
+    "date, the new one starting the next day. People on probation must be loaded first; "
+    "their office and officer follow the latest allocation.",
+    (_crn(),
+     _office(),
+     Field("team_code", "code", "Code of the team holding the case (blank: none).",
+           references=Reference("team", "code", "team_id"), example="ASH-T1"),
+     Field("officer_staff_ref", "text", "staff_ref of the responsible officer (blank if "
+           "unallocated).", references=Reference("staff_member", "staff_ref", "officer_id"),
+           example="S000001"),
+     Field("start_date", "date", "First day of the allocation.", required=True,
+           example="2026-01-12"),
+     Field("end_date", "date", "Last day of the allocation (blank while it is current).",
+           example="2026-05-14")),
+    natural_key=("crn", "start_date"), load_after=("person_on_probation", "team"),
+    date_order=(DateOrder("end_date", "start_date", "end_date is before start_date"),),
+    file_checks=(FileCheck(("crn", "start_date", "end_date"),
+                           "the periods of one person (in the file and stored) must not "
+                           "overlap", _allocation_overlaps),),
+    examples=({"crn": "X0010000001", "office_code": "ASH", "team_code": "ASH-T1",
+               "officer_staff_ref": "S000001", "start_date": "2026-01-12",
+               "end_date": "2026-05-14"},
+              {"crn": "X0010000001", "office_code": "GUI", "team_code": "",
+               "officer_staff_ref": "S000003", "start_date": "2026-05-15",
+               "end_date": ""},
+              {"crn": "X0010000002", "office_code": "ASH", "team_code": "ASH-T1",
+               "officer_staff_ref": "S000002", "start_date": "2026-03-02",
+               "end_date": ""}),
 ))
 _add(ExtractFormat(
     "appointment", "Appointments", "Supervision appointments and their outcomes.",
@@ -589,7 +660,8 @@ def format_reference_markdown() -> str:
         rules = [d.message.replace(" is before ", " must be on or after ")
                  for d in fmt.date_order] + [
                      (f"{c.report_on} " if c.report_on else "") + c.message
-                     for c in fmt.row_checks]
+                     for c in fmt.row_checks] + [
+                     c.message for c in fmt.file_checks]
         if rules:
             out += ["", "Row rules: " + "; ".join(rules) + "."]
         out.append("")

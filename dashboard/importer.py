@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
-from dashboard import audit_log, db, schema, summaries
+from dashboard import allocations, audit_log, db, schema, summaries
 from dashboard.extract_formats import (
     GENERATED_REF_PREFIX,
     IGNORED_COLUMNS,
@@ -962,10 +962,13 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
         header_row, header, batches = _batches(rows, fmt, chunk_rows)
         unique = [f for f in fmt.fields if f.unique and f.name in header]
         key_kind = "+".join(fmt.natural_key)
+        file_rows: list[pd.DataFrame] = []  # what the file checks read, chunk by chunk
         with engine.connect() as conn:
             for batch in batches:
                 deadline.check()
                 chunk = _parse_chunk(conn, fmt, header, batch)
+                if fmt.file_checks:
+                    file_rows.append(_file_check_rows(fmt, chunk))
                 report.rows_read += len(batch)
                 for problems in chunk.problems:
                     staging.add_problems(problems)
@@ -981,6 +984,9 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
                                           "rows.")])
             return True, header_row
         staging.flag_duplicates(fmt)
+        if fmt.file_checks:
+            with engine.connect() as conn:
+                _run_file_checks(conn, fmt, file_rows, staging)
         return False, header_row
     except _HeaderError as exc:
         staging.add_problems(exc.problems)
@@ -993,6 +999,33 @@ def _validate(engine: Engine, fmt: ExtractFormat, path: Path, sheet: str | None,
         return True, 1
     finally:
         rows.close()
+
+
+def _file_check_rows(fmt: ExtractFormat, chunk: _Chunk) -> pd.DataFrame:
+    """The columns the format's file checks read (parsed, and the cell texts as
+    raw.<name>), with the row numbers; None where a column is not in the file."""
+    names = sorted({c for check in fmt.file_checks for c in check.columns})
+    frame = pd.DataFrame({"row": chunk.rows})
+    for name in names:
+        frame[name] = (chunk.values[name].to_numpy() if name in chunk.values
+                       else None)
+        frame[f"raw.{name}"] = (chunk.raw[name].to_numpy() if name in chunk.raw
+                                else "")
+    return frame
+
+
+def _run_file_checks(conn: Connection, fmt: ExtractFormat, file_rows: list[pd.DataFrame],
+                     staging: _Staging) -> None:
+    """Run the format's file checks over the rows without other problems (a rejected
+    row is not written, so the rows it would have replaced stay as stored)."""
+    rows = pd.concat(file_rows, ignore_index=True)
+    bad = {r for (r,) in staging.db.execute("SELECT DISTINCT row FROM problem "
+                                             "WHERE row IS NOT NULL")}
+    rows = rows[~rows["row"].isin(bad)]
+    for check in fmt.file_checks:
+        problems = check.check(conn, rows)
+        if len(problems):
+            staging.add_problems(problems)
 
 
 def _flag_taken(conn: Connection, fmt: ExtractFormat, f: Field, chunk: _Chunk,
@@ -1021,6 +1054,8 @@ class Touched:
     earliest: date | None = None  # over every date loaded, changed or not
     latest: date | None = None
     office_moved: bool = False  # a stored person or staff member changed office
+    offices: set[int] = field(default_factory=set)  # office ids of changed rows, old and new
+    people: set[int] = field(default_factory=set)  # person ids of changed rows
 
     def add_dates(self, values: list[Any], changed: bool = True) -> None:
         """Note a column of dates (None allowed) of rows that changed or not."""
@@ -1138,7 +1173,13 @@ def plan_chunk(conn: Connection, fmt: ExtractFormat, header: list[str], chunk: _
             if "office_id" in data_cols and not _same(stored["office_id"],
                                                       columns["office_id"][position]):
                 touched.office_moved = True
+            if "office_id" in data_cols and stored.get("office_id") is not None:
+                touched.offices.add(int(stored["office_id"]))
     same_set = set(same)
+    for name, ids in (("office_id", touched.offices), ("person_id", touched.people)):
+        if name in columns:  # the offices and people of rows inserted or changed
+            ids.update(int(x) for i, x in enumerate(columns[name])
+                       if x is not None and i not in same_set)
     for dates in [*(columns[c] for c in date_cols), *parent_dates]:
         touched.add_dates([d for i, d in enumerate(dates) if i not in same_set])
         touched.add_dates([dates[i] for i in same], changed=False)
@@ -1232,12 +1273,37 @@ def _ensure_calendar(conn: Connection, earliest: date | None, latest: date | Non
     return True
 
 
+def _follow_allocations(conn: Connection, table: str, touched: Touched) -> None:
+    """Keep people and their allocation history in step after a write: an allocation
+    import sets each person's office and officer to their latest allocation; a people
+    import gives new people an allocation and starts a new one (the day after the data's
+    as-of date) for people whose office or officer changed."""
+    if table == "case_allocation":
+        allocations.sync_current(conn, touched.people)
+    elif table == "person_on_probation":
+        as_of = conn.execute(select(dataset_info.c.value)
+                             .where(dataset_info.c.key == "data_as_of")).scalar()
+        allocations.follow_person_import(conn, date.fromisoformat(as_of) + timedelta(days=1)
+                                         if as_of else date.today())
+
+
 def _refresh_summaries(conn: Connection, table: str, touched: Touched,
                        calendar_changed: bool) -> None:
     """Bring the monthly summary tables (dashboard.summaries) up to date with the rows
     just written, in the same transaction: the months touched, or everything when the
-    calendar changed or a person or staff member moved office."""
-    if calendar_changed or touched.office_moved:
+    calendar changed or a person or staff member moved office; for allocations, both
+    offices' months from the earliest date changed."""
+    state = summaries.coverage(conn)
+    if table == "case_allocation" and not calendar_changed and touched.months and state:
+        # an allocation moves every figure dated in it: both offices' months from the
+        # earliest date changed to the last month summarised (none outside the months
+        # summarised: those are read from the raw rows)
+        first = max(min(touched.months), state[0])
+        if first <= state[1]:
+            summaries.refresh_months(conn, summaries.month_range(first, state[1]),
+                                     touched.offices, tables=[table])
+    elif calendar_changed or touched.office_moved or (table == "case_allocation"
+                                                      and touched.months):
         summaries.refresh_all(conn)
     elif table in summaries.DEPENDS and touched.months:
         summaries.refresh_months(conn, touched.months, None, tables=[table])
@@ -1426,6 +1492,7 @@ def import_file(engine: Engine, path: str | Path, table: str, *, username: str =
             changed = report.inserted + report.updated > 0
             _set_facts(conn, report, changed)
             if changed:
+                _follow_allocations(conn, fmt.table, touched)
                 say(0.97, "Updating the monthly summaries")
                 calendar_changed = _ensure_calendar(conn, touched.earliest, touched.latest)
                 _refresh_summaries(conn, fmt.table, touched, calendar_changed)

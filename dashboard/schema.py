@@ -126,6 +126,39 @@ person = Table(
 )
 Index("ix_person_office_dates", person.c.office_id, person.c.start_date, person.c.end_date)
 
+# --- Allocation history (issue 12, migration 0004) -------------------------------------
+# Teams within an office (nDelius: team within a PDU/office), and each case's allocation
+# over time: office, team and responsible officer from a date to a date (end NULL: the
+# current allocation). Every event is counted where the case was allocated on the event's
+# date (dashboard.allocations); person_on_probation.office_id and officer_id mirror the
+# open allocation, so case lists and scopes read today's allocation as before.
+team = Table(
+    "team",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name", String(80), nullable=False),
+    Column("office_id", ForeignKey("office.id"), nullable=False, index=True),
+)
+
+# The team an officer works in (NULL: not in a team, e.g. an SPO or a trainee).
+staff_member.append_column(Column("team_id", ForeignKey("team.id"), index=True))
+
+case_allocation = Table(
+    "case_allocation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("person_on_probation.id"), nullable=False),
+    Column("office_id", ForeignKey("office.id"), nullable=False, index=True),
+    Column("team_id", ForeignKey("team.id"), index=True),
+    Column("officer_id", ForeignKey("staff_member.id"), index=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),  # inclusive; NULL while the allocation is open
+    # the natural key, and (person first) the index the event-date join looks up
+    UniqueConstraint("person_id", "start_date", name="uq_case_allocation_person_start"),
+    CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
+)
+
 appointment = Table(
     "appointment",
     metadata,

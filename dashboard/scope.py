@@ -32,6 +32,7 @@ PAGE_KEYS = frozenset(
         "admin_import",
         "data_quality",
         "cases",
+        "caseload",
     }
 )
 
@@ -41,10 +42,11 @@ _PERFORMANCE = frozenset(
 
 # Which pages each role opens. Admins run the system but see no case lists; auditors
 # record audits and see nothing of people beyond the cases assigned to them.
+# The caseload drill-down ends in one officer's cases, so it goes with the case lists.
 ROLE_PAGES: dict[str, frozenset[str]] = {
-    "chief_executive": _PERFORMANCE | {"cases"},
-    "area_manager": _PERFORMANCE | {"cases"},
-    "quality_lead": _PERFORMANCE | {"audit", "sample", "cases", "data_quality"},
+    "chief_executive": _PERFORMANCE | {"cases", "caseload"},
+    "area_manager": _PERFORMANCE | {"cases", "caseload"},
+    "quality_lead": _PERFORMANCE | {"audit", "sample", "cases", "caseload", "data_quality"},
     "auditor": frozenset({"overview", "audit"}),
     "admin": frozenset(
         {"overview", "admin_users", "admin_log", "admin_targets", "admin_import", "data_quality"}

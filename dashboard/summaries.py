@@ -53,6 +53,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard import summary_schema as ss
+from dashboard.allocations import day_after, held, office_held, on_date
 from dashboard.filters import add_months, month_end, month_start
 from dashboard.schema import (
     appointment,
@@ -249,6 +250,9 @@ DEPENDS = {
     "staff_member": {"staffing"},
     "establishment": {"staffing"},
     "person_on_probation": {"caseload"},
+    # where a case is allocated decides the office of every event and snapshot
+    "case_allocation": {"appointments", "sessions", "orders", "completed", "due", "starts",
+                        "outstanding", "releases", "audits", "answers", "caseload"},
     "calendar_day": {"releases", "starts"},
 }
 
@@ -390,26 +394,31 @@ def _audits(conn, months, ids) -> None:
     c = case_audit
     key = month_text(c.c.audit_date)
     _refresh_events(conn, months, ids, ss.summary_audit, lambda m, i: (
-        select(person.c.office_id, key.label("month"), func.count(c.c.id).label("audits"))
+        select(office_held.label("office_id"), key.label("month"),
+               func.count(c.c.id).label("audits"))
+        .select_from(c)
         .join(person, person.c.id == c.c.person_id)
+        .outerjoin(held, on_date(person.c.id, c.c.audit_date))
         .where(c.c.status == "complete", *m.date_clauses(c.c.audit_date),
-               *_office_clause(person.c.office_id, i))
-        .group_by(person.c.office_id, key)))
+               *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _answers(conn, months, ids) -> None:
     c, x = case_audit, audit_answer
     key = month_text(c.c.audit_date)
-    groups = [person.c.office_id, key, c.c.scheme, x.c.standard, x.c.key_question]
+    groups = [office_held, key, c.c.scheme, x.c.standard, x.c.key_question]
     _refresh_events(conn, months, ids, ss.summary_audit_answer, lambda m, i: (
-        select(person.c.office_id, key.label("month"), c.c.scheme, x.c.standard,
+        select(office_held.label("office_id"), key.label("month"), c.c.scheme, x.c.standard,
                x.c.key_question, func.count(x.c.id).label("answers"),
                _count(x.c.answer != "not_applicable").label("applicable"),
                _count(x.c.answer == "sufficient").label("sufficient"))
+        .select_from(x)
         .join(c, c.c.id == x.c.audit_id)
         .join(person, person.c.id == c.c.person_id)
+        .outerjoin(held, on_date(person.c.id, c.c.audit_date))
         .where(c.c.status == "complete", *m.date_clauses(c.c.audit_date),
-               *_office_clause(person.c.office_id, i))
+               *_office_clause(office_held, i))
         .group_by(*groups)))
 
 
@@ -417,36 +426,44 @@ def _sessions(conn, months, ids) -> None:
     s, o = upw_session, upw_order
     key = month_text(s.c.session_date)
     _refresh_events(conn, months, ids, ss.summary_upw_session, lambda m, i: (
-        select(person.c.office_id, key.label("month"), func.count(s.c.id).label("sessions"),
+        select(office_held.label("office_id"), key.label("month"),
+               func.count(s.c.id).label("sessions"),
                _count(s.c.attended).label("sessions_attended"),
                func.coalesce(func.sum(s.c.hours_worked), 0.0).label("hours_worked"))
+        .select_from(s)
         .join(o, o.c.id == s.c.order_id)
         .join(person, person.c.id == o.c.person_id)
-        .where(*m.date_clauses(s.c.session_date), *_office_clause(person.c.office_id, i))
-        .group_by(person.c.office_id, key)))
+        .outerjoin(held, on_date(person.c.id, s.c.session_date))
+        .where(*m.date_clauses(s.c.session_date), *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _orders(conn, months, ids) -> None:
     o = upw_order
     key = month_text(o.c.sentence_date)
     _refresh_events(conn, months, ids, ss.summary_upw_order, lambda m, i: (
-        select(person.c.office_id, key.label("month"), func.count(o.c.id).label("orders"),
+        select(office_held.label("office_id"), key.label("month"),
+               func.count(o.c.id).label("orders"),
                func.coalesce(func.sum(o.c.hours_ordered), 0).label("hours_ordered"))
+        .select_from(o)
         .join(person, person.c.id == o.c.person_id)
-        .where(*m.date_clauses(o.c.sentence_date), *_office_clause(person.c.office_id, i))
-        .group_by(person.c.office_id, key)))
+        .outerjoin(held, on_date(person.c.id, o.c.sentence_date))
+        .where(*m.date_clauses(o.c.sentence_date), *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _completed(conn, months, ids) -> None:
     o = upw_order
     key = month_text(o.c.completed_date)
     _refresh_events(conn, months, ids, ss.summary_upw_completed, lambda m, i: (
-        select(person.c.office_id, key.label("month"),
+        select(office_held.label("office_id"), key.label("month"),
                func.count(o.c.id).label("orders_completed"))
+        .select_from(o)
         .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, on_date(person.c.id, o.c.completed_date))
         .where(o.c.completed_date.is_not(None), *m.date_clauses(o.c.completed_date),
-               *_office_clause(person.c.office_id, i))
-        .group_by(person.c.office_id, key)))
+               *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _releases(conn, months, ids) -> None:
@@ -462,7 +479,7 @@ def _releases(conn, months, ids) -> None:
     acc = r.c.accommodation_on_release
     key = month_text(r.c.release_date)
     _refresh_events(conn, months, ids, ss.summary_release, lambda m, i: (
-        select(person.c.office_id, key.label("month"),
+        select(office_held.label("office_id"), key.label("month"),
                func.count(r.c.id).label("releases"),
                _count(screened).label("screened_in_5_days"),
                _count(and_(r.c.plan_completed_date.is_not(None),
@@ -478,28 +495,31 @@ def _releases(conn, months, ids) -> None:
                _count(r.c.first_appointment_kept.is_(True)).label("first_appointment_kept"))
         .select_from(r)
         .join(person, person.c.id == r.c.person_id)
+        .outerjoin(held, on_date(person.c.id, r.c.release_date))
         # releases whose reception date is not in the calendar are left out, as the
         # raw-row query does (it inner-joins the calendar)
         .join(reception_day, reception_day.c.day == r.c.reception_date)
         .outerjoin(screening_day, screening_day.c.day == r.c.screening_date)
-        .where(*m.date_clauses(r.c.release_date), *_office_clause(person.c.office_id, i))
-        .group_by(person.c.office_id, key)))
+        .where(*m.date_clauses(r.c.release_date), *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 def _appointments(conn, months, ids) -> None:
     a = appointment
     key = month_text(a.c.appointment_date)
     _refresh_events(conn, months, ids, ss.summary_appointment, lambda m, i: (
-        select(person.c.office_id, key.label("month"),
+        select(office_held.label("office_id"), key.label("month"),
                func.count(a.c.id).label("appointments"),
                _count(a.c.outcome == "kept").label("kept"),
                _count(a.c.outcome == "acceptable_absence").label("acceptable_absence"),
                _count(a.c.outcome == "failed").label("failed"),
                _count(a.c.enforcement_action.is_(True)).label("enforcement_actions"))
+        .select_from(a)
         .join(person, person.c.id == a.c.person_id)
+        .outerjoin(held, on_date(person.c.id, a.c.appointment_date))
         .where(*m.date_clauses(a.c.appointment_date),
-               *_office_clause(person.c.office_id, i))
-        .group_by(person.c.office_id, key)))
+               *_office_clause(office_held, i))
+        .group_by(office_held, key)))
 
 
 _EVENT_FAMILIES = {
@@ -514,7 +534,7 @@ _EVENT_FAMILIES = {
 def _refresh_due(conn: Connection, months: Months, ids) -> None:
     """Orders by the month of their 12-month anniversary (sentence date + 365 days)."""
     o = upw_order
-    where = [*_office_clause(person.c.office_id, ids)]
+    where = [*_office_clause(office_held, ids)]
     if months.exact is not None:
         lo = min(months.exact) - timedelta(days=COMPLETION_DAYS + 1)
         hi = month_end(max(months.exact)) - timedelta(days=COMPLETION_DAYS - 1)
@@ -522,8 +542,10 @@ def _refresh_due(conn: Connection, months: Months, ids) -> None:
     elif months.start is not None:
         where.append(o.c.sentence_date >= months.start - timedelta(days=COMPLETION_DAYS + 1))
     orders = pd.read_sql(
-        select(person.c.office_id, o.c.sentence_date, o.c.completed_date)
-        .join(person, person.c.id == o.c.person_id).where(*where), conn)
+        select(office_held.label("office_id"), o.c.sentence_date, o.c.completed_date)
+        .select_from(o)
+        .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, on_date(person.c.id, o.c.sentence_date)).where(*where), conn)
     sentenced = pd.to_datetime(orders["sentence_date"])
     completed = pd.to_datetime(orders["completed_date"])
     anniversary = sentenced + pd.Timedelta(days=COMPLETION_DAYS)
@@ -542,18 +564,21 @@ def _refresh_starts(conn: Connection, months: Months, ids) -> None:
     many had a first session within 7 working days of sentence."""
     o, s = upw_order, upw_session
     sentenced_day = aliased(calendar_day)
-    chosen = [*months.date_clauses(o.c.sentence_date), *_office_clause(person.c.office_id, ids)]
+    chosen = [*months.date_clauses(o.c.sentence_date), *_office_clause(office_held, ids)]
     first = select(s.c.order_id, func.min(s.c.session_date).label("first_session"))
     if chosen:  # only the sessions of the orders being refreshed
         first = first.where(s.c.order_id.in_(
-            select(o.c.id).join(person, person.c.id == o.c.person_id).where(*chosen)))
+            select(o.c.id).join(person, person.c.id == o.c.person_id)
+            .outerjoin(held, on_date(person.c.id, o.c.sentence_date))
+            .where(*chosen)))
     first = first.group_by(s.c.order_id).subquery()
     orders = pd.read_sql(
-        select(person.c.office_id, o.c.sentence_date,
+        select(office_held.label("office_id"), o.c.sentence_date,
                sentenced_day.c.working_day_number.label("sentenced_number"),
                first.c.first_session)
         .select_from(o)
         .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, on_date(person.c.id, o.c.sentence_date))
         # orders sentenced on a day missing from the calendar are left out (inner join),
         # as in the raw-row query
         .join(sentenced_day, sentenced_day.c.day == o.c.sentence_date)
@@ -623,15 +648,30 @@ def _month_of_dates(values: pd.Series) -> pd.Series:
 
 def _refresh_caseload(conn: Connection, start: date, last: date, offices: list[int],
                       first: date) -> None:
-    """Cases open on the first day of each month: a person counts on every month's first
-    day from their start date to their end date. Stored as +1 in the first month whose
-    first day is on or after the start, -1 in the month after the end's month."""
+    """Cases open on the first day of each month, for the office holding the case that
+    day: a person counts on every month's first day from their start date to their end
+    date, within each of their allocations (a piece of the case per allocation). Stored
+    as +1 in the first month whose first day is on or after the piece's start, -1 in the
+    month after the piece's end's month."""
     p = person
     pts = case(*[(p.c.tier == t, v) for t, v in TIER_POINTS.items()], else_=0)
     weighted = pts * case((p.c.sentence_type == "licence", LICENCE_FACTOR), else_=1.0)
+    piece_start = case((held.c.start_date > p.c.start_date, held.c.start_date),
+                       else_=p.c.start_date)
+    piece_end = case((and_(held.c.end_date.is_not(None), held.c.end_date < p.c.end_date),
+                      held.c.end_date), else_=p.c.end_date)
+    # a person with no allocation during the sentence counts where they are now
     people = pd.read_sql(
-        select(p.c.office_id, p.c.start_date, p.c.end_date, weighted.label("points"))
-        .where(p.c.office_id.in_(offices), p.c.end_date >= add_months(start, -1)), conn)
+        select(office_held.label("office_id"), piece_start.label("start_date"),
+               piece_end.label("end_date"), weighted.label("points"))
+        .select_from(p)
+        .outerjoin(held, and_(held.c.person_id == p.c.id,
+                              or_(held.c.end_date.is_(None),
+                                  held.c.end_date >= p.c.start_date),
+                              held.c.start_date <= p.c.end_date))
+        .where(office_held.in_(offices), p.c.end_date >= add_months(start, -1),
+               or_(held.c.end_date.is_(None), held.c.end_date >= add_months(start, -1))),
+        conn)
     starts = pd.to_datetime(people["start_date"])
     ends = pd.to_datetime(people["end_date"])
     opened = _month_of_dates(starts)
@@ -655,42 +695,60 @@ def _refresh_caseload(conn: Connection, start: date, last: date, offices: list[i
 
 def _refresh_outstanding(conn: Connection, start: date, last: date, offices: list[int],
                          first: date) -> None:
-    """Live orders and hours outstanding at each month's end.
+    """Live orders and hours outstanding at each month's end, for the office holding the
+    case on that day.
 
-    An order is live at a month's end from its sentence month until the month before it
-    closes (completed or terminated, whichever is first); a session's hours count against
-    it from the later of the session's and the sentence's month. Each is stored as a
-    change in the month it starts and an opposite change in the closing month.
+    An order is cut into one piece per allocation of its person. A piece is live at a
+    month's end from the month of its start (the later of the sentence and the
+    allocation's start) until the month before it closes (the order completed or
+    terminated, or the allocation ended: the day after its end); a session's hours count
+    against it from the later of the session's and the piece's start month. Each is
+    stored as a change in the month it starts and an opposite change in the closing
+    month. (With one open allocation the piece is the order itself.)
     """
     o, s = upw_order, upw_session
     close = case((o.c.completed_date.is_(None), o.c.terminated_date),
                  (o.c.terminated_date.is_(None), o.c.completed_date),
                  (o.c.completed_date < o.c.terminated_date, o.c.completed_date),
                  else_=o.c.terminated_date)
-    t_key, c_key = month_text(o.c.sentence_date), month_text(close)
-    s_key = month_text(case((s.c.session_date > o.c.sentence_date, s.c.session_date),
-                            else_=o.c.sentence_date))
+    handed_over = day_after(held.c.end_date)
+    piece = (  # an order whose person has no allocation then: where the person is now
+        select(office_held.label("office_id"), o.c.id.label("order_id"), o.c.hours_ordered,
+               case((held.c.start_date > o.c.sentence_date, held.c.start_date),
+                    else_=o.c.sentence_date).label("opened"),
+               case((close.is_(None), handed_over), (held.c.end_date.is_(None), close),
+                    (close < handed_over, close), else_=handed_over).label("closed"))
+        .select_from(o)
+        .join(person, person.c.id == o.c.person_id)
+        .outerjoin(held, and_(held.c.person_id == o.c.person_id,
+                              or_(held.c.end_date.is_(None),
+                                  held.c.end_date >= o.c.sentence_date),
+                              or_(close.is_(None), held.c.start_date < close)))
+        .where(office_held.in_(offices))
+        .subquery()
+    )
+    t_key, c_key = month_text(piece.c.opened), month_text(piece.c.closed)
+    s_key = month_text(case((s.c.session_date > piece.c.opened, s.c.session_date),
+                            else_=piece.c.opened))
     closes_after = or_(c_key.is_(None), c_key > t_key)
-    in_offices = person.c.office_id.in_(offices)
-    closes_from = ([] if start <= first else
-                   [or_(o.c.completed_date >= start, o.c.terminated_date >= start)])
-    sentenced_from = [] if start <= first else [o.c.sentence_date >= start]
+    closes_from = [] if start <= first else [piece.c.closed >= start]
+    sentenced_from = [] if start <= first else [piece.c.opened >= start]
     session_from = ([] if start <= first else
-                    [or_(s.c.session_date >= start, o.c.sentence_date >= start)])
+                    [or_(s.c.session_date >= start, piece.c.opened >= start)])
 
     def grouped(key, *cols, where, sessions=False):
-        stmt = select(person.c.office_id, key.label("month"), *cols)
-        stmt = stmt.select_from(s).join(o, o.c.id == s.c.order_id) if sessions else (
-            stmt.select_from(o))
-        stmt = stmt.join(person, person.c.id == o.c.person_id)
-        return stmt.where(in_offices, *where).group_by(person.c.office_id, key)
+        stmt = select(piece.c.office_id, key.label("month"), *cols)
+        stmt = (stmt.select_from(s).join(piece, piece.c.order_id == s.c.order_id)
+                if sessions else stmt.select_from(piece))
+        return stmt.where(*where).group_by(piece.c.office_id, key)
 
     hours = func.coalesce(func.sum(s.c.hours_worked), 0.0)
     stmt = union_all(
-        grouped(t_key, func.count(o.c.id).label("live_orders_change"),
-                func.sum(cast(o.c.hours_ordered, Float)).label("hours_outstanding_change"),
+        grouped(t_key, func.count(piece.c.order_id).label("live_orders_change"),
+                func.sum(cast(piece.c.hours_ordered, Float)).label("hours_outstanding_change"),
                 where=[closes_after, *sentenced_from]),
-        grouped(c_key, -func.count(o.c.id), -func.sum(cast(o.c.hours_ordered, Float)),
+        grouped(c_key, -func.count(piece.c.order_id),
+                -func.sum(cast(piece.c.hours_ordered, Float)),
                 where=[c_key > t_key, *closes_from]),
         grouped(s_key, literal_column("0"), -hours, sessions=True,
                 where=[or_(c_key.is_(None), c_key > s_key), *session_from]),

@@ -19,6 +19,9 @@ f = ui.page_header(
      "workload_capacity", "absence_days_per_fte"],
 )
 level, series = ui.trend_level(f)
+if st.session_state["_scope"].may_open("caseload"):
+    st.page_link("pages/caseload.py", label="Caseload and workload by team and officer",
+                 icon=":material/assignment_ind:", query_params=ui.filter_query_params())
 with st.spinner("Counting posts and caseloads…"):
     gaps = ui.query(staffing.gaps_by_month, f, level="office", by_grade=True)
     trend = ui.query(staffing.gaps_by_month, f, level=level, by_grade=False)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from dashboard import summaries
+from dashboard.allocations import held, office_held, on_date
 from dashboard.filters import Filters
 from dashboard.schema import area, calendar_day, custody_release, office, person
 from dashboard.sqlfuncs import days_between, month_of
@@ -91,11 +92,12 @@ def coverage_from_rows(conn: Connection, f: Filters, level: Level = "office",
                _count(r.c.first_appointment_kept.is_(True)).label("first_appointment_kept"))
         .select_from(r)
         .join(person, person.c.id == r.c.person_id)
-        .join(office, office.c.id == person.c.office_id)
+        .outerjoin(held, on_date(person.c.id, r.c.release_date))
+        .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
         .join(reception_day, reception_day.c.day == r.c.reception_date)
         .outerjoin(screening_day, screening_day.c.day == r.c.screening_date)
-        .where(*f.clauses(r.c.release_date, person.c.office_id))
+        .where(*f.clauses(r.c.release_date, office_held))
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)

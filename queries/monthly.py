@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, case, func, literal, not_, select
 from sqlalchemy.orm import aliased
 
 from dashboard import funnel, ratings, summaries
+from dashboard.allocations import held, office_held, on_date
 from dashboard.filters import Filters, add_months, month_end, month_start
 from dashboard.glossary import MEASURES
 from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
@@ -205,11 +206,12 @@ def completions_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame
                    "completed_in_12_months"))
         .select_from(upw_order)
         .join(person, person.c.id == upw_order.c.person_id)
-        .join(office, office.c.id == person.c.office_id)
+        .outerjoin(held, on_date(person.c.id, upw_order.c.sentence_date))
+        .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
         .where(upw_order.c.sentence_date >= f.start - timedelta(days=days),
                upw_order.c.sentence_date <= f.end - timedelta(days=days),
-               *f.office_clause(person.c.office_id))
+               *f.office_clause(office_held))
         .group_by(*groups)
         .order_by(*groups)
     )
@@ -235,14 +237,15 @@ def start_times_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame
                    "started_in_7_days"))
         .select_from(upw_order)
         .join(person, person.c.id == upw_order.c.person_id)
-        .join(office, office.c.id == person.c.office_id)
+        .outerjoin(held, on_date(person.c.id, upw_order.c.sentence_date))
+        .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
         .join(sentenced_day, sentenced_day.c.day == upw_order.c.sentence_date)
         .outerjoin(first, first.c.order_id == upw_order.c.id)
         .outerjoin(first_day, first_day.c.day == first.c.first_day)
         .where(upw_order.c.sentence_date >= f.start,
                upw_order.c.sentence_date <= f.end - timedelta(days=START_GRACE_DAYS),
-               *f.office_clause(person.c.office_id))
+               *f.office_clause(office_held))
         .group_by(*groups)
         .order_by(*groups)
     )

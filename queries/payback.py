@@ -9,10 +9,23 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, literal_column, not_, or_, select, union_all
+from sqlalchemy import (
+    Connection,
+    Date,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from dashboard import summaries
+from dashboard.allocations import held, office_held, on_date, unallocated
 from dashboard.filters import Filters, month_start
 from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
 from dashboard.sqlfuncs import days_between, month_of
@@ -35,10 +48,20 @@ __all__ = ["COMPLETIONS", "COMPLETION_DAYS", "ORDERS", "OUTSTANDING", "SESSIONS"
            "start_times_from_rows", "starts_per_office"]
 
 
-def _from_orders(stmt):
+def _from_orders(stmt, day):
+    """The order's office: the one holding the case on `day` (an event's date)."""
     return (stmt.join(person, person.c.id == upw_order.c.person_id)
-            .join(office, office.c.id == person.c.office_id)
+            .outerjoin(held, on_date(person.c.id, day))
+            .join(office, office.c.id == office_held)
             .join(area, area.c.id == office.c.area_id))
+
+
+def _closed(o):
+    """The day an order closed: completed or terminated, whichever came first (or NULL)."""
+    return case((o.c.completed_date.is_(None), o.c.terminated_date),
+                (o.c.terminated_date.is_(None), o.c.completed_date),
+                (o.c.completed_date < o.c.terminated_date, o.c.completed_date),
+                else_=o.c.terminated_date)
 
 
 def _from_summary(stmt, table):
@@ -200,8 +223,8 @@ def hours_worked_from_rows(conn: Connection, f: Filters, level: Level = "office"
                    "sessions_attended"),
                func.coalesce(func.sum(upw_session.c.hours_worked), 0.0).label("hours_worked"))
         .select_from(upw_session)
-        .join(upw_order, upw_order.c.id == upw_session.c.order_id)
-    ).where(*f.clauses(upw_session.c.session_date, person.c.office_id))
+        .join(upw_order, upw_order.c.id == upw_session.c.order_id), upw_session.c.session_date
+    ).where(*f.clauses(upw_session.c.session_date, office_held))
     return pd.read_sql(_grouped(stmt, groups), conn)
 
 
@@ -213,8 +236,8 @@ def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
     stmt = _from_orders(
         select(*groups, func.count(upw_order.c.id).label("orders"),
                func.coalesce(func.sum(upw_order.c.hours_ordered), 0).label("hours_ordered"))
-        .select_from(upw_order)
-    ).where(*f.clauses(upw_order.c.sentence_date, person.c.office_id))
+        .select_from(upw_order), upw_order.c.sentence_date
+    ).where(*f.clauses(upw_order.c.sentence_date, office_held))
     return pd.read_sql(_grouped(stmt, groups), conn)
 
 
@@ -235,12 +258,16 @@ def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
                                       - func.coalesce(worked.c.worked, 0.0)), 0.0).label(
                    "hours_outstanding"))
         .select_from(upw_order)
-        .outerjoin(worked, worked.c.order_id == upw_order.c.id)
+        .outerjoin(worked, worked.c.order_id == upw_order.c.id), literal(at, Date)
     ).where(
         upw_order.c.sentence_date <= at,
         or_(upw_order.c.completed_date.is_(None), upw_order.c.completed_date > at),
         or_(upw_order.c.terminated_date.is_(None), upw_order.c.terminated_date > at),
-        *f.office_clause(person.c.office_id),
+        *f.office_clause(office_held),
+        # held at `at`; else where the person is, if no allocation spans the live order
+        or_(held.c.id.is_not(None), unallocated(upw_order.c.person_id,
+                                                upw_order.c.sentence_date,
+                                                before=_closed(upw_order))),
     )
     return pd.read_sql(_grouped(stmt, groups), conn)
 
@@ -256,16 +283,25 @@ def completions_from_rows(conn: Connection, f: Filters, level: Level = "office")
     is_due = and_(upw_order.c.sentence_date >= due_from, upw_order.c.sentence_date <= due_to)
     completed_now = and_(upw_order.c.completed_date >= f.start,
                          upw_order.c.completed_date <= f.end)
-    stmt = _from_orders(
-        select(*groups,
-               func.coalesce(func.sum(case((completed_now, 1), else_=0)), 0).label(
-                   "orders_completed"),
-               func.coalesce(func.sum(case((is_due, 1), else_=0)), 0).label("due_12_months"),
-               func.coalesce(func.sum(case((and_(is_due, in_time), 1), else_=0)), 0).label(
-                   "completed_in_12_months"))
-        .select_from(upw_order)
-    ).where(or_(is_due, completed_now), *f.office_clause(person.c.office_id))
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    # completions count where the case was on the completion date, dues where it was on
+    # the sentence date: one row per order and date, then added up
+    names = [g.name for g in groups]
+    none = literal_column("0")
+    flagged = union_all(*[
+        _from_orders(select(*groups, *counts).select_from(upw_order), day)
+        .where(condition, *f.office_clause(office_held))
+        for day, condition, counts in (
+            (upw_order.c.completed_date, completed_now,
+             (literal_column("1").label("orders_completed"), none.label("due_12_months"),
+              none.label("completed_in_12_months"))),
+            (upw_order.c.sentence_date, is_due,
+             (none, literal_column("1"), case((in_time, 1), else_=0))))]).subquery()
+    sums = [func.coalesce(func.sum(flagged.c[c]), 0).label(c) for c in COMPLETIONS]
+    stmt = select(*[flagged.c[n] for n in names], *sums)
+    if names:
+        stmt = stmt.group_by(*[flagged.c[n] for n in names]).order_by(
+            *[flagged.c[n] for n in names])
+    return pd.read_sql(stmt, conn)
 
 
 def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -287,8 +323,8 @@ def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office")
         .select_from(upw_order)
         .join(sentenced_day, sentenced_day.c.day == upw_order.c.sentence_date)
         .outerjoin(first, first.c.order_id == upw_order.c.id)
-        .outerjoin(first_day, first_day.c.day == first.c.first_day)
+        .outerjoin(first_day, first_day.c.day == first.c.first_day), upw_order.c.sentence_date
     ).where(upw_order.c.sentence_date >= f.start,
             upw_order.c.sentence_date <= f.end - timedelta(days=START_GRACE_DAYS),
-            *f.office_clause(person.c.office_id))
+            *f.office_clause(office_held))
     return pd.read_sql(_grouped(stmt, groups), conn)

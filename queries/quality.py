@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
 from dashboard import summaries
+from dashboard.allocations import held, office_held, on_date
 from dashboard.filters import Filters
 from dashboard.schema import area, audit_answer, case_audit, office, person
 from dashboard.sqlfuncs import month_of
@@ -83,10 +84,11 @@ def key_question_counts_from_rows(conn: Connection, f: Filters, level: Level = "
         .select_from(audit_answer)
         .join(case_audit, case_audit.c.id == audit_answer.c.audit_id)
         .join(person, person.c.id == case_audit.c.person_id)
-        .join(office, office.c.id == person.c.office_id)
+        .outerjoin(held, on_date(person.c.id, case_audit.c.audit_date))
+        .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
         .where(case_audit.c.status == "complete", case_audit.c.scheme == scheme,
-               *f.clauses(case_audit.c.audit_date, person.c.office_id))
+               *f.clauses(case_audit.c.audit_date, office_held))
         .group_by(*groups)
         .order_by(*groups)
     )
@@ -101,10 +103,11 @@ def audits_completed_from_rows(conn: Connection, f: Filters,
         select(*groups, func.count(case_audit.c.id).label("audits"))
         .select_from(case_audit)
         .join(person, person.c.id == case_audit.c.person_id)
-        .join(office, office.c.id == person.c.office_id)
+        .outerjoin(held, on_date(person.c.id, case_audit.c.audit_date))
+        .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
         .where(case_audit.c.status == "complete",
-               *f.clauses(case_audit.c.audit_date, person.c.office_id))
+               *f.clauses(case_audit.c.audit_date, office_held))
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)

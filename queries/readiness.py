@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, case, false, func, insert, not_, select, tuple_
 
 from dashboard import audit_log, ratings, sampling
+from dashboard.allocations import held, office_held, on_date
 from dashboard.filters import Filters
 from dashboard.ratings import Scheme
 from dashboard.schema import (
@@ -58,7 +59,7 @@ def _basis(f: Filters, scheme: str | tuple[str, ...], sample_id: int | None) -> 
     where = [case_audit.c.status == "complete", _scheme_clause(scheme)]
     if sample_id is not None:
         return [*where, case_audit.c.sample_id == sample_id]
-    return [*where, *f.clauses(case_audit.c.audit_date, person.c.office_id)]
+    return [*where, *f.clauses(case_audit.c.audit_date, office_held)]
 
 
 def _in_scheme(scheme: str | tuple[str, ...]):
@@ -105,7 +106,9 @@ def _answers_from():
     return (
         audit_answer.join(case_audit, case_audit.c.id == audit_answer.c.audit_id)
         .join(person, person.c.id == case_audit.c.person_id)
-        .join(office, office.c.id == person.c.office_id)
+        # the office holding the case on the audit date: last year's evidence stays put
+        .outerjoin(held, on_date(person.c.id, case_audit.c.audit_date))
+        .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
     )
 
@@ -166,7 +169,7 @@ def trend_counts(
         case_audit.c.status == "complete",
         _scheme_clause(scheme),
         _in_scheme(scheme),
-        *f.office_clause(person.c.office_id),
+        *f.office_clause(office_held),
     ]
     kq = [audit_answer.c.standard, audit_answer.c.key_question]
     if by == "quarter":

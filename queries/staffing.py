@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
 from dashboard import summaries
+from dashboard.allocations import held, office_held, on_date, unallocated
 from dashboard.filters import Filters
 from dashboard.schema import area, establishment, office, person, staff_absence, staff_member
 from dashboard.sqlfuncs import month_of
@@ -178,14 +179,25 @@ def caseload_by_month_from_rows(conn: Connection, f: Filters,
     )
     points = case(*[(person.c.tier == t, p) for t, p in TIER_POINTS.items()], else_=0)
     weighted = points * case((person.c.sentence_type == "licence", LICENCE_FACTOR), else_=1.0)
+    first_days = select(spine.c.month).distinct().subquery()
+    open_on = (  # cases open on each first day, for the office holding them that day
+        select(first_days.c.month, office_held.label("office_id"),
+               person.c.id.label("person_id"), weighted.label("points"))
+        .select_from(first_days)
+        .join(person, and_(person.c.start_date <= first_days.c.month,
+                           person.c.end_date >= first_days.c.month))
+        .outerjoin(held, on_date(person.c.id, first_days.c.month))
+        .where(or_(held.c.id.is_not(None),
+                   unallocated(person.c.id, person.c.start_date, person.c.end_date)))
+        .subquery()
+    )
     cases = (
         select(spine.c.office_id, spine.c.month,
-               func.count(person.c.id).label("open_cases"),
-               func.coalesce(func.sum(weighted), 0.0).label("workload_points"))
+               func.count(open_on.c.person_id).label("open_cases"),
+               func.coalesce(func.sum(open_on.c.points), 0.0).label("workload_points"))
         .select_from(spine)
-        .outerjoin(person, and_(person.c.office_id == spine.c.office_id,
-                                person.c.start_date <= spine.c.month,
-                                person.c.end_date >= spine.c.month))
+        .outerjoin(open_on, and_(open_on.c.office_id == spine.c.office_id,
+                                 open_on.c.month == spine.c.month))
         .group_by(spine.c.office_id, spine.c.month)
         .subquery()
     )

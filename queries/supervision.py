@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
 from dashboard import summaries
+from dashboard.allocations import held, office_held, on_date
 from dashboard.filters import Filters
 from dashboard.schema import appointment, area, office, person
 from dashboard.sqlfuncs import month_of
@@ -57,9 +58,10 @@ def appointments_from_rows(conn: Connection, f: Filters, level: Level = "office"
                count(a.c.enforcement_action.is_(True)).label("enforcement_actions"))
         .select_from(a)
         .join(person, person.c.id == a.c.person_id)
-        .join(office, office.c.id == person.c.office_id)
+        .outerjoin(held, on_date(person.c.id, a.c.appointment_date))
+        .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
-        .where(*f.clauses(a.c.appointment_date, person.c.office_id))
+        .where(*f.clauses(a.c.appointment_date, office_held))
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)

@@ -56,7 +56,8 @@ TITLES = {"overview": ("Overview", "Overview"), "staffing": ("Staffing gaps", "S
           "gate": ("Through the Gate", "Through the Gate")}
 RAW_TABLES = ("area", "office", "target", "dataset_info", "calendar_day", "staff_member",
               "staff_absence", "establishment", "person_on_probation", "appointment",
-              "upw_order", "upw_session", "custody_release", "case_audit", "audit_answer")
+              "upw_order", "upw_session", "custody_release", "case_audit", "audit_answer",
+              "team", "case_allocation")
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",

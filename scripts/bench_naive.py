@@ -56,6 +56,19 @@ class Raw:
         return self["person_on_probation"][["id", "office_id"]].rename(
             columns={"id": "person_id"})
 
+    def held_on(self, rows: pd.DataFrame, day: str) -> pd.DataFrame:
+        """rows (with person_id) with the office_id of the allocation covering each row's
+        `day` (the person's current office where none does), as the queries count."""
+        alloc = self["case_allocation"][["person_id", "office_id", "start_date", "end_date"]]
+        rows = rows.drop(columns=["office_id"], errors="ignore")
+        pairs = rows.reset_index().merge(alloc.rename(
+            columns={"start_date": "_from", "end_date": "_to"}), on="person_id")
+        covered = (pairs["_from"] <= pairs[day]) & (
+            pairs["_to"].isna() | (pairs["_to"] >= pairs[day]))
+        found = pairs[covered].set_index("index")["office_id"]
+        now = rows["person_id"].map(self.person_office().set_index("person_id")["office_id"])
+        return rows.assign(office_id=found.reindex(rows.index).fillna(now).astype("int64"))
+
 
 def _in(values: pd.Series, f: Filters) -> pd.Series:
     return (values >= pd.Timestamp(f.start)) & (values <= pd.Timestamp(f.end))
@@ -118,8 +131,9 @@ def caseload_by_month(raw: Raw, f: Filters, level: str = "office") -> pd.DataFra
     cases = []
     for month in spine["month"].drop_duplicates():  # people open on each month's first day
         open_now = (people["start_date"] <= month) & (people["end_date"] >= month)
-        counts = pd.DataFrame({"office_id": people.loc[open_now, "office_id"],
-                               "points": points[open_now]}).groupby("office_id").agg(
+        held = raw.held_on(pd.DataFrame({"person_id": people.loc[open_now, "id"],
+                                         "points": points[open_now], "day": month}), "day")
+        counts = held.groupby("office_id").agg(
             open_cases=("points", "size"), workload_points=("points", "sum"))
         cases.append(counts.assign(month=month).reset_index())
     cases = spine.merge(pd.concat(cases), on=["office_id", "month"], how="left").fillna(
@@ -145,7 +159,7 @@ def absence(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
 # --- quality ------------------------------------------------------------------------------
 
 def _audits(raw: Raw, f: Filters) -> pd.DataFrame:
-    audits = raw["case_audit"].merge(raw.person_office(), on="person_id")
+    audits = raw.held_on(raw["case_audit"], "audit_date")
     return audits[(audits["status"] == "complete") & _in(audits["audit_date"], f)
                   & _scope(audits["office_id"], f)]
 
@@ -170,14 +184,15 @@ def audits_completed(raw: Raw, f: Filters, level: str = "office") -> pd.DataFram
 
 # --- unpaid work --------------------------------------------------------------------------
 
-def _orders(raw: Raw) -> pd.DataFrame:
-    return raw["upw_order"].merge(raw.person_office(), on="person_id")
+def _orders(raw: Raw, day: str = "sentence_date") -> pd.DataFrame:
+    return raw.held_on(raw["upw_order"], day)
 
 
 def hours_worked(raw: Raw, f: Filters, level: str = "office",
                  by_month: bool = False) -> pd.DataFrame:
-    rows = raw["upw_session"].merge(
-        _orders(raw)[["id", "office_id"]].rename(columns={"id": "order_id"}), on="order_id")
+    rows = raw.held_on(raw["upw_session"].merge(
+        raw["upw_order"][["id", "person_id"]].rename(columns={"id": "order_id"}),
+        on="order_id"), "session_date")
     rows = rows[_in(rows["session_date"], f) & _scope(rows["office_id"], f)]
     rows = rows.assign(sessions=1, sessions_attended=rows["attended"].astype(int),
                        month=_month(rows["session_date"]))
@@ -200,7 +215,7 @@ def outstanding(raw: Raw, f: Filters, level: str = "office",
     sessions = raw["upw_session"]
     worked = sessions[sessions["session_date"] <= at_ts].groupby("order_id")[
         "hours_worked"].sum()
-    rows = _orders(raw)
+    rows = raw.held_on(raw["upw_order"].assign(at=at_ts), "at").drop(columns="at")
     live = ((rows["sentence_date"] <= at_ts)
             & (rows["completed_date"].isna() | (rows["completed_date"] > at_ts))
             & (rows["terminated_date"].isna() | (rows["terminated_date"] > at_ts))
@@ -211,16 +226,19 @@ def outstanding(raw: Raw, f: Filters, level: str = "office",
 
 
 def completions(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
-    rows = _orders(raw)
-    rows = rows[_scope(rows["office_id"], f)]
-    is_due = _in(rows["sentence_date"] + pd.Timedelta(days=365), f)
-    in_time = rows["completed_date"].notna() & (
-        (rows["completed_date"] - rows["sentence_date"]).dt.days <= 365)
-    completed_now = _in(rows["completed_date"], f)
-    rows = rows.assign(orders_completed=completed_now.astype(int),
-                       due_12_months=is_due.astype(int),
-                       completed_in_12_months=(is_due & in_time).astype(int))
-    return _summarise(raw, rows[is_due | completed_now], level,
+    # completions where the case was on the completion date, dues on the sentence date
+    done = _orders(raw, "completed_date")
+    done = done[_scope(done["office_id"], f) & _in(done["completed_date"], f)]
+    due = _orders(raw)
+    due = due[_scope(due["office_id"], f)
+              & _in(due["sentence_date"] + pd.Timedelta(days=365), f)]
+    in_time = due["completed_date"].notna() & (
+        (due["completed_date"] - due["sentence_date"]).dt.days <= 365)
+    rows = pd.concat([
+        done.assign(orders_completed=1, due_12_months=0, completed_in_12_months=0),
+        due.assign(orders_completed=0, due_12_months=1,
+                   completed_in_12_months=in_time.astype(int))], ignore_index=True)
+    return _summarise(raw, rows, level,
                       ["orders_completed", "due_12_months", "completed_in_12_months"])
 
 
@@ -250,7 +268,7 @@ COVERAGE = ["releases", "screened_in_5_days", "plan_before_release", "custody_12
 
 def coverage(raw: Raw, f: Filters, level: str = "office", by_month: bool = False):
     numbers = _working_day_number(raw)
-    r = raw["custody_release"].merge(raw.person_office(), on="person_id")
+    r = raw.held_on(raw["custody_release"], "release_date")
     r = r[_in(r["release_date"], f) & _scope(r["office_id"], f)
           & r["reception_date"].isin(numbers.index)]
     screening_wait = r["screening_date"].map(numbers) - r["reception_date"].map(numbers)
@@ -272,7 +290,7 @@ def coverage(raw: Raw, f: Filters, level: str = "office", by_month: bool = False
 
 
 def appointments(raw: Raw, f: Filters, level: str = "office", by_month: bool = False):
-    a = raw["appointment"].merge(raw.person_office(), on="person_id")
+    a = raw.held_on(raw["appointment"], "appointment_date")
     a = a[_in(a["appointment_date"], f) & _scope(a["office_id"], f)]
     a = a.assign(appointments=1, kept=(a["outcome"] == "kept").astype(int),
                  acceptable_absence=(a["outcome"] == "acceptable_absence").astype(int),

@@ -17,7 +17,8 @@ AS_OF = date(2026, 10, 31)
 SNAPSHOT = "2026-10-01"  # the first day of the last month
 HISTORY_START = date(2024, 11, 1)
 CHECKSUMMED = ("person_on_probation", "upw_session", "audit_answer", "appointment",
-               "upw_order", "custody_release", "staff_member", "establishment")
+               "upw_order", "custody_release", "staff_member", "establishment",
+               "case_allocation", "team")
 
 
 def generate_sqlite(path, seed: int, scale: demo_data.Scale):
@@ -68,7 +69,7 @@ def test_same_seed_same_rows(three_small):
 
 def test_another_seed_changes_the_rows(three_small):
     a, other = three_small["a"], three_small["other"]
-    for name in ("person_on_probation", "upw_session", "audit_answer"):
+    for name in ("person_on_probation", "upw_session", "audit_answer", "case_allocation"):
         assert a["sums"][name] != other["sums"][name], name
     assert a["rows"]["area"] == other["rows"]["area"]  # the organisation stays the same
 
@@ -238,3 +239,105 @@ def test_calendar_covers_every_date_counted_in_working_days(region):
     assert str(first_day) <= str(spans["first"].min())
     assert str(spans["last"].max()) <= str(last_day)
 
+
+
+# --- allocation history (issue 12) ----------------------------------------------------------
+
+def allocations(conn) -> pd.DataFrame:
+    df = frame(conn, """
+        SELECT c.person_id, c.office_id, c.officer_id, c.team_id, c.start_date, c.end_date,
+               p.start_date AS person_start, p.end_date AS person_end,
+               p.office_id AS person_office, p.officer_id AS person_officer
+        FROM case_allocation c JOIN person_on_probation p ON p.id = c.person_id
+        ORDER BY c.person_id, c.start_date""")
+    for col in ("start_date", "end_date", "person_start", "person_end"):
+        df[col] = pd.to_datetime(df[col])
+    return df
+
+
+def test_every_case_has_one_unbroken_allocation_history(region):
+    with region.connect() as conn:
+        alloc = allocations(conn)
+        people = scalar(conn, "SELECT COUNT(*) FROM person_on_probation")
+    by_person = alloc.groupby("person_id")
+    assert by_person.ngroups == people
+    first = by_person.head(1)
+    assert (first["start_date"] == first["person_start"]).all()  # from the sentence's start
+    last = by_person.tail(1)
+    assert last["end_date"].isna().all()  # the current allocation is open
+    assert alloc["end_date"].isna().sum() == people  # and the only open one
+    # each allocation ends the day before the next one starts: no gap, no overlap
+    nxt = by_person["start_date"].shift(-1)
+    inner = nxt.notna()
+    assert (alloc.loc[inner, "end_date"] + pd.Timedelta(days=1) == nxt[inner]).all()
+    # the person's office and officer are the current allocation's
+    assert (last["office_id"] == last["person_office"]).all()
+    assert (last["officer_id"].fillna(0) == last["person_officer"].fillna(0)).all()
+
+
+def test_transfers_between_offices_are_a_few_per_cent_a_year(region):
+    """Of the cases open a year before as-of, how many moved office, and officer, within
+    the year (calibration: a few per cent a year between offices, more between officers)."""
+    year_ago = pd.Timestamp(AS_OF) - pd.DateOffset(years=1)
+    with region.connect() as conn:
+        alloc = allocations(conn)
+    alloc["prev_office"] = alloc.groupby("person_id")["office_id"].shift()
+    moves = alloc[alloc["prev_office"].notna() & (alloc["start_date"] > year_ago)]
+    open_then = alloc.drop_duplicates("person_id")
+    open_then = open_then[(open_then["person_start"] <= year_ago)
+                          & (open_then["person_end"] >= year_ago)]
+    office_moves = (moves["office_id"] != moves["prev_office"]).sum()
+    officer_changes = (moves["office_id"] == moves["prev_office"]).sum()
+    assert 0.02 <= office_moves / len(open_then) <= 0.07
+    assert office_moves < officer_changes <= 0.6 * len(open_then)
+    # moves stay within the area (the generator's neighbouring offices)
+    with region.connect() as conn:
+        area_of = dict(conn.execute(text("SELECT id, area_id FROM office")).all())
+    moved = moves[moves["office_id"] != moves["prev_office"]]
+    assert (moved["office_id"].map(area_of) == moved["prev_office"].map(area_of)).all()
+
+
+def test_only_a_few_open_cases_sit_with_officers_who_have_left(region):
+    with region.connect() as conn:
+        counts = frame(conn, """
+            SELECT COUNT(*) AS open_cases,
+                   SUM(CASE WHEN s.end_date < :d THEN 1 ELSE 0 END) AS with_leaver,
+                   SUM(CASE WHEN s.start_date > :d THEN 1 ELSE 0 END) AS not_started
+            FROM person_on_probation p JOIN staff_member s ON s.id = p.officer_id
+            WHERE p.start_date <= :d AND p.end_date >= :d""", d=AS_OF.isoformat()).iloc[0]
+    assert 0 < counts["with_leaver"] <= 0.03 * counts["open_cases"]  # was 26 % at seed 7
+    assert counts["not_started"] == 0
+
+
+def test_caseload_per_officer_is_spread_around_the_average(region):
+    """Cases per case-holding officer in post (by the allocation on the snapshot day):
+    median in the 30s-40s, few officers far above 60 (calibration: average 35-37)."""
+    with region.connect() as conn:
+        per = frame(conn, """
+            SELECT s.id, s.fte, COUNT(c.person_id) AS cases
+            FROM staff_member s
+            LEFT JOIN case_allocation c ON c.officer_id = s.id AND c.start_date <= :d
+                 AND (c.end_date IS NULL OR c.end_date >= :d)
+                 AND c.person_id IN (SELECT id FROM person_on_probation
+                                     WHERE start_date <= :d AND end_date >= :d)
+            WHERE s.grade IN ('PO', 'PSO') AND s.start_date <= :d
+              AND (s.end_date IS NULL OR s.end_date >= :d)
+            GROUP BY s.id, s.fte""", d=SNAPSHOT)
+    assert 30 <= per["cases"].median() <= 45
+    assert (per["cases"] > 70).mean() <= 0.05
+
+
+def test_every_demo_auditor_has_an_account(tmp_path):
+    from dashboard import auth
+
+    engine, _counts = generate_sqlite(tmp_path / "auditors.sqlite", 7, demo_data.small_scale())
+    with engine.begin() as conn:
+        auth.create_demo_users(conn)
+    with engine.connect() as conn:
+        orphans = scalar(conn, """
+            SELECT COUNT(*) FROM case_audit c
+            WHERE NOT EXISTS (SELECT 1 FROM app_user u WHERE u.username = c.auditor
+                              AND u.role = 'auditor')""")
+        audits = scalar(conn, "SELECT COUNT(*) FROM case_audit")
+    engine.dispose()
+    assert audits > 0 and orphans == 0

@@ -72,6 +72,13 @@ def test_every_extract_imports_into_an_empty_database(round_trip):
     _source, _target, reports, exported = round_trip
     for table, report in reports.items():
         assert report.status == "succeeded", (table, report.problems[:5])
+        if table == "case_allocation":
+            # the people extract already gave each person an allocation from their start
+            # date: the allocation extract updates those (or leaves them) and adds the rest
+            people = reports["person_on_probation"].inserted
+            assert report.inserted == report.rows_read - people, table
+            assert report.updated + report.unchanged == people, table
+            continue
         assert report.inserted == report.rows_read == exported[table][1], table
     assert exported["appointment"][1] > 10_000  # a real test, not an empty one
 

@@ -1,7 +1,7 @@
 """case samples record how they were drawn: method, buffer and eligibility rule
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 22:50:00
 
 Samples saved before this migration were drawn by the flexible stratified draw, so they
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

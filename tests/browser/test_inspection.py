@@ -152,7 +152,10 @@ def kq_counts(app, office: str | None = None) -> dict[str, tuple[int, int]]:
         "SELECT a.key_question, SUM(a.answer = 'sufficient'), "
         "SUM(a.answer != 'not_applicable') FROM audit_answer a "
         "JOIN case_audit c ON c.id = a.audit_id "
-        "JOIN person_on_probation p ON p.id = c.person_id JOIN office o ON o.id = p.office_id "
+        # the office holding the case on the audit date
+        "JOIN case_allocation h ON h.person_id = c.person_id AND h.start_date <= c.audit_date "
+        "AND (h.end_date IS NULL OR h.end_date >= c.audit_date) "
+        "JOIN office o ON o.id = h.office_id "
         "WHERE c.status = 'complete' AND c.scheme = 'crc_2018' "
         f"AND c.audit_date BETWEEN :start AND :end{where} GROUP BY a.key_question",
         {"start": START, "end": END, "office": office})

@@ -47,6 +47,12 @@ def _office_filter(column: str, office_ids: tuple[int, ...] | None) -> str:
     return f" AND {column} IN ({','.join(str(int(i)) for i in office_ids)})"
 
 
+def held(day: str, person_id: str) -> str:
+    """JOIN p: the allocation holding the case `person_id` on `day` (p.office_id)."""
+    return (f"JOIN case_allocation p ON p.person_id = {person_id} AND p.start_date <= {day} "
+            f"AND (p.end_date IS NULL OR p.end_date >= {day}) ")
+
+
 def headline_sql(app, start=START, end=END, office_ids=None) -> dict[str, float]:
     """The overview's eight headline figures, computed straight from the tables."""
     params = {"start": start, "end": end, "snap": end[:8] + "01"}
@@ -60,18 +66,20 @@ def headline_sql(app, start=START, end=END, office_ids=None) -> dict[str, float]
         f"FROM establishment e WHERE e.month = :snap{est_on}", params)[0]
     fte = app.value(f"SELECT SUM({in_post}) FROM establishment e WHERE e.month = :snap "
                     f"AND e.grade IN ('PO', 'PSO'){est_on}", params)
-    open_cases = app.value(f"SELECT COUNT(*) FROM person_on_probation p WHERE "
-                           f"p.start_date <= :snap AND p.end_date >= :snap{on}", params)
+    # p below is the allocation holding the case on the event's date (p.office_id)
+    open_cases = app.value(f"SELECT COUNT(*) FROM person_on_probation pp "
+                           f"{held(':snap', 'pp.id')}WHERE "
+                           f"pp.start_date <= :snap AND pp.end_date >= :snap{on}", params)
     sufficient, applicable = app.rows(
         "SELECT SUM(a.answer = 'sufficient'), SUM(a.answer != 'not_applicable') "
         "FROM audit_answer a JOIN case_audit c ON c.id = a.audit_id "
-        "JOIN person_on_probation p ON p.id = c.person_id "
+        f"{held('c.audit_date', 'c.person_id')}"
         "WHERE c.status = 'complete' AND c.scheme = 'crc_2018' "
         f"AND c.audit_date BETWEEN :start AND :end{on}", params)[0]
     done12, due12 = app.rows(
         "SELECT SUM(o.completed_date IS NOT NULL AND "
         "julianday(o.completed_date) - julianday(o.sentence_date) <= 365), COUNT(*) "
-        "FROM upw_order o JOIN person_on_probation p ON p.id = o.person_id "
+        f"FROM upw_order o {held('o.sentence_date', 'o.person_id')}"
         "WHERE o.sentence_date BETWEEN date(:start, '-365 days') AND date(:end, '-365 days')"
         f"{on}", params)[0]
     planned, housed, known = app.rows(
@@ -79,16 +87,16 @@ def headline_sql(app, start=START, end=END, office_ids=None) -> dict[str, float]
         "r.release_date) * 1.0 / COUNT(*), "
         "SUM(r.accommodation_on_release IN ('settled', 'temporary')), "
         "SUM(r.accommodation_on_release IS NOT NULL) "
-        "FROM custody_release r JOIN person_on_probation p ON p.id = r.person_id "
+        f"FROM custody_release r {held('r.release_date', 'r.person_id')}"
         f"WHERE r.release_date BETWEEN :start AND :end{on}", params)[0]
     kept = app.value(
         "SELECT AVG(a.outcome = 'kept') FROM appointment a "
-        "JOIN person_on_probation p ON p.id = a.person_id "
+        f"{held('a.appointment_date', 'a.person_id')}"
         f"WHERE a.appointment_date BETWEEN :start AND :end{on}", params)
     outstanding = app.value(
         "SELECT SUM(o.hours_ordered - COALESCE((SELECT SUM(s.hours_worked) FROM upw_session s "
         "WHERE s.order_id = o.id AND s.session_date <= :end), 0)) "
-        "FROM upw_order o JOIN person_on_probation p ON p.id = o.person_id "
+        f"FROM upw_order o {held(':end', 'o.person_id')}"
         "WHERE o.sentence_date <= :end "
         "AND (o.completed_date IS NULL OR o.completed_date > :end) "
         f"AND (o.terminated_date IS NULL OR o.terminated_date > :end){on}", params)

@@ -81,3 +81,14 @@ def metric(at: AppTest, label: str) -> str:
         if m.label == label:
             return m.value
     raise AssertionError(f"no metric {label!r}; have {[m.label for m in at.metric]}")
+
+
+def office_on(rows, allocations, day: str):
+    """rows (with person_id) with the office_id of the allocation covering each row's
+    `day` (allocation start and end inclusive; no end = open): where the case was then.
+    allocations: the case_allocation rows, dates parsed."""
+    pairs = rows.drop(columns=["office_id"], errors="ignore").reset_index().merge(
+        allocations[["person_id", "office_id", "start_date", "end_date"]].rename(
+            columns={"start_date": "_from", "end_date": "_to"}), on="person_id")
+    covered = (pairs["_from"] <= pairs[day]) & (pairs["_to"].isna() | (pairs["_to"] >= pairs[day]))
+    return pairs[covered].set_index("index").drop(columns=["_from", "_to"]).sort_index()

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from dashboard.schema import audit_log, target
-from tests.pages.apphelp import open_app
+from tests.pages.apphelp import office_on, open_app
 
 PERIOD = (pd.Timestamp("2025-11-01"), pd.Timestamp("2026-10-31"))  # the default 12 months
 HOUSED = "ttg_housed_on_release"
@@ -31,17 +31,19 @@ def releases(demo_sqlite_url) -> pd.DataFrame:
     eng = create_engine(demo_sqlite_url)
     with eng.connect() as conn:
         rel = pd.read_sql_table("custody_release", conn)
-        people = pd.read_sql_table("person_on_probation", conn)
+        allocations = pd.read_sql_table("case_allocation", conn)
         office = pd.read_sql_table("office", conn)
         area = pd.read_sql_table("area", conn)
     eng.dispose()
     rel["release_date"] = pd.to_datetime(rel["release_date"])
+    for col in ("start_date", "end_date"):
+        allocations[col] = pd.to_datetime(allocations[col])
     rel = rel[(rel["release_date"] >= PERIOD[0]) & (rel["release_date"] <= PERIOD[1])]
     office = office.merge(area, left_on="area_id", right_on="id", suffixes=("", "_area"))
-    people = people.merge(office[["id", "code", "name", "code_area"]], left_on="office_id",
-                          right_on="id", suffixes=("", "_office"))
-    return rel.merge(people[["id", "code", "name", "code_area"]], left_on="person_id",
-                     right_on="id", suffixes=("", "_person"))
+    # each release counts for the office holding the case on the release date
+    rel = office_on(rel, allocations, "release_date")
+    return rel.merge(office[["id", "code", "name", "code_area"]], left_on="office_id",
+                     right_on="id", suffixes=("", "_office"))
 
 
 def housed_by_office(releases: pd.DataFrame) -> pd.DataFrame:

@@ -29,7 +29,7 @@ LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "re
 KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question"}
 TABLES = ("area", "office", "staff_member", "staff_absence", "establishment",
           "person_on_probation", "appointment", "upw_order", "upw_session",
-          "custody_release", "case_audit", "audit_answer")
+          "custody_release", "case_audit", "audit_answer", "case_allocation")
 HOLIDAYS = np.array(sorted(d for y in range(2015, 2031) for d in bank_holidays(y)),
                     dtype="datetime64[D]")
 TIER_POINTS = {"A": 30, "B": 20, "C": 14, "D": 8}  # workload points per case (docstring)
@@ -112,7 +112,23 @@ def working_days_after(first: pd.Series, second: pd.Series) -> pd.Series:
 
 
 def person_office(raw: Raw) -> pd.DataFrame:
+    """Each person's current office (person_on_probation.office_id)."""
     return raw.person_on_probation[["id", "office_id"]].rename(columns={"id": "person_id"})
+
+
+def held_on(raw: Raw, rows: pd.DataFrame, day: str) -> pd.DataFrame:
+    """rows (with person_id) with the office_id of the allocation covering each row's
+    `day` column (start and end inclusive, no end = open), or the person's current
+    office when no allocation covers that day."""
+    alloc = raw.case_allocation[["person_id", "office_id", "start_date", "end_date"]]
+    rows = rows.drop(columns=["office_id"], errors="ignore")
+    pairs = rows.reset_index().merge(
+        alloc.rename(columns={"start_date": "_from", "end_date": "_to"}), on="person_id")
+    covered = (pairs["_from"] <= pairs[day]) & (pairs["_to"].isna() | (pairs["_to"] >= pairs[day]))
+    found = pairs[covered].set_index("index")["office_id"]
+    assert found.index.is_unique  # one allocation per person and day
+    now = rows["person_id"].map(person_office(raw).set_index("person_id")["office_id"])
+    return rows.assign(office_id=found.reindex(rows.index).fillna(now).astype("int64"))
 
 
 def summarise(raw: Raw, rows: pd.DataFrame, level: str, values: list[str],
@@ -186,9 +202,13 @@ def exp_caseload(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
     people = raw.person_on_probation.copy()
     people["points"] = people["tier"].map(TIER_POINTS) * np.where(
         people["sentence_type"] == "licence", 1.25, 1.0)
-    pairs = spine.merge(people[["office_id", "start_date", "end_date", "points"]],
-                        on="office_id")
-    pairs = pairs[(pairs["start_date"] <= pairs["month"]) & (pairs["end_date"] >= pairs["month"])]
+    # a case counts on the month's first day for the office it was allocated to that day
+    months = pd.DataFrame({"month": spine["month"].drop_duplicates()})
+    open_then = people[["id", "start_date", "end_date", "points"]].rename(
+        columns={"id": "person_id"}).merge(months, how="cross")
+    open_then = open_then[(open_then["start_date"] <= open_then["month"])
+                          & (open_then["end_date"] >= open_then["month"])]
+    pairs = spine.merge(held_on(raw, open_then, "month"), on=["office_id", "month"])
     cases = pairs.groupby(["office_id", "month"]).agg(open_cases=("points", "size"),
                                                       workload_points=("points", "sum"))
     cases = spine.set_index(["office_id", "month"]).join(cases).fillna(0.0)
@@ -211,7 +231,7 @@ def exp_absence(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
 
 
 def _audits(raw: Raw, f: Filters) -> pd.DataFrame:
-    audits = raw.case_audit.merge(person_office(raw), on="person_id")
+    audits = held_on(raw, raw.case_audit, "audit_date")
     return audits[(audits["status"] == "complete") & in_period(audits["audit_date"], f)
                   & in_scope(audits["office_id"], f)]
 
@@ -232,13 +252,15 @@ def exp_audits_completed(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
     return summarise(raw, _audits(raw, f).assign(audits=1), level, ["audits"])
 
 
-def _orders(raw: Raw) -> pd.DataFrame:
-    return raw.upw_order.merge(person_office(raw), on="person_id")
+def _orders(raw: Raw, day: str = "sentence_date") -> pd.DataFrame:
+    """Orders with the office holding the case on `day` (default: sentence date)."""
+    return held_on(raw, raw.upw_order, day)
 
 
 def exp_hours_worked(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFrame:
-    rows = raw.upw_session.merge(
-        _orders(raw)[["id", "office_id"]].rename(columns={"id": "order_id"}), on="order_id")
+    rows = held_on(raw, raw.upw_session.merge(
+        raw.upw_order[["id", "person_id"]].rename(columns={"id": "order_id"}),
+        on="order_id"), "session_date")
     rows = rows[in_period(rows["session_date"], f) & in_scope(rows["office_id"], f)]
     rows = rows.assign(sessions=1, sessions_attended=rows["attended"].astype(bool).astype(int),
                        month=month_text(rows["session_date"]))
@@ -258,7 +280,7 @@ def exp_outstanding(raw: Raw, f: Filters, level: str, at: date | None = None) ->
     at_ts = ts(at or f.end)
     sessions = raw.upw_session[raw.upw_session["session_date"] <= at_ts]
     worked = sessions.groupby("order_id")["hours_worked"].sum()
-    rows = _orders(raw)
+    rows = held_on(raw, raw.upw_order.assign(at=at_ts), "at")  # where the case is at `at`
     live = ((rows["sentence_date"] <= at_ts)
             & (rows["completed_date"].isna() | (rows["completed_date"] > at_ts))
             & (rows["terminated_date"].isna() | (rows["terminated_date"] > at_ts))
@@ -270,17 +292,18 @@ def exp_outstanding(raw: Raw, f: Filters, level: str, at: date | None = None) ->
 
 
 def exp_completions(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
-    rows = _orders(raw)
-    rows = rows[in_scope(rows["office_id"], f)].copy()
-    anniversary = rows["sentence_date"] + pd.Timedelta(days=365)
-    is_due = in_period(anniversary, f)
-    days_taken = (rows["completed_date"] - rows["sentence_date"]).dt.days
-    in_time = rows["completed_date"].notna() & (days_taken <= 365)
-    completed_now = in_period(rows["completed_date"], f)
-    rows = rows.assign(orders_completed=completed_now.astype(int),
-                       due_12_months=is_due.astype(int),
-                       completed_in_12_months=(is_due & in_time).astype(int))
-    rows = rows[is_due | completed_now]
+    # completions count where the case was on the completion date, dues on the sentence date
+    done = _orders(raw, "completed_date")
+    done = done[in_scope(done["office_id"], f) & in_period(done["completed_date"], f)]
+    due = _orders(raw)
+    due = due[in_scope(due["office_id"], f)
+              & in_period(due["sentence_date"] + pd.Timedelta(days=365), f)]
+    days_taken = (due["completed_date"] - due["sentence_date"]).dt.days
+    in_time = due["completed_date"].notna() & (days_taken <= 365)
+    rows = pd.concat([
+        done.assign(orders_completed=1, due_12_months=0, completed_in_12_months=0),
+        due.assign(orders_completed=0, due_12_months=1,
+                   completed_in_12_months=in_time.astype(int))], ignore_index=True)
     return summarise(raw, rows, level,
                      ["orders_completed", "due_12_months", "completed_in_12_months"])
 
@@ -303,7 +326,7 @@ COVERAGE_VALUES = ["releases", "screened_in_5_days", "plan_before_release", "cus
 
 
 def exp_coverage(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFrame:
-    r = raw.custody_release.merge(person_office(raw), on="person_id")
+    r = held_on(raw, raw.custody_release, "release_date")
     r = r[in_period(r["release_date"], f) & in_scope(r["office_id"], f)].copy()
     screening_wait = working_days_after(r["reception_date"], r["screening_date"])
     in_custody = (r["release_date"] - r["reception_date"]).dt.days
@@ -331,7 +354,7 @@ def exp_coverage(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFra
 
 
 def exp_appointments(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.DataFrame:
-    a = raw.appointment.merge(person_office(raw), on="person_id")
+    a = held_on(raw, raw.appointment, "appointment_date")
     a = a[in_period(a["appointment_date"], f) & in_scope(a["office_id"], f)]
     a = a.assign(appointments=1, kept=(a["outcome"] == "kept").astype(int),
                  acceptable_absence=(a["outcome"] == "acceptable_absence").astype(int),

@@ -27,9 +27,9 @@ from tests.queries.test_independent import (
     exp_hours_worked,
     exp_key_questions,
     filters_for,
+    held_on,
     in_scope,
     month_text,
-    person_office,
     read_raw,
     ts,
     working_days_after,
@@ -56,7 +56,7 @@ def _names(raw) -> pd.DataFrame:
 
 def exp_completions_by_month(raw, f: Filters) -> pd.DataFrame:
     """Orders whose 365th day after sentence falls in the period, by that day's month."""
-    orders = raw.upw_order.merge(person_office(raw), on="person_id")
+    orders = held_on(raw, raw.upw_order, "sentence_date")
     anniversary = orders["sentence_date"] + pd.Timedelta(days=365)
     orders = orders[(anniversary >= ts(f.start)) & (anniversary <= ts(f.end))
                     & in_scope(orders["office_id"], f)].copy()
@@ -72,7 +72,7 @@ def exp_completions_by_month(raw, f: Filters) -> pd.DataFrame:
 
 def exp_start_times_by_month(raw, f: Filters) -> pd.DataFrame:
     """Orders sentenced in the period (not its last 10 days), by sentence month."""
-    orders = raw.upw_order.merge(person_office(raw), on="person_id")
+    orders = held_on(raw, raw.upw_order, "sentence_date")
     orders = orders[(orders["sentence_date"] >= ts(f.start))
                     & (orders["sentence_date"] <= ts(f.end) - pd.Timedelta(days=10))
                     & in_scope(orders["office_id"], f)].copy()
@@ -243,10 +243,9 @@ def test_current_flags_put_the_injected_special_cause_first(flagged_engine):
     with flagged_engine.connect() as conn:
         current = flags.current_flags(conn, f)
         every = flags.all_flags(conn, f)
-        appointments = pd.read_sql(select(schema.appointment.c.outcome,
-                                          schema.appointment.c.appointment_date,
-                                          schema.person.c.office_id)
-                                   .join(schema.person), conn)
+        # each appointment where its case was allocated on the appointment's date
+        raw_rows = read_raw(conn)
+        appointments = held_on(raw_rows, raw_rows.appointment, "appointment_date")
         ash = conn.execute(select(schema.office.c.id).where(schema.office.c.code == "ASH")
                            ).scalar_one()
     top = current.iloc[0]

@@ -36,7 +36,8 @@ def engine(request, tmp_path_factory):
     demo_data.generate(eng, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
     with eng.begin() as conn:
         auth.create_demo_users(conn)
-        auth.create_user(conn, "auditor.sur1", "Surrey auditor", "auditor")
+        if auth.get_user(conn, "auditor.sur1") is None:  # the demo has one per auditor
+            auth.create_user(conn, "auditor.sur1", "Surrey auditor", "auditor")
     yield eng
     eng.dispose()
 
@@ -378,13 +379,20 @@ def expected_counts(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def joined(conn) -> pd.DataFrame:
+    """Answers with their audit, the person's crn and the office (and area) holding the
+    case on the audit date (its allocation then)."""
     audit_rows = raw(conn, "case_audit").rename(columns={"id": "audit_id"})
     people = raw(conn, "person_on_probation").rename(columns={"id": "person_id"})
     offices = raw(conn, "office").rename(columns={"id": "office_id", "name": "office"})
+    alloc = raw(conn, "case_allocation")[["person_id", "office_id", "start_date", "end_date"]]
+    audits = audit_rows.merge(alloc, on="person_id", suffixes=("", "_held"))
+    audits = audits[(audits["start_date"] <= audits["audit_date"])
+                    & (audits["end_date"].isna() | (audits["end_date"] >= audits["audit_date"]))]
+    assert audits["audit_id"].is_unique  # one allocation on each audit date
     return (
         raw(conn, "audit_answer")
-        .merge(audit_rows, on="audit_id")
-        .merge(people[["person_id", "office_id", "crn"]], on="person_id")
+        .merge(audits.drop(columns=["start_date", "end_date"]), on="audit_id")
+        .merge(people[["person_id", "crn"]], on="person_id")
         .merge(offices[["office_id", "office", "area_id"]], on="office_id")
     )
 
