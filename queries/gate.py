@@ -93,7 +93,8 @@ def coverage_from_rows(conn: Connection, f: Filters, level: Level = "office",
         .join(person, person.c.id == r.c.person_id)
         .join(office, office.c.id == person.c.office_id)
         .join(area, area.c.id == office.c.area_id)
-        .join(reception_day, reception_day.c.day == r.c.reception_date)
+        # outer: a release whose reception predates the calendar still counts as a release
+        .outerjoin(reception_day, reception_day.c.day == r.c.reception_date)
         .outerjoin(screening_day, screening_day.c.day == r.c.screening_date)
         .where(*f.clauses(r.c.release_date, person.c.office_id))
     )

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, literal_column, not_, or_, select, union_all
+from sqlalchemy import Connection, and_, case, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from dashboard import summaries
 from dashboard.filters import Filters, month_start
 from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
-from dashboard.sqlfuncs import days_between, month_of
-from dashboard.summaries import COMPLETION_DAYS, START_GRACE_DAYS, START_WORKING_DAYS
+from dashboard.sqlfuncs import month_of, one_year_after
+from dashboard.summaries import DEADLINE_SPAN_DAYS, START_WORKING_DAYS
 from dashboard.summary_schema import (
     summary_upw_completed,
     summary_upw_due,
@@ -27,12 +27,12 @@ from dashboard.summary_schema import (
 )
 from queries import Level, level_columns
 
-__all__ = ["COMPLETIONS", "COMPLETION_DAYS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
-           "START_WORKING_DAYS", "completions", "completions_from_rows",
+__all__ = ["COMPLETIONS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
+           "START_WORKING_DAYS", "anniversary", "completions", "completions_from_rows",
            "completions_per_office", "hours_worked", "hours_worked_from_rows", "orders_made",
            "orders_made_from_rows", "orders_per_office", "outstanding", "outstanding_from_rows",
            "outstanding_per_office", "sessions_per_office", "start_times",
-           "start_times_from_rows", "starts_per_office"]
+           "start_deadline_join", "start_times_from_rows", "starts_per_office"]
 
 
 def _from_orders(stmt):
@@ -109,7 +109,8 @@ def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
 
     Columns: [area, office, office_code], orders_completed (completed in the period),
     due_12_months (orders whose 12-month anniversary falls in the period),
-    completed_in_12_months (of those, completed within 365 days of sentence).
+    completed_in_12_months (of those, completed on or before the anniversary). The
+    anniversary is the calendar date one year after sentence (29 Feb -> 28 Feb).
     """
     if not summaries.serves(conn, f):
         return completions_from_rows(conn, f, level)
@@ -119,11 +120,12 @@ def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
 
 
 def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Time from sentence to first session, for orders sentenced in the period.
+    """Time from sentence to first session, for orders whose start deadline (the 7th
+    working day after sentence) fell in the period, so every order is counted once, in
+    the period its deadline passed, and only once that deadline has passed.
 
-    Orders sentenced in the last 10 calendar days of the period are left out: their
-    7-working-day deadline may not have passed. Columns: [area, office, office_code],
-    orders_due_to_start, started_in_7_days.
+    Columns: [area, office, office_code], orders_due_to_start, started_in_7_days (first
+    session on or before the deadline).
     """
     if not summaries.serves(conn, f):
         return start_times_from_rows(conn, f, level)
@@ -176,15 +178,30 @@ def completions_per_office(f: Filters):
 
 
 def starts_per_office(f: Filters):
-    """office_id, STARTS: orders sentenced in the period, without those sentenced in the
-    last 10 days of its last month."""
+    """office_id, STARTS: orders by the month of their 7-working-day start deadline."""
     return summaries.per_office(summary_upw_start, [(c, c) for c in STARTS], _starts_where(f))
 
 
 def _starts_where(f: Filters) -> list:
     s = summary_upw_start
-    return [*f.clauses(s.c.month, s.c.office_id),
-            not_(and_(s.c.month == month_start(f.end), s.c.in_last_10_days))]
+    return f.clauses(s.c.month, s.c.office_id)
+
+
+def anniversary(sentence_date):
+    """SQL: the order's 12-month anniversary (calendar, 29 Feb -> 28 Feb)."""
+    return one_year_after(sentence_date)
+
+
+def start_deadline_join(stmt, sentence_date):
+    """Join to stmt the calendar rows of the sentence day and of the start deadline (the
+    7th working day after it). Returns (stmt, sentenced_day, deadline_day)."""
+    sentenced_day, deadline_day = aliased(calendar_day), aliased(calendar_day)
+    stmt = (stmt.join(sentenced_day, sentenced_day.c.day == sentence_date)
+            .join(deadline_day, and_(
+                deadline_day.c.is_working_day.is_(True),
+                deadline_day.c.working_day_number
+                == sentenced_day.c.working_day_number + START_WORKING_DAYS)))
+    return stmt, sentenced_day, deadline_day
 
 
 # --- the same figures from the raw rows -------------------------------------------------
@@ -248,12 +265,9 @@ def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
 def completions_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
     """completions computed from upw_order rows."""
     groups = level_columns(level)
-    due_from = f.start - timedelta(days=COMPLETION_DAYS)
-    due_to = f.end - timedelta(days=COMPLETION_DAYS)
-    in_time = and_(upw_order.c.completed_date.is_not(None),
-                   days_between(upw_order.c.sentence_date, upw_order.c.completed_date)
-                   <= COMPLETION_DAYS)
-    is_due = and_(upw_order.c.sentence_date >= due_from, upw_order.c.sentence_date <= due_to)
+    due = anniversary(upw_order.c.sentence_date)
+    in_time = and_(upw_order.c.completed_date.is_not(None), upw_order.c.completed_date <= due)
+    is_due = and_(due >= f.start, due <= f.end)
     completed_now = and_(upw_order.c.completed_date >= f.start,
                          upw_order.c.completed_date <= f.end)
     stmt = _from_orders(
@@ -275,20 +289,22 @@ def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office")
         .group_by(upw_session.c.order_id)
         .subquery()
     )
-    sentenced_day = aliased(calendar_day)
     first_day = aliased(calendar_day)
+    groups = level_columns(level)
+    stmt, sentenced_day, deadline_day = start_deadline_join(_from_orders(
+        select().select_from(upw_order)), upw_order.c.sentence_date)
     in_time = (first_day.c.working_day_number - sentenced_day.c.working_day_number
                <= START_WORKING_DAYS)
-    groups = level_columns(level)
-    stmt = _from_orders(
-        select(*groups, func.count(upw_order.c.id).label("orders_due_to_start"),
-               func.coalesce(func.sum(case((and_(first.c.first_day.is_not(None), in_time), 1),
-                                           else_=0)), 0).label("started_in_7_days"))
-        .select_from(upw_order)
-        .join(sentenced_day, sentenced_day.c.day == upw_order.c.sentence_date)
+    stmt = (
+        stmt.add_columns(
+            *groups, func.count(upw_order.c.id).label("orders_due_to_start"),
+            func.coalesce(func.sum(case((and_(first.c.first_day.is_not(None), in_time), 1),
+                                        else_=0)), 0).label("started_in_7_days"))
         .outerjoin(first, first.c.order_id == upw_order.c.id)
         .outerjoin(first_day, first_day.c.day == first.c.first_day)
-    ).where(upw_order.c.sentence_date >= f.start,
-            upw_order.c.sentence_date <= f.end - timedelta(days=START_GRACE_DAYS),
+    ).where(deadline_day.c.day >= f.start, deadline_day.c.day <= f.end,
+            # a coarse bound on the indexed column: 7 working days never span 21 days
+            upw_order.c.sentence_date >= f.start - timedelta(days=DEADLINE_SPAN_DAYS),
+            upw_order.c.sentence_date <= f.end,
             *f.office_clause(person.c.office_id))
     return pd.read_sql(_grouped(stmt, groups), conn)

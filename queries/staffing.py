@@ -16,7 +16,13 @@ from dashboard import summaries
 from dashboard.filters import Filters
 from dashboard.schema import area, establishment, office, person, staff_absence, staff_member
 from dashboard.sqlfuncs import month_of
-from dashboard.summaries import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
+from dashboard.summaries import (
+    CASE_HOLDING,
+    LICENCE_FACTOR,
+    POINTS_PER_FTE,
+    SICKNESS,
+    TIER_POINTS,
+)
 from dashboard.summary_schema import summary_absence, summary_caseload, summary_staffing
 from queries import Level, level_columns
 
@@ -63,8 +69,11 @@ def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> 
 
 
 def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Sickness absence starting in the period. Columns: [area, office, office_code],
-    episodes, working_days_lost."""
+    """Sickness absence starting in the period (staff_absence rows whose reason is
+    'sickness'; annual leave, training and other reasons are not counted).
+
+    Columns: [area, office, office_code], episodes, working_days_lost.
+    """
     if not summaries.serves(conn, f):
         return absence_from_rows(conn, f, level)
     s = summary_absence
@@ -230,7 +239,8 @@ def absence_from_rows(conn: Connection, f: Filters, level: Level = "office") -> 
         .join(staff_member, staff_member.c.id == staff_absence.c.staff_member_id)
         .join(office, office.c.id == staff_member.c.office_id)
         .join(area, area.c.id == office.c.area_id)
-        .where(*f.clauses(staff_absence.c.start_date, staff_member.c.office_id))
+        .where(staff_absence.c.reason == SICKNESS,
+               *f.clauses(staff_absence.c.start_date, staff_member.c.office_id))
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)

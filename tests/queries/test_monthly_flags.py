@@ -29,8 +29,10 @@ from tests.queries.test_independent import (
     filters_for,
     in_scope,
     month_text,
+    one_year_on,
     person_office,
     read_raw,
+    start_deadline,
     ts,
     working_days_after,
 )
@@ -55,15 +57,16 @@ def _names(raw) -> pd.DataFrame:
 
 
 def exp_completions_by_month(raw, f: Filters) -> pd.DataFrame:
-    """Orders whose 365th day after sentence falls in the period, by that day's month."""
+    """Orders whose calendar anniversary falls in the period, by that day's month."""
     orders = raw.upw_order.merge(person_office(raw), on="person_id")
-    anniversary = orders["sentence_date"] + pd.Timedelta(days=365)
-    orders = orders[(anniversary >= ts(f.start)) & (anniversary <= ts(f.end))
-                    & in_scope(orders["office_id"], f)].copy()
-    days = (orders["completed_date"] - orders["sentence_date"]).dt.days
+    anniversary = orders["sentence_date"].map(one_year_on)
+    keep = (anniversary >= ts(f.start)) & (anniversary <= ts(f.end)) & in_scope(
+        orders["office_id"], f)
+    orders, anniversary = orders[keep].copy(), anniversary[keep]
     orders["due"] = 1
-    orders["in_time"] = (orders["completed_date"].notna() & (days <= 365)).astype(int)
-    orders["month"] = month_text(orders["sentence_date"] + pd.Timedelta(days=365))
+    orders["in_time"] = (orders["completed_date"].notna()
+                         & (orders["completed_date"] <= anniversary)).astype(int)
+    orders["month"] = month_text(anniversary)
     out = orders.merge(_names(raw), on="office_id").groupby(KEYS, as_index=False)[
         ["in_time", "due"]].sum()
     return out.assign(measure="upw_completed_in_12_months", numerator=out["in_time"],
@@ -71,15 +74,15 @@ def exp_completions_by_month(raw, f: Filters) -> pd.DataFrame:
 
 
 def exp_start_times_by_month(raw, f: Filters) -> pd.DataFrame:
-    """Orders sentenced in the period (not its last 10 days), by sentence month."""
+    """Orders whose 7-working-day start deadline falls in the period, by its month."""
     orders = raw.upw_order.merge(person_office(raw), on="person_id")
-    orders = orders[(orders["sentence_date"] >= ts(f.start))
-                    & (orders["sentence_date"] <= ts(f.end) - pd.Timedelta(days=10))
-                    & in_scope(orders["office_id"], f)].copy()
+    deadline = start_deadline(orders["sentence_date"])
+    keep = (deadline >= ts(f.start)) & (deadline <= ts(f.end)) & in_scope(
+        orders["office_id"], f)
+    orders, deadline = orders[keep].copy(), deadline[keep]
     first = raw.upw_session.groupby("order_id")["session_date"].min()
     wait = working_days_after(orders["sentence_date"], orders["id"].map(first))
-    orders = orders.assign(due=1, started=(wait <= 7).astype(int),
-                           month=month_text(orders["sentence_date"]))
+    orders = orders.assign(due=1, started=(wait <= 7).astype(int), month=month_text(deadline))
     out = orders.merge(_names(raw), on="office_id").groupby(KEYS, as_index=False)[
         ["started", "due"]].sum()
     return out.assign(measure="upw_started_in_7_days", numerator=out["started"],
