@@ -67,8 +67,9 @@ right.plotly_chart(charts.bar_by_unit(
     interval=("completed_12m_low", "completed_12m_high"),
     target=target_for(targets, "upw_completed_in_12_months").green_from), key="complete_bar")
 
-monthly = worked_month.merge(ordered_month, on=["month", series] if series else ["month"],
-                             how="outer").fillna(0)
+names = [c for c in ("month", "area", "office", "office_code") if c in worked_month.columns]
+monthly = worked_month.merge(ordered_month, on=names, how="outer").fillna(
+    {"hours_worked": 0, "sessions_attended": 0, "hours_ordered": 0, "orders": 0})
 left.plotly_chart(charts.trend(monthly, "hours_worked", "Hours worked by month", "Hours",
                                series=series, hover={"sessions_attended": "Sessions attended"},
                                value_format=",.0f"), key="worked_trend")

@@ -17,6 +17,7 @@ from dashboard.sqlfuncs import days_between, month_of
 from dashboard.summaries import CONTACT_DAYS, SCREENING_WORKING_DAYS
 from dashboard.summary_schema import summary_release
 from queries import Level, level_columns
+from queries._frames import read_frame
 
 __all__ = ["CONTACT_DAYS", "COUNTS", "SCREENING_WORKING_DAYS", "coverage",
            "coverage_from_rows", "releases_per_office"]
@@ -45,7 +46,7 @@ def coverage(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return coverage_from_rows(conn, f, level, by_month)
     s = summary_release
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         by_month=by_month, office_level=level == "office"),
                        conn)
@@ -100,4 +101,4 @@ def coverage_from_rows(conn: Connection, f: Filters, level: Level = "office",
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)

@@ -32,6 +32,7 @@ from dashboard.summaries import DEADLINE_SPAN_DAYS
 from dashboard.summary_schema import summary_upw_due, summary_upw_start
 from dashboard.targets import RAG_LABEL, rag, target_for
 from queries import gate, level_columns, overview, payback, quality, staffing, supervision
+from queries._frames import read_frame
 
 SCHEME_ID = "crc_2018"  # the scheme the quality page rates with
 KQ_PREFIX = "kq_"
@@ -184,7 +185,7 @@ def _summed(conn: Connection, table, columns, where) -> pd.DataFrame:
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def completions_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame:
@@ -204,7 +205,7 @@ def completions_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def start_times_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame:
@@ -237,7 +238,7 @@ def start_times_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 # --- helpers --------------------------------------------------------------------------------

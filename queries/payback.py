@@ -26,6 +26,7 @@ from dashboard.summary_schema import (
     summary_upw_start,
 )
 from queries import Level, level_columns
+from queries._frames import read_frame
 
 __all__ = ["COMPLETIONS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
            "START_WORKING_DAYS", "anniversary", "completions", "completions_from_rows",
@@ -69,7 +70,7 @@ def hours_worked(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return hours_worked_from_rows(conn, f, level, by_month)
     s = summary_upw_session
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in SESSIONS], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in SESSIONS], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         by_month=by_month, office_level=level == "office"),
                        conn)
@@ -82,7 +83,7 @@ def orders_made(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return orders_made_from_rows(conn, f, level, by_month)
     s = summary_upw_order
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in ORDERS], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in ORDERS], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         by_month=by_month, office_level=level == "office"),
                        conn)
@@ -99,7 +100,7 @@ def outstanding(conn: Connection, f: Filters, level: Level = "office",
     at = at or f.end
     if not (summaries.is_month_end(at) and summaries.covers(conn, at, at)):
         return outstanding_from_rows(conn, f, level, at)
-    return pd.read_sql(summaries.roll_up(outstanding_per_office(f, at), OUTSTANDING,
+    return read_frame(summaries.roll_up(outstanding_per_office(f, at), OUTSTANDING,
                                          level_columns(level),
                                          one_row_per_office=level == "office"), conn)
 
@@ -114,7 +115,7 @@ def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
     """
     if not summaries.serves(conn, f):
         return completions_from_rows(conn, f, level)
-    return pd.read_sql(summaries.roll_up(completions_per_office(f), COMPLETIONS,
+    return read_frame(summaries.roll_up(completions_per_office(f), COMPLETIONS,
                                          level_columns(level),
                                          one_row_per_office=level == "office"), conn)
 
@@ -130,7 +131,7 @@ def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
     if not summaries.serves(conn, f):
         return start_times_from_rows(conn, f, level)
     s = summary_upw_start
-    return pd.read_sql(summaries.rollup(
+    return read_frame(summaries.rollup(
         s, [(c, c) for c in STARTS], level_columns(level), _starts_where(f),
         office_level=level == "office"), conn)
 
@@ -219,7 +220,7 @@ def hours_worked_from_rows(conn: Connection, f: Filters, level: Level = "office"
         .select_from(upw_session)
         .join(upw_order, upw_order.c.id == upw_session.c.order_id)
     ).where(*f.clauses(upw_session.c.session_date, person.c.office_id))
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)
 
 
 def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
@@ -232,7 +233,7 @@ def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
                func.coalesce(func.sum(upw_order.c.hours_ordered), 0).label("hours_ordered"))
         .select_from(upw_order)
     ).where(*f.clauses(upw_order.c.sentence_date, person.c.office_id))
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)
 
 
 def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
@@ -259,7 +260,7 @@ def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
         or_(upw_order.c.terminated_date.is_(None), upw_order.c.terminated_date > at),
         *f.office_clause(person.c.office_id),
     )
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)
 
 
 def completions_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -279,7 +280,7 @@ def completions_from_rows(conn: Connection, f: Filters, level: Level = "office")
                    "completed_in_12_months"))
         .select_from(upw_order)
     ).where(or_(is_due, completed_now), *f.office_clause(person.c.office_id))
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)
 
 
 def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -307,4 +308,4 @@ def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office")
             upw_order.c.sentence_date >= f.start - timedelta(days=DEADLINE_SPAN_DAYS),
             upw_order.c.sentence_date <= f.end,
             *f.office_clause(person.c.office_id))
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)

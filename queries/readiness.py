@@ -32,6 +32,7 @@ from dashboard.schema import audit_log as audit_log_table
 from dashboard.scope import Scope
 from dashboard.sqlfuncs import month_of
 from queries import Level, level_columns, samples
+from queries._frames import read_frame
 
 NOTES_MAX = 4000
 LINK_MAX = 500
@@ -87,7 +88,7 @@ def key_question_counts(
     """
     groups = [*level_columns(level), audit_answer.c.standard, audit_answer.c.key_question]
     stmt = _counts(groups).where(*_basis(f, scheme, sample_id)).group_by(*groups).order_by(*groups)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def quarter_of(month: str) -> str:
@@ -119,7 +120,7 @@ def trend_counts(
     if by == "quarter":
         month = month_of(case_audit.c.audit_date).label("month")
         stmt = _counts([month, *kq]).where(*where).group_by(month, *kq)
-        df = pd.read_sql(stmt, conn)
+        df = read_frame(stmt, conn)
         df["period"] = df["month"].map(quarter_of)
         df["period_order"] = df["period"]
     elif by == "sample":
@@ -134,7 +135,7 @@ def trend_counts(
             .where(*where)
             .group_by(*groups, *kq)
         )
-        df = pd.read_sql(stmt, conn)
+        df = read_frame(stmt, conn)
         df["period_order"] = df["sample_id"].astype("int64")
     else:
         raise ValueError(f"by must be 'quarter' or 'sample', got {by!r}")
@@ -175,7 +176,7 @@ def not_sufficient_cases(
         )
         .order_by(audit_answer.c.key_question, office.c.name, person.c.crn)
     )
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
     return df
 
@@ -214,7 +215,7 @@ def answer_rows(
         .where(*_basis(f, scheme, sample_id), scope.person_clause(person.c.id, person.c.office_id))
         .order_by(audit_answer.c.standard, person.c.crn, audit_answer.c.key_question)
     )
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
     return df
 
@@ -238,7 +239,7 @@ def audited_strata(
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 # --- domain 1: recorded judgements -----------------------------------------------------------
@@ -273,7 +274,7 @@ def judgements(
             standard_judgement.c.id.desc(),
         )
     )
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     latest = df.drop_duplicates("standard", keep="first").drop(columns="id")
     return latest.reset_index(drop=True)
 

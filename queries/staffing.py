@@ -25,6 +25,7 @@ from dashboard.summaries import (
 )
 from dashboard.summary_schema import summary_absence, summary_caseload, summary_staffing
 from queries import Level, level_columns
+from queries._frames import read_frame
 
 __all__ = ["ABSENCE", "CASELOAD", "CASE_HOLDING", "GAPS", "LICENCE_FACTOR", "POINTS_PER_FTE",
            "TIER_POINTS", "absence", "absence_from_rows", "absence_per_office",
@@ -48,7 +49,7 @@ def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return gaps_by_month_from_rows(conn, f, level, by_grade)
     s = summary_staffing
-    return pd.read_sql(summaries.rollup(
+    return read_frame(summaries.rollup(
         s, [(c, c) for c in GAPS], level_columns(level), f.clauses(s.c.month, s.c.office_id),
         by_month=True, keys=["grade"] if by_grade else [], office_level=level == "office"),
         conn)
@@ -63,7 +64,7 @@ def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> 
     """
     if not summaries.serves(conn, f):
         return caseload_by_month_from_rows(conn, f, level)
-    return pd.read_sql(summaries.roll_up(caseload_per_office(f, by_month=True), CASELOAD,
+    return read_frame(summaries.roll_up(caseload_per_office(f, by_month=True), CASELOAD,
                                          level_columns(level), by_month=True,
                                          one_row_per_office=level == "office"), conn)
 
@@ -77,7 +78,7 @@ def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFra
     if not summaries.serves(conn, f):
         return absence_from_rows(conn, f, level)
     s = summary_absence
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in ABSENCE], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in ABSENCE], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         office_level=level == "office"), conn)
 
@@ -173,7 +174,7 @@ def gaps_by_month_from_rows(conn: Connection, f: Filters, level: Level = "office
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def caseload_by_month_from_rows(conn: Connection, f: Filters,
@@ -225,7 +226,7 @@ def caseload_by_month_from_rows(conn: Connection, f: Filters,
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def absence_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -244,4 +245,4 @@ def absence_from_rows(conn: Connection, f: Filters, level: Level = "office") -> 
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
