@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard import display
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000"]
@@ -35,6 +37,30 @@ def _hover(df: pd.DataFrame, hover: dict[str, str]) -> tuple[list, str]:
     lines = "<br>".join(f"{label}: %{{customdata[{i}]}}" for i, label in enumerate(hover.values()))
     custom = df[cols].astype(object).where(df[cols].notna(), "–").values.tolist() if cols else []
     return custom, lines
+
+
+def _judged_values(part: pd.DataFrame, value: str, value_format: str,
+                   target: float | None, custom: list, lines: str,
+                   axis: str) -> tuple[list, str, str]:
+    """customdata, hover lines and the value placeholder for a trace. Against a target
+    line the value is written by dashboard.display (never rounded onto or across the
+    line); otherwise Plotly formats it with value_format."""
+    if target is None:
+        return custom, lines, f"%{{{axis}:{value_format}}}"
+    digits = value_format.rsplit(".", 1)[-1].rstrip("f")
+    base = int(digits) if digits.isdigit() else 1
+    texts = value_texts(part[value], target, base)
+    k = len(custom[0]) if custom else 0
+    custom = [[*row, t] for row, t in zip(custom, texts, strict=True)] if custom else [
+        [t] for t in texts]
+    return custom, lines, f"%{{customdata[{k}]}}"
+
+
+def value_texts(values: Sequence[float], target: float | None, base: int = 1) -> list[str]:
+    """Hover text for values drawn against a target line: dashboard.display's rule (one
+    decimal, more where one would round a value onto or across the line)."""
+    judge = display.line_judge(target)
+    return [display.text(v, judge, base) for v in values]
 
 
 def month_label(month: str) -> str:
@@ -68,6 +94,8 @@ def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title
     groups = df.groupby(colour_by, sort=True) if colour_by else [("", df)]
     for i, (name, part) in enumerate(groups):
         custom, lines = _hover(part, hover or {})
+        custom, lines, shown = _judged_values(part, value, value_format, target, custom,
+                                              lines, "x")
         error = None
         if interval:
             error = dict(type="data", symmetric=False, color="#444", thickness=1.2,
@@ -76,7 +104,7 @@ def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title
         fig.add_bar(
             y=part[unit], x=part[value], orientation="h", name=str(name) or value_title,
             marker_color=colour_for(str(name), i), error_x=error, customdata=custom,
-            hovertemplate=f"<b>%{{y}}</b><br>{value_title}: %{{x:{value_format}}}"
+            hovertemplate=f"<b>%{{y}}</b><br>{value_title}: {shown}"
                           f"<br>{lines}<extra></extra>",
         )
     if target is not None:
@@ -98,10 +126,12 @@ def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
     for i, name in enumerate(names[:max_series]):
         part = df[df[series] == name] if series else df
         custom, lines = _hover(part, hover or {})
+        custom, lines, shown = _judged_values(part, value, value_format, target, custom,
+                                              lines, "y")
         fig.add_scatter(
             x=part["month"], y=part[value], mode="lines+markers", name=str(name),
             line=dict(color=colour_for(str(name), i), width=2), customdata=custom,
-            hovertemplate=f"<b>{name}</b> %{{x}}<br>{value_title}: %{{y:{value_format}}}"
+            hovertemplate=f"<b>{name}</b> %{{x}}<br>{value_title}: {shown}"
                           f"<br>{lines}<extra></extra>",
         )
     if target is not None:

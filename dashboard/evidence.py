@@ -4,7 +4,8 @@ Pure: DataFrames in, bytes out; no Streamlit, no database, no browser. The workb
 written with xlsxwriter (a sheet per standard with its key questions and every answer, the
 sample and its strata, the method); the PDF with reportlab (ratings table, a chart drawn
 with reportlab's own graphics, the strata, the method note). Both carry the same figures
-as the readiness page, rounded the same way (percentages to one decimal place).
+as the readiness page, rounded the same way (dashboard.display: one decimal place, more
+where one would round a % sufficient across the band it is rated in).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard import display
 from dashboard.ratings import (
     OverallRating,
     Scheme,
@@ -142,12 +144,16 @@ def small_samples(ratings: pd.DataFrame) -> list[str]:
     return [str(c) for c in rated.loc[rated["applicable"] < SMALL_SAMPLE, "standard"]]
 
 
-def rating_rows(ratings: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFrame:
+def rating_rows(ratings: pd.DataFrame, keep: tuple[str, ...] = (),
+                scheme: Scheme | None = None) -> pd.DataFrame:
     """The ratings table as shown on screen and in the pack: the keep columns (e.g. area,
-    office) then RATING_TABLE columns, percentages rounded to one decimal, chance of Good
-    or better in percent."""
+    office) then RATING_TABLE columns, percentages rounded to one decimal (% sufficient
+    with more where one decimal would round it into another of scheme's bands: 64.955 is
+    64.96 beside Requires improvement, not 65.0), chance of Good or better in percent."""
     out = ratings[[*keep, *(c for c in RATING_TABLE if c in ratings.columns)]].copy()
-    for col in ("pct_sufficient", "ci_low", "ci_high"):
+    out["pct_sufficient"] = display.shown_column(out["pct_sufficient"].astype(float),
+                                                 display.rating_judge(scheme), 1)
+    for col in ("ci_low", "ci_high"):
         out[col] = out[col].astype(float).round(1)
     out["p_at_least_good"] = (100 * out["p_at_least_good"].astype(float)).round(1)
     return out
@@ -292,7 +298,8 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     fmt = {
         "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
         "title": wb.add_format({"bold": True, "font_size": 14}),
-        "pct": wb.add_format({"num_format": "0.0"}),
+        # at least one decimal, and the further ones display.shown kept near a band edge
+        "pct": wb.add_format({"num_format": "0.0#####"}),
         "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
     }
     used: set[str] = set()
@@ -303,7 +310,8 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     ws.write(2, 0, f"Scheme: {pack.scheme.title}")
     ws.write(3, 0, f"Overall: {overall_text(pack.overall)}")
     ws.write(4, 0, f"Generated {pack.generated_at:%d %b %Y %H:%M} UTC by {pack.generated_by}")
-    row = _write_table(ws, rating_rows(pack.ratings), 6, fmt, RATING_TABLE)
+    row = _write_table(ws, rating_rows(pack.ratings, scheme=pack.scheme), 6, fmt,
+                       RATING_TABLE)
     if not pack.judgements.empty:
         ws.write(row, 0, "Domain 1 judgements (recorded from evidence)", fmt["title"])
         _write_table(
@@ -334,7 +342,7 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     keep = tuple(c for c in ("area", "office") if c in pack.office_ratings.columns)
     _write_table(
         ws,
-        rating_rows(pack.office_ratings, keep),
+        rating_rows(pack.office_ratings, keep, pack.scheme),
         0,
         fmt,
         {"area": "Area", "office": "Office", **RATING_TABLE},
@@ -370,8 +378,9 @@ def _pdf_text(value: Any) -> str:
     return escape(text)
 
 
-def _fmt_pct(value: Any) -> str:
-    return "–" if value is None or pd.isna(value) else f"{float(value):.1f} %"
+def _fmt_pct(value: Any, judge: display.Judge | None = None) -> str:
+    # one decimal, more where judge (the rating bands) would otherwise see another band
+    return display.text(value, judge, 1, "%")
 
 
 def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
@@ -387,11 +396,12 @@ def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
     drawing = Drawing(460, height + 40)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 70, 20, 370, height - 20
-    chart.data = [[round(float(v), 1) for v in df["pct_sufficient"]] or [0]]
+    banded = display.rating_judge(scheme)
+    chart.data = [[display.shown(v, banded, 1) for v in df["pct_sufficient"]] or [0]]
     chart.categoryAxis.categoryNames = [str(c) for c in df["key_question"]] or [""]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 10
     chart.bars[0].fillColor = colors.HexColor("#0072B2")
-    chart.barLabelFormat = "%.1f"
+    chart.barLabelFormat = lambda v: display.text(v, banded, 1)
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
     chart.barLabels.fontSize = 6
@@ -481,7 +491,8 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         Paragraph(_pdf_text(f"Overall rating: {overall_text(pack.overall)}"), styles["Heading2"]),
         Paragraph("Rating each standard would get", styles["Heading3"]),
     ]
-    shown = rating_rows(pack.ratings)
+    shown = rating_rows(pack.ratings, scheme=pack.scheme)
+    banded = display.rating_judge(pack.scheme)
     story.append(
         table(
             [
@@ -498,7 +509,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                     f"{r.standard} {r.standard_name}",
                     r.rating or "Not rated",
                     r.lowest_key_question or "–",
-                    _fmt_pct(r.pct_sufficient),
+                    _fmt_pct(r.pct_sufficient, banded),
                     f"{_fmt_pct(r.ci_low)} to {_fmt_pct(r.ci_high)}",
                     f"{int(r.applicable):,}",
                     _fmt_pct(r.p_at_least_good),
@@ -524,7 +535,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                     f"{r.key_question} {r.label}",
                     f"{int(r.sufficient):,}",
                     f"{int(r.applicable):,}",
-                    _fmt_pct(r.pct_sufficient),
+                    _fmt_pct(r.pct_sufficient, banded),
                     f"{_fmt_pct(r.ci_low)} to {_fmt_pct(r.ci_high)}",
                 ]
                 for r in pack.key_questions.itertuples()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, ratings, ui
+from dashboard import charts, display, ratings, ui
 from dashboard.measures import add_rate
 from dashboard.targets import target_for
 from queries import quality, reference
@@ -92,8 +92,10 @@ shown = office_ratings[["area", "office", "standard", "standard_name", "lowest_k
                         "sufficient", "applicable", "pct_sufficient", "ci_low", "ci_high",
                         "rating", "p_at_least_good"]].copy()
 shown["p_at_least_good"] = 100 * shown["p_at_least_good"]
+shown["pct_sufficient"] = display.shown_column(shown["pct_sufficient"],
+                                               display.rating_judge(scheme), 1)
 ui.table_with_download(shown, ui.file_stem("case_quality", f), {
-    "pct_sufficient": ui.percent_column("% sufficient (lowest key question)"),
+    "pct_sufficient": ui.judged_column("% sufficient (lowest key question)", unit=""),
     "ci_low": ui.percent_column("95 % CI low"), "ci_high": ui.percent_column("95 % CI high"),
     "applicable": st.column_config.NumberColumn("Cases where it applies"),
     "p_at_least_good": ui.percent_column("Chance Good or better"),

@@ -129,18 +129,19 @@ pct_cols = {
     **evidence.RATING_TABLE,
     "area": "Area",
     "office": "Office",
-    "pct_sufficient": ui.percent_column("% sufficient (lowest key question)"),
+    "pct_sufficient": ui.judged_column("% sufficient (lowest key question)", unit=""),
     "ci_low": ui.percent_column("95 % CI low"),
     "ci_high": ui.percent_column("95 % CI high"),
     "p_at_least_good": ui.percent_column("Chance Good or better"),
 }
 st.dataframe(
-    evidence.rating_rows(region), hide_index=True, column_config=pct_cols, key="rdy_ratings"
+    evidence.rating_rows(region, scheme=scheme), hide_index=True, column_config=pct_cols,
+    key="rdy_ratings"
 )
 
 st.subheader("By office")
 ui.table_with_download(
-    evidence.rating_rows(by_office, ("area", "office")),
+    evidence.rating_rows(by_office, ("area", "office"), scheme),
     ui.file_stem("readiness_offices", f),
     pct_cols,
     key="rdy_office_csv",

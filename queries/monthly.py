@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
-from dashboard import funnel, ratings, summaries
+from dashboard import display, funnel, ratings, summaries
 from dashboard.filters import Filters, add_months
 from dashboard.glossary import MEASURES
 from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
@@ -85,15 +85,20 @@ def comparison_table(assessed: pd.DataFrame, targets: pd.DataFrame,
     Columns: office, office_code, area, numerator, denominator, rate, ci_low, ci_high
     (percent; Wilson 95 % interval), position and signal (against the funnel), status
     (RAG against the office's own target, else the default; the targets.RAG_LABEL word).
+    rate is rounded by dashboard.display beside its status (one decimal, more where one
+    would cross a threshold).
     """
     table = assessed.sort_values("rate", ascending=higher_is_better(measure) is not False)
     table = table.reset_index(drop=True)
     bounds = [wilson_interval(x, n) for x, n in zip(table["numerator"], table["denominator"],
                                                      strict=True)]
-    status = [rag(100 * r, target_for(targets, target_key(measure), office_ids.get(c)))
-              for r, c in zip(table["rate"], table["office_code"], strict=True)]
+    own = [target_for(targets, target_key(measure), office_ids.get(c))
+           for c in table["office_code"]]
+    status = [rag(100 * r, t) for r, t in zip(table["rate"], own, strict=True)]
+    rate = [display.shown(100 * r, display.rag_judge(t), 1)
+            for r, t in zip(table["rate"], own, strict=True)]
     return table[["office", "office_code", "area", "numerator", "denominator"]].assign(
-        rate=100 * table["rate"], ci_low=[100 * lo for lo, _ in bounds],
+        rate=rate, ci_low=[100 * lo for lo, _ in bounds],
         ci_high=[100 * hi for _, hi in bounds], position=table["position"],
         signal=table["signal"], status=[RAG_LABEL[s].split(" (")[0] for s in status])
 
