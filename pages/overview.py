@@ -80,7 +80,8 @@ else:
 st.subheader(f"Special-cause flags in {ui.last_month_label(f)}, worst first")
 current_flags = ui.query(flags.current_flags, f)
 if current_flags.empty:
-    st.success("No office shows special-cause variation this month.",
+    st.success(f"No office shows special-cause variation in {ui.last_month_label(f)} "
+               "(each office's control chart covers the 12 months to then).",
                icon=":material/check_circle:")
 else:
     st.markdown("\n".join(f"- {line}" for line in flags.describe_all(current_flags)))

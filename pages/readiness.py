@@ -16,8 +16,10 @@ f = ui.page_header(
     "sufficient (cases where the question applies). Each rating carries its 95 % interval "
     "and the chance that the standard is really Good or better given how few cases were "
     "audited. Domain 1 standards (leadership, staff, services, information and facilities) "
-    "are judgements recorded from evidence. Every rating names the scheme behind it.",
-    ["pct_sufficient"],
+    "are judgements recorded from evidence. Every rating names the scheme behind it. The "
+    "trend follows the evidence: quarters up to the period's end, or successive samples "
+    "when a sample is the evidence.",
+    ["pct_sufficient", "cases_audited", "audits_completed"],
 )
 scope = ui.require_page("readiness")
 
@@ -91,7 +93,9 @@ m[0].caption(
     if overall is not None and overall.partial
     else f"Scheme: {scheme.scheme_id}"
 )
-m[1].metric("Cases audited", ui.num(audited["audited"].sum()), border=True)
+m[1].metric("Cases audited", ui.num(audited["audited"].sum()), border=True,
+            help="Distinct cases with a completed audit on this evidence; a case audited "
+            "twice counts once (key-question figures count audits).")
 rated = region.dropna(subset=["pct_sufficient"])
 if len(rated):
     worst = rated.sort_values("pct_sufficient").iloc[0]
@@ -129,6 +133,7 @@ pct_cols = {
     **evidence.RATING_TABLE,
     "area": "Area",
     "office": "Office",
+    "applicable": "Audits where it applies",  # a case audited twice counts twice here
     "pct_sufficient": ui.judged_column("% sufficient (lowest key question)", unit=""),
     "ci_low": ui.percent_column("95 % CI low"),
     "ci_high": ui.percent_column("95 % CI high"),
@@ -148,17 +153,23 @@ ui.table_with_download(
 )
 
 st.subheader("Trend")
-by = st.segmented_control(
-    "Over",
-    ["quarter", "sample"],
-    default="quarter",
-    key="rdy_trend",
-    format_func={"quarter": "Quarters", "sample": "Successive samples"}.get,
-)
+if sample_id is None:
+    by = st.segmented_control(
+        "Over",
+        ["quarter", "sample"],
+        default="quarter",
+        key="rdy_trend",
+        format_func={"quarter": "Quarters", "sample": "Successive samples"}.get,
+    )
+else:  # the evidence is a sample: its trend is the succession of samples, not quarters
+    by = "sample"
 trend = ui.query(
     readiness.trend_counts, f, scheme=scheme_id, by=by or "quarter", audit_version=version
 )
-if trend.empty:
+if counts.empty:  # no trend drawn beside "no completed audits" for this evidence
+    st.info("No trend: the chosen evidence has no completed audits yet.",
+            icon=":material/search_off:")
+elif trend.empty:
     ui.empty_state(
         "completed audits over time", "Samples appear here once their audits are complete."
     )
@@ -175,7 +186,7 @@ else:
             hover={
                 "lowest_key_question": "Key question",
                 "sufficient": "Sufficient",
-                "applicable": "Cases where it applies",
+                "applicable": "Audits where it applies",
                 "rating": "Rating",
             },
         ),
@@ -192,7 +203,7 @@ st.dataframe(
         "key_question": "Key question",
         "label": "Focus",
         "sufficient": "Sufficient",
-        "applicable": "Cases where it applies",
+        "applicable": "Audits where it applies",
         "pct_sufficient": ui.percent_column("% sufficient"),
         "ci_low": ui.percent_column("95 % CI low"),
         "ci_high": ui.percent_column("95 % CI high"),

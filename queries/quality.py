@@ -110,3 +110,19 @@ def audits_completed_from_rows(conn: Connection, f: Filters,
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)
     return read_frame(stmt, conn)
+
+
+def cases_audited(conn: Connection, f: Filters, scheme: str = "crc_2018") -> pd.DataFrame:
+    """Cases audited: distinct people on probation with at least one completed audit under
+    the scheme dated in the period (a case audited twice counts once), and the audits
+    themselves (counting every completed audit). One row. Columns: cases_audited, audits.
+    """
+    stmt = (
+        select(func.count(func.distinct(case_audit.c.person_id)).label("cases_audited"),
+               func.count(case_audit.c.id).label("audits"))
+        .select_from(case_audit)
+        .join(person, person.c.id == case_audit.c.person_id)
+        .where(case_audit.c.status == "complete", case_audit.c.scheme == scheme,
+               *f.clauses(case_audit.c.audit_date, person.c.office_id))
+    )
+    return read_frame(stmt, conn)

@@ -104,9 +104,10 @@ def trend_counts(
     by: str = "quarter",
     audit_version: int = 0,
 ) -> pd.DataFrame:
-    """Judgements per key question over time, in the filters' offices (all history).
+    """Judgements per key question over time, in the filters' offices.
 
-    by 'quarter': completed audits by the quarter of their audit date; by 'sample':
+    by 'quarter': completed audits by the quarter of their audit date, from the start of
+    the history up to the end of the chosen period (never beyond it); by 'sample':
     completed audits of each saved sample (in the order the samples were drawn).
     Columns: period ('2026 Q2' or the sample's name), period_order (sorts the periods),
     standard, key_question, audits, applicable, sufficient.
@@ -119,7 +120,8 @@ def trend_counts(
     kq = [audit_answer.c.standard, audit_answer.c.key_question]
     if by == "quarter":
         month = month_of(case_audit.c.audit_date).label("month")
-        stmt = _counts([month, *kq]).where(*where).group_by(month, *kq)
+        stmt = (_counts([month, *kq]).where(*where, case_audit.c.audit_date <= f.end)
+                .group_by(month, *kq))
         df = read_frame(stmt, conn)
         df["period"] = df["month"].map(quarter_of)
         df["period_order"] = df["period"]

@@ -17,6 +17,8 @@ so each view costs one script run (~0.1-0.4 s) instead of a fresh app.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass
 
@@ -27,6 +29,8 @@ from tests.pages.apphelp import open_app
 
 CHIEF_PAGES = ("overview", "compare", "staffing", "quality", "payback", "gate", "cases",
                "readiness")
+COST_ORDER = ("readiness", "staffing", "compare", "overview", "quality", "payback", "gate",
+              "cases")
 # content, not failure: the overview lists measures off target in a red box
 ERROR_CONTENT = ("Off target (Red):",)
 QUIET = ("SURREY", "WOK", "2026-09")  # small office, quiet month (see module docstring)
@@ -117,15 +121,39 @@ def show(at, view: View) -> None:
     at.run()
 
 
-@pytest.mark.parametrize("page", CHIEF_PAGES)
-def test_every_view_renders_for_the_chief_executive(demo_sqlite_url, sweep_views, page):
-    at = open_app(demo_sqlite_url, page=f"pages/{page}.py")
+def sweep_page(url: str, page: str, views: list[View]) -> tuple[str, list[str], float]:
+    """Run one page over every view in one AppTest: (page, failures, seconds). A module
+    function, so a worker process can run it."""
+    at = open_app(url, page=f"pages/{page}.py")
     started, failures = time.perf_counter(), []
-    for view in sweep_views:
+    for view in views:
         show(at, view)
         failures += [f"{page} {view}: {p}" for p in problems(at, view.label)]
-    took = time.perf_counter() - started
-    print(f"{page}: {len(sweep_views)} views in {took:.1f} s")
+    return page, failures, time.perf_counter() - started
+
+
+def workers() -> int:
+    """Processes for the sweep: one per core, at most two (SWEEP_WORKERS overrides)."""
+    return max(1, int(os.environ.get("SWEEP_WORKERS", min(2, os.cpu_count() or 1))))
+
+
+def test_every_view_renders_for_the_chief_executive(demo_sqlite_url, sweep_views):
+    # costliest pages first, so two workers finish at about the same time
+    pages = sorted(CHIEF_PAGES, key=lambda p: COST_ORDER.index(p))
+    jobs = [(demo_sqlite_url, page, sweep_views) for page in pages]
+    started = time.perf_counter()
+    if workers() == 1:
+        results = [sweep_page(*job) for job in jobs]
+    else:  # spawn: a fresh interpreter per worker, no forked Streamlit threads
+        with multiprocessing.get_context("spawn").Pool(workers()) as pool:
+            results = pool.starmap(sweep_page, jobs)
+    failures = []
+    for page, found, took in results:
+        print(f"{page}: {len(sweep_views)} views in {took:.1f} s")
+        failures += found
+    print(f"sweep: {len(jobs) * len(sweep_views)} views in "
+          f"{time.perf_counter() - started:.1f} s on {workers()} worker(s)")
+    assert len(sweep_views) == 7 * 26  # region, 2 areas, 4 offices x 26 periods
     assert not failures, f"{len(failures)} failing views:\n" + "\n".join(failures[:40])
 
 

@@ -525,3 +525,16 @@ def test_completion_uses_the_calendar_anniversary(extended_engine, level):
     if level == "region":
         assert (int(got["due_12_months"].iloc[0]),
                 int(got["completed_in_12_months"].iloc[0])) == (2, 2)
+
+
+@pytest.mark.parametrize("filter_name", FILTER_NAMES)
+def test_cases_audited_counts_distinct_people(generated_engine, raw, filter_name):
+    f = filters_for(raw)[filter_name]
+    audits = _audits(raw, f)
+    audits = audits[audits["scheme"] == "crc_2018"]
+    with generated_engine.connect() as conn:
+        got = quality.cases_audited(conn, f).iloc[0]
+    assert int(got["cases_audited"]) == audits["person_id"].nunique()
+    assert int(got["audits"]) == len(audits)
+    if filter_name == "region_12m":  # the generator audits some cases twice in a year
+        assert audits["person_id"].nunique() < len(audits)

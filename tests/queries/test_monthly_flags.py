@@ -9,7 +9,7 @@ into a fresh demo database and checks it comes first.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pandas.testing as pdt
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from dashboard import db, demo_data, funnel, schema, summaries
-from dashboard.filters import Filters
+from dashboard.filters import Filters, add_months
 from queries import flags, monthly
 from tests.conftest import AS_OF, SEED
 from tests.queries.test_independent import (
@@ -295,3 +295,17 @@ def test_chart_for_one_office_marks_the_flagged_month(flagged_engine):
     per_run = runs[runs["rule"] == "run_of_8"].groupby(["office_code", "measure",
                                                         "run_start"]).ngroups
     assert (collapsed["rule"] == "run_of_8").sum() == per_run
+
+
+def test_one_month_flags_are_those_of_the_12_months_ending_there(generated_engine):
+    """'This month' means the period's last month whatever the period's length: a
+    one-month view lists the flags the 12-month view ending in that month lists."""
+    seen = 0
+    with generated_engine.connect() as conn:
+        for month in (date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)):
+            end = add_months(month, 1) - timedelta(days=1)
+            one = flags.current_flags(conn, Filters(month, end))
+            twelve = flags.current_flags(conn, Filters(add_months(month, -11), end))
+            pdt.assert_frame_equal(one, twelve)
+            seen += len(one)
+    assert seen > 0, "no flags in these months: the comparison proves nothing"
