@@ -92,7 +92,8 @@ summary_upw_order = _office_month(
 # Orders completed, by completion month.
 summary_upw_completed = _office_month("summary_upw_completed", _count("orders_completed"))
 
-# Orders reaching their 12-month anniversary (sentence date + 365 days), by that month.
+# Orders reaching their 12-month anniversary (the calendar date a year after sentence,
+# 29 Feb -> 28 Feb), by that month.
 summary_upw_due = _office_month(
     "summary_upw_due", _count("due_12_months"), _count("completed_in_12_months"))
 

@@ -9,7 +9,7 @@ benchmark can check that the three approaches agree before comparing their times
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from functools import reduce
 
 import numpy as np
@@ -138,7 +138,8 @@ def absence(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
     rows = raw["staff_absence"].merge(
         raw["staff_member"][["id", "office_id"]].rename(columns={"id": "staff_member_id"}),
         on="staff_member_id")
-    rows = rows[_in(rows["start_date"], f) & _scope(rows["office_id"], f)].assign(episodes=1)
+    rows = rows[(rows["reason"] == "sickness") & _in(rows["start_date"], f)
+                & _scope(rows["office_id"], f)].assign(episodes=1)
     return _summarise(raw, rows, level, ["episodes", "working_days_lost"])
 
 
@@ -213,9 +214,9 @@ def outstanding(raw: Raw, f: Filters, level: str = "office",
 def completions(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
     rows = _orders(raw)
     rows = rows[_scope(rows["office_id"], f)]
-    is_due = _in(rows["sentence_date"] + pd.Timedelta(days=365), f)
-    in_time = rows["completed_date"].notna() & (
-        (rows["completed_date"] - rows["sentence_date"]).dt.days <= 365)
+    anniversary = rows["sentence_date"] + pd.DateOffset(years=1)  # 29 Feb -> 28 Feb
+    is_due = _in(anniversary, f)
+    in_time = rows["completed_date"].notna() & (rows["completed_date"] <= anniversary)
     completed_now = _in(rows["completed_date"], f)
     rows = rows.assign(orders_completed=completed_now.astype(int),
                        due_12_months=is_due.astype(int),
@@ -231,10 +232,14 @@ def _working_day_number(raw: Raw) -> pd.Series:
 
 def start_times(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
     numbers = _working_day_number(raw)
+    cal = raw["calendar_day"]
+    working = cal[cal["is_working_day"].astype(bool)]
+    day_of = pd.Series(working["day"].to_numpy(), index=working["working_day_number"])
     rows = _orders(raw)
-    rows = rows[(rows["sentence_date"] >= pd.Timestamp(f.start))
-                & (rows["sentence_date"] <= pd.Timestamp(f.end - timedelta(days=10)))
-                & _scope(rows["office_id"], f) & rows["sentence_date"].isin(numbers.index)]
+    rows = rows[_scope(rows["office_id"], f) & rows["sentence_date"].isin(numbers.index)]
+    # counted in the period its start deadline (7th working day after sentence) falls in
+    deadline = (rows["sentence_date"].map(numbers) + 7).map(day_of)
+    rows = rows[_in(deadline, f)]
     first = raw["upw_session"].groupby("order_id")["session_date"].min()
     waited = rows["id"].map(first).map(numbers) - rows["sentence_date"].map(numbers)
     rows = rows.assign(orders_due_to_start=1, started_in_7_days=(waited <= 7).astype(int))
@@ -251,8 +256,7 @@ COVERAGE = ["releases", "screened_in_5_days", "plan_before_release", "custody_12
 def coverage(raw: Raw, f: Filters, level: str = "office", by_month: bool = False):
     numbers = _working_day_number(raw)
     r = raw["custody_release"].merge(raw.person_office(), on="person_id")
-    r = r[_in(r["release_date"], f) & _scope(r["office_id"], f)
-          & r["reception_date"].isin(numbers.index)]
+    r = r[_in(r["release_date"], f) & _scope(r["office_id"], f)]
     screening_wait = r["screening_date"].map(numbers) - r["reception_date"].map(numbers)
     long_custody = (r["release_date"] - r["reception_date"]).dt.days >= 84
     acc, kept = r["accommodation_on_release"], r["first_appointment_kept"]
