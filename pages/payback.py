@@ -12,8 +12,10 @@ f = ui.page_header(
     "Unpaid work (Community Payback)",
     "Hours ordered by the courts in the period, hours worked at sessions in the period, "
     "and hours still to work on orders live at the period's end. Completion within 12 "
-    "months looks at orders whose first anniversary fell in the period. Start within 7 "
-    "working days counts England and Wales bank holidays.",
+    "months looks at orders whose first anniversary (the same date a year after sentence) "
+    "fell in the period. Start within 7 working days looks at orders whose 7th working day "
+    "after sentence fell in the period, so each order counts once; working days leave out "
+    "England and Wales bank holidays, one-off days included.",
     ["hours_ordered", "hours_worked", "hours_outstanding", "upw_completed_in_12_months",
      "upw_started_in_7_days", "upw_attendance"],
 )
