@@ -67,7 +67,8 @@ left, right = st.columns(2)
 fig = charts.bar_by_unit(kq, "question", "pct", "% sufficient by key question (95 % interval)",
                          "% sufficient", hover={"sufficient": "Sufficient",
                                                 "applicable": "Audits where it applies"},
-                         colour_by="standard", interval=("pct_low", "pct_high"))
+                         colour_by="standard", interval=("pct_low", "pct_high"),
+                         judge=display.rating_judge(scheme))
 for edge in (50, 65, 80):
     fig.add_vline(x=edge, line_dash="dot", line_color="#777")
 left.plotly_chart(fig, key="kq_bar")

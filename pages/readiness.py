@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from dashboard import charts, evidence, ratings, ui, ui_auth
+from dashboard import charts, display, evidence, ratings, ui, ui_auth
 from queries import readiness, reference, samples
 
 f = ui.page_header(
@@ -189,6 +189,7 @@ else:
                 "applicable": "Audits where it applies",
                 "rating": "Rating",
             },
+            judge=display.rating_judge(scheme),  # the % never rounds into another band
         ),
         key="rdy_trend_chart",
     )
