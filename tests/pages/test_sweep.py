@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -144,9 +145,11 @@ def test_every_view_renders_for_the_chief_executive(demo_sqlite_url, sweep_views
     started = time.perf_counter()
     if workers() == 1:
         results = [sweep_page(*job) for job in jobs]
-    else:  # spawn: a fresh interpreter per worker, no forked Streamlit threads
-        with multiprocessing.get_context("spawn").Pool(workers()) as pool:
-            results = pool.starmap(sweep_page, jobs)
+    else:  # spawn: a fresh interpreter per worker, no forked Streamlit threads; a worker
+        # that dies raises BrokenProcessPool here instead of leaving the sweep waiting
+        with ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context(
+                "spawn")) as pool:
+            results = list(pool.map(sweep_page, *zip(*jobs, strict=True)))
     failures = []
     for page, found, took in results:
         print(f"{page}: {len(sweep_views)} views in {took:.1f} s")
