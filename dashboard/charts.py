@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard import display
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000"]
@@ -37,6 +39,32 @@ def _hover(df: pd.DataFrame, hover: dict[str, str]) -> tuple[list, str]:
     return custom, lines
 
 
+def _judged_values(part: pd.DataFrame, value: str, value_format: str,
+                   target: float | None, custom: list, axis: str,
+                   judge: display.Judge | None = None) -> tuple[list, str]:
+    """customdata and the value placeholder for a trace's hover. Against a target line
+    (or a judge such as rating bands) the value is written by dashboard.display, never
+    rounded onto or across the line; otherwise Plotly formats it with value_format."""
+    if target is None and judge is None:
+        return custom, f"%{{{axis}:{value_format}}}"
+    digits = value_format.rsplit(".", 1)[-1].rstrip("f")
+    base = int(digits) if digits.isdigit() else 1
+    texts = value_texts(part[value], target, base, judge)
+    k = len(custom[0]) if custom else 0
+    custom = [[*row, t] for row, t in zip(custom, texts, strict=True)] if custom else [
+        [t] for t in texts]
+    return custom, f"%{{customdata[{k}]}}"
+
+
+def value_texts(values: Sequence[float], target: float | None, base: int = 1,
+                judge: display.Judge | None = None) -> list[str]:
+    """Hover text for values drawn against a target line (or judged by `judge`, e.g.
+    rating bands): dashboard.display's rule (one decimal, more where one would round a
+    value onto or across the line or into another band)."""
+    judge = judge or display.line_judge(target)
+    return [display.text(v, judge, base) for v in values]
+
+
 def month_label(month: str) -> str:
     """'2025-11' -> 'Nov 2025'; other labels (quarters, sample names) unchanged."""
     text = str(month)
@@ -57,17 +85,19 @@ def colour_for(name: str, i: int) -> str:
 def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title: str,
                 hover: dict[str, str] | None = None, colour_by: str | None = "area",
                 target: float | None = None, interval: tuple[str, str] | None = None,
-                value_format: str = ".1f") -> go.Figure:
+                value_format: str = ".1f", judge: display.Judge | None = None) -> go.Figure:
     """Horizontal bars, one per office (or area), sorted by value, coloured by area.
 
     hover maps extra columns to labels (the numerator and denominator); interval names
-    the low/high columns drawn as error bars; target draws a dashed reference line.
+    the low/high columns drawn as error bars; target draws a dashed reference line; judge
+    (e.g. display.rating_judge) keeps hover values from rounding into another band.
     """
     df = df.sort_values(value, na_position="first")
     fig = go.Figure()
     groups = df.groupby(colour_by, sort=True) if colour_by else [("", df)]
     for i, (name, part) in enumerate(groups):
         custom, lines = _hover(part, hover or {})
+        custom, shown = _judged_values(part, value, value_format, target, custom, "x", judge)
         error = None
         if interval:
             error = dict(type="data", symmetric=False, color="#444", thickness=1.2,
@@ -76,7 +106,7 @@ def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title
         fig.add_bar(
             y=part[unit], x=part[value], orientation="h", name=str(name) or value_title,
             marker_color=colour_for(str(name), i), error_x=error, customdata=custom,
-            hovertemplate=f"<b>%{{y}}</b><br>{value_title}: %{{x:{value_format}}}"
+            hovertemplate=f"<b>%{{y}}</b><br>{value_title}: {shown}"
                           f"<br>{lines}<extra></extra>",
         )
     if target is not None:
@@ -91,17 +121,19 @@ def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title
 def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
           series: str | None = None, hover: dict[str, str] | None = None,
           target: float | None = None, value_format: str = ".1f",
-          max_series: int = 12) -> go.Figure:
-    """Monthly lines (x = 'month' as YYYY-MM), one per series value (e.g. area)."""
+          max_series: int = 12, judge: display.Judge | None = None) -> go.Figure:
+    """Monthly lines (x = 'month' as YYYY-MM), one per series value (e.g. area); judge as
+    in bar_by_unit."""
     fig = go.Figure()
     names = list(dict.fromkeys(df[series])) if series else [value_title]
     for i, name in enumerate(names[:max_series]):
         part = df[df[series] == name] if series else df
         custom, lines = _hover(part, hover or {})
+        custom, shown = _judged_values(part, value, value_format, target, custom, "y", judge)
         fig.add_scatter(
             x=part["month"], y=part[value], mode="lines+markers", name=str(name),
             line=dict(color=colour_for(str(name), i), width=2), customdata=custom,
-            hovertemplate=f"<b>{name}</b> %{{x}}<br>{value_title}: %{{y:{value_format}}}"
+            hovertemplate=f"<b>{name}</b> %{{x}}<br>{value_title}: {shown}"
                           f"<br>{lines}<extra></extra>",
         )
     if target is not None:

@@ -84,9 +84,11 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
             textfont=dict(color=colour if colour != GREY else "#444"),
             marker=dict(color=colour, symbol=symbol, size=size,
                         line=dict(color="#000", width=widths)),
-            customdata=part[["office_code", "office", "numerator", "denominator",
-                             "position"]].astype(object).values.tolist(),
-            hovertemplate=(f"<b>%{{customdata[1]}}</b><br>{value_title}: %{{y:.1f}}"
+            customdata=[[*row, shown] for row, shown in zip(
+                part[["office_code", "office", "numerator", "denominator",
+                      "position"]].astype(object).values.tolist(),
+                charts.value_texts(100 * part["rate"], target), strict=True)],
+            hovertemplate=(f"<b>%{{customdata[1]}}</b><br>{value_title}: %{{customdata[5]}}"
                            "<br>%{customdata[2]:,.1f} of %{customdata[3]:,.1f}"
                            "<br>%{customdata[4]}<extra></extra>"),
         )
@@ -133,8 +135,10 @@ def small_multiples(monthly: pd.DataFrame, region: pd.DataFrame, title: str,
             x=part["month"], y=part["rate"], mode="lines+markers", name=name,
             showlegend=False, line=dict(color=charts.PALETTE[0], width=1.8),
             marker=dict(size=4), row=r, col=c,
-            customdata=part[["numerator", "denominator"]].values.tolist(),
-            hovertemplate=(f"<b>{name}</b> %{{x}}<br>{value_title}: %{{y:.1f}}"
+            customdata=[[*row, shown] for row, shown in zip(
+                part[["numerator", "denominator"]].values.tolist(),
+                charts.value_texts(part["rate"], target), strict=True)],
+            hovertemplate=(f"<b>{name}</b> %{{x}}<br>{value_title}: %{{customdata[2]}}"
                            "<br>%{customdata[0]:,.1f} of %{customdata[1]:,.1f}"
                            "<extra></extra>"))
         if target is not None:
@@ -164,12 +168,13 @@ def spc_figure(chart: pd.DataFrame, title: str, value_title: str,
                         showlegend=col == "ucl")
     fig.add_scatter(x=chart["month"], y=chart["centre"], mode="lines", name="Centre line",
                     line=dict(color="#000", width=1.5), hoverinfo="skip")
-    custom = chart[["numerator", "denominator", "lcl", "ucl", "flag"]].astype(object)
+    custom = chart[["numerator", "denominator", "lcl", "ucl", "flag"]].astype(object).assign(
+        shown=charts.value_texts(chart["rate"], target))
     fig.add_scatter(
         x=chart["month"], y=chart["rate"], mode="lines+markers", name=value_title,
         line=dict(color=charts.PALETTE[0], width=2), marker=dict(size=7),
         customdata=custom.values.tolist(),
-        hovertemplate=(f"%{{x}}<br>{value_title}: %{{y:.1f}}<br>%{{customdata[0]:,.1f}} of "
+        hovertemplate=(f"%{{x}}<br>{value_title}: %{{customdata[5]}}<br>%{{customdata[0]:,.1f}} of "
                        "%{customdata[1]:,.1f}<br>limits %{customdata[2]:.1f} – "
                        "%{customdata[3]:.1f}<br>%{customdata[4]}<extra></extra>"))
     flagged = chart[chart["flag"] != ""]

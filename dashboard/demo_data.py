@@ -213,6 +213,13 @@ def _days(values: np.ndarray) -> np.ndarray:
     return np.asarray(values).astype("timedelta64[D]")
 
 
+def _first_date(values: pd.Series) -> date | None:
+    """The earliest date in a column (None when empty)."""
+    if values.empty:
+        return None
+    return pd.Timestamp(values.min()).date()
+
+
 def generate(
     engine: Engine,
     *,
@@ -241,9 +248,10 @@ def generate(
             # a larger page cache while loading: index pages stay in memory instead of
             # being written and read back (256 MB; memory stays bounded)
             conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        say(0.0, "Calendar, areas and offices")
-        add(schema.calendar_day, pd.DataFrame(calendar_rows(
-            window_start - timedelta(days=4 * 366), as_of + timedelta(days=2 * 366))))
+        say(0.0, "Areas and offices")
+        # the calendar is written after the rows, from the earliest date any measure
+        # counts working days from (old prison receptions reach years back)
+        earliest = [window_start - timedelta(days=4 * 366)]
         area_ids = {code: i for i, (code, _n) in enumerate(scale.areas, start=1)}
         add(schema.area, pd.DataFrame(
             [{"id": area_ids[c], "code": c, "name": n} for c, n in scale.areas]))
@@ -295,11 +303,17 @@ def generate(
             orders, sessions = _unpaid_work(office_rng, ids, people, as_of)
             add(schema.upw_order, orders)
             add(schema.upw_session, sessions)
-            add(schema.custody_release, _releases(office_rng, ids, people, as_of))
+            releases = _releases(office_rng, ids, people, as_of)
+            add(schema.custody_release, releases)
+            earliest += [_first_date(orders["sentence_date"]),
+                         _first_date(releases["reception_date"])]
             audits, answers = _audits(office_rng, ids, people, months, as_of, area_code)
             add(schema.case_audit, audits)
             add(schema.audit_answer, answers)
 
+        first_day = min(d for d in earliest if d is not None)
+        add(schema.calendar_day, pd.DataFrame(calendar_rows(
+            date(first_day.year, 1, 1), as_of + timedelta(days=2 * 366))))
         say(0.97, "Demo case samples")
         add_demo_samples(conn, as_of, seed, ids)
         add(schema.dataset_info, pd.DataFrame([

@@ -4,7 +4,8 @@ Pure: DataFrames in, bytes out; no Streamlit, no database, no browser. The workb
 written with xlsxwriter (a sheet per standard with its key questions and every answer, the
 sample and its strata, the method); the PDF with reportlab (ratings table, a chart drawn
 with reportlab's own graphics, the strata, the method note). Both carry the same figures
-as the readiness page, rounded the same way (percentages to one decimal place).
+as the readiness page, rounded the same way (dashboard.display: one decimal place, more
+where one would round a % sufficient across the band it is rated in).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard import display
 from dashboard.ratings import (
     OverallRating,
     Scheme,
@@ -115,15 +117,18 @@ PCT_DIGITS = 1
 PDF_CASE_ROWS = 60  # more not-sufficient cases than this: the PDF groups them by reason
 
 
-def shown_value(column: str, value: Any) -> Any:
-    """A value as the pack shows it, one rule for screen and files: percentages (pct_*,
-    ci_*, p_at_least_good) rounded to one decimal place, coded values as words; other
-    values unchanged. (dashboard/display.py will take this over.)"""
+def shown_value(column: str, value: Any, judge: display.Judge | None = None) -> Any:
+    """A value as the pack shows it, one rule for screen and files (dashboard/display.py):
+    percentages (pct_*, ci_*, p_at_least_good) to one decimal place, and % sufficient with
+    more where one decimal would round it into another of judge's bands (the scheme's
+    rating bands; the rule is idempotent, so a value shaped once keeps its decimals);
+    coded values as words; other values unchanged."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
     percent = "pct" in column or column.startswith("ci_") or column == "p_at_least_good"
     if percent and isinstance(value, int | float):
-        return round(float(value), PCT_DIGITS)
+        return display.shown(float(value), judge if column == "pct_sufficient" else None,
+                             PCT_DIGITS)
     if column in CODED_COLUMNS and isinstance(value, str):
         return VALUE_WORDS.get(value, value.replace("_", " ").capitalize())
     return value
@@ -240,15 +245,18 @@ def small_samples(ratings: pd.DataFrame) -> list[str]:
     return [str(c) for c in rated.loc[rated["applicable"] < SMALL_SAMPLE, "standard"]]
 
 
-def rating_rows(ratings: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFrame:
+def rating_rows(ratings: pd.DataFrame, keep: tuple[str, ...] = (),
+                scheme: Scheme | None = None) -> pd.DataFrame:
     """The ratings table as shown on screen and in the pack: the keep columns (e.g. area,
-    office) then RATING_TABLE columns, percentages rounded to one decimal, chance of Good
-    or better in percent."""
+    office) then RATING_TABLE columns, percentages rounded to one decimal (% sufficient
+    with more where one decimal would round it into another of scheme's bands: 64.955 is
+    64.96 beside Requires improvement, not 65.0), chance of Good or better in percent."""
     out = ratings[[*keep, *(c for c in RATING_TABLE if c in ratings.columns)]].copy()
-    out["p_at_least_good"] = 100 * out["p_at_least_good"].astype(float)
-    for col in ("pct_sufficient", "ci_low", "ci_high", "p_at_least_good"):
-        out[col] = [shown_value(col, float(v)) for v in out[col]]
-        out[col] = out[col].astype(float)
+    out["pct_sufficient"] = display.shown_column(out["pct_sufficient"].astype(float),
+                                                 display.rating_judge(scheme), 1)
+    for col in ("ci_low", "ci_high"):
+        out[col] = out[col].astype(float).round(1)
+    out["p_at_least_good"] = (100 * out["p_at_least_good"].astype(float)).round(1)
     return out
 
 
@@ -360,7 +368,7 @@ def _sheet_name(text: str, used: set[str]) -> str:
     return name
 
 
-def _cells(series: pd.Series) -> list[Any]:
+def _cells(series: pd.Series, judge: display.Judge | None = None) -> list[Any]:
     """A column as cell values, shown as on screen (``shown_value``): numbers stay
     numbers, dates stay dates (written as Excel dates), missing values None (a blank
     cell), everything else text. Decided once per column."""
@@ -368,7 +376,7 @@ def _cells(series: pd.Series) -> list[Any]:
     if pd.api.types.is_bool_dtype(series):
         return [None if pd.isna(v) else ("Yes" if v else "No") for v in series]
     if pd.api.types.is_numeric_dtype(series):
-        return [None if pd.isna(v) else shown_value(name, float(v)) for v in series]
+        return [None if pd.isna(v) else shown_value(name, float(v), judge) for v in series]
     if pd.api.types.is_datetime64_any_dtype(series):
         return [None if pd.isna(v) else v.to_pydatetime().replace(tzinfo=None) for v in series]
     out: list[Any] = []
@@ -378,7 +386,7 @@ def _cells(series: pd.Series) -> list[Any]:
         elif isinstance(v, bool):
             out.append("Yes" if v else "No")
         elif isinstance(v, int | float):
-            out.append(shown_value(name, float(v)))
+            out.append(shown_value(name, float(v), judge))
         elif isinstance(v, datetime):
             out.append(v.replace(tzinfo=None))
         elif isinstance(v, date):
@@ -397,18 +405,20 @@ def _write_table(
     *,
     main: bool = False,
     links: tuple[str, ...] = (),
+    judge: display.Judge | None = None,
 ) -> int:
     """Write df at row under a header of readable headings (HEADINGS, then headings);
-    returns the next free row. Percentages are written rounded to one decimal, dates as
-    dates. main: the sheet's main table: its header row is frozen and filtered. links:
-    columns whose http(s) values are written as hyperlinks."""
+    returns the next free row. Percentages are written as display.py shows them (one
+    decimal; % sufficient with more near one of judge's bands), dates as dates. main: the
+    sheet's main table: its header row is frozen and filtered. links: columns whose
+    http(s) values are written as hyperlinks."""
     headings = {**HEADINGS, **(headings or {})}
     widths: dict[int, int] = ws.__dict__.setdefault("_widths", {})
     for j, col in enumerate(df.columns):
         title = neutralise(str(headings.get(col, str(col).replace("_", " ").capitalize())))
         ws.write(row, j, title, fmt["head"])
         widths[j] = max(widths.get(j, 10), min(60, len(title) + 2))
-    columns = [_cells(df[c]) for c in df.columns]
+    columns = [_cells(df[c], judge) for c in df.columns]
     for j, values in enumerate(columns):
         longest = max((len(str(v)) for v in values if v is not None), default=0)
         widths[j] = max(widths[j], min(60, longest + 2))
@@ -451,12 +461,14 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
             {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
         ),
         "title": wb.add_format({"bold": True, "font_size": 14}),
-        "pct": wb.add_format({"num_format": "0.0"}),
+        # at least one decimal, and the further ones display.shown kept near a band edge
+        "pct": wb.add_format({"num_format": "0.0#####"}),
         "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
         "date": wb.add_format({"num_format": "dd/mm/yyyy"}),
         "datetime": wb.add_format({"num_format": "dd/mm/yyyy hh:mm"}),
     }
     used: set[str] = set()
+    banded = display.rating_judge(pack.scheme)  # % sufficient judged by the rating bands
 
     ws = wb.add_worksheet(_sheet_name("Summary", used))
     ws.write(0, 0, pack.title, fmt["title"])
@@ -464,7 +476,8 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     ws.write(2, 0, f"Scheme: {pack.scheme.title}")
     ws.write(3, 0, f"Overall: {pack_overall_text(pack)}")
     ws.write(4, 0, f"Generated {pack.generated_at:%d %b %Y %H:%M} UTC by {pack.generated_by}")
-    row = _write_table(ws, rating_rows(pack.ratings), 6, fmt, main=True)
+    row = _write_table(ws, rating_rows(pack.ratings, scheme=pack.scheme), 6, fmt, main=True,
+                       judge=banded)
     unrated = unrated_standards(pack.ratings, pack.scheme)
     if unrated:
         ws.write(row, 0, "Not rated here: " + "; ".join(unrated))
@@ -496,13 +509,14 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
         rated = pack.ratings[pack.ratings["standard"] == standard.code]
         if len(rated):
             ws.write(1, 0, str(rated["statement"].iloc[0]))
-        row = _write_table(ws, kq.sort_values("key_question"), 3, fmt)
+        row = _write_table(ws, kq.sort_values("key_question"), 3, fmt, judge=banded)
         ws.write(row, 0, f"Every answer ({len(mine)})", fmt["title"])
         _write_table(ws, mine, row + 1, fmt, main=True)
 
     ws = wb.add_worksheet(_sheet_name("Offices", used))
     keep = tuple(c for c in ("area", "office") if c in pack.office_ratings.columns)
-    _write_table(ws, rating_rows(pack.office_ratings, keep), 0, fmt, main=True)
+    _write_table(ws, rating_rows(pack.office_ratings, keep, pack.scheme), 0, fmt,
+                 main=True, judge=banded)
     if pack.sample is not None:
         ws = wb.add_worksheet(_sheet_name("Sample", used))
         _write_table(ws, pack.sample, 0, fmt, main=True)
@@ -540,9 +554,9 @@ def _pdf_text(value: Any) -> str:
     return escape(text)
 
 
-def _fmt_pct(value: Any) -> str:
-    shown = None if value is None or pd.isna(value) else shown_value("pct", float(value))
-    return "–" if shown is None else f"{shown:.{PCT_DIGITS}f} %"
+def _fmt_pct(value: Any, judge: display.Judge | None = None) -> str:
+    # one decimal, more where judge (the rating bands) would otherwise see another band
+    return display.text(value, judge, 1, "%")
 
 
 def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
@@ -558,6 +572,7 @@ def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
     df = key_questions.dropna(subset=["pct_sufficient"]).sort_values(
         "key_question", ascending=False
     )
+    banded = display.rating_judge(scheme)
     bands = sorted(
         (b for b in scheme.standard_bands or () if b.min_pct > 0), key=lambda b: b.min_pct
     )
@@ -566,14 +581,14 @@ def _chart(key_questions: pd.DataFrame, scheme: Scheme) -> Any:
     drawing = Drawing(760, 20 + plot_h + label_band + 24)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 190, 20, 520, plot_h
-    chart.data = [[shown_value("pct", float(v)) for v in df["pct_sufficient"]] or [0]]
+    chart.data = [[display.shown(v, banded, 1) for v in df["pct_sufficient"]] or [0]]
     chart.categoryAxis.categoryNames = [f"{r.key_question} {r.label}" for r in df.itertuples()] or [
         ""
     ]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 10
     chart.valueAxis.labelTextFormat = "%d %%"
     chart.bars[0].fillColor = colors.HexColor("#0072B2")
-    chart.barLabelFormat = "%.1f %%"
+    chart.barLabelFormat = lambda v: display.text(v, banded, 1, "%")
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
     chart.barLabels.fontSize = 7
@@ -677,7 +692,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         return t
 
     def words(column: str, value: Any) -> str:
-        shown = shown_value(column, value)
+        shown = shown_value(column, value, banded)
         return "–" if shown is None else str(shown)
 
     story: list[Any] = [
@@ -693,7 +708,8 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         Paragraph(_pdf_text(f"Overall rating: {pack_overall_text(pack)}"), styles["Heading2"]),
         Paragraph("Rating each standard would get", styles["Heading3"]),
     ]
-    shown = rating_rows(pack.ratings)
+    shown = rating_rows(pack.ratings, scheme=pack.scheme)
+    banded = display.rating_judge(pack.scheme)
     story.append(
         table(
             [
@@ -710,7 +726,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                     f"{r.standard} {r.standard_name}",
                     r.rating or "Not rated",
                     r.lowest_key_question or "–",
-                    _fmt_pct(r.pct_sufficient),
+                    _fmt_pct(r.pct_sufficient, banded),
                     f"{_fmt_pct(r.ci_low)} to {_fmt_pct(r.ci_high)}",
                     f"{int(r.applicable):,}",
                     _fmt_pct(r.p_at_least_good),
@@ -739,7 +755,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
                     f"{r.key_question} {r.label}",
                     f"{int(r.sufficient):,}",
                     f"{int(r.applicable):,}",
-                    _fmt_pct(r.pct_sufficient),
+                    _fmt_pct(r.pct_sufficient, banded),
                     f"{_fmt_pct(r.ci_low)} to {_fmt_pct(r.ci_high)}",
                 ]
                 for r in pack.key_questions.itertuples()

@@ -62,9 +62,17 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
        "working days lost to sickness starting in the period", "average FTE in post",
        "staff_absence, staff_member", False),
     _M("pct_sufficient", "Cases sufficient", "%",
-       "key-question judgements 'sufficient'", "judgements where the question applies",
+       "key-question judgements 'sufficient'",
+       "judgements where the question applies (one per completed audit)",
        "case_audit, audit_answer", True,
        "Shown with a Wilson 95 % interval; a standard is rated by its lowest key question."),
+    _M("cases_audited", "Cases audited", "cases",
+       "distinct people on probation with at least one completed audit dated in the "
+       "period (or in the chosen sample); a case audited twice counts once", "",
+       "case_audit", None),
+    _M("audits_completed", "Audits completed", "audits",
+       "completed case audits dated in the period; a case audited twice counts twice, and "
+       "key-question denominators count audits", "", "case_audit", None),
     _M("hours_ordered", "Hours ordered", "hours",
        "unpaid work hours in orders sentenced in the period", "", "upw_order", None),
     _M("hours_worked", "Hours worked", "hours",
@@ -73,12 +81,14 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
        "hours ordered − hours worked, for orders live at the end of the period", "",
        "upw_order, upw_session", False),
     _M("upw_completed_in_12_months", "Orders completed within 12 months", "%",
-       "orders completed within 365 days of sentence",
+       "orders completed on or before the anniversary of sentence (the same date a year "
+       "later; 29 February -> 28 February)",
        "orders whose 12-month anniversary falls in the period", "upw_order", True),
     _M("upw_started_in_7_days", "Unpaid work started within 7 working days", "%",
        "orders whose first session was within 7 working days of sentence",
-       "orders sentenced in the period (up to 10 days before its end)",
-       "upw_order, upw_session, calendar_day", True),
+       "orders whose 7th working day after sentence falls in the period (each order is "
+       "counted once, when its deadline has passed)",
+       "upw_order, upw_session, calendar_day (England bank holidays)", True),
     _M("upw_attendance", "Session attendance", "%", "sessions attended",
        "sessions scheduled in the period", "upw_session", True),
     _M("ttg_screened_in_5_days", "Screened within 5 working days", "%",
@@ -102,6 +112,22 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
     _M("appointments_kept", "Appointments kept", "%", "appointments kept",
        "appointments in the period", "appointment", True),
 ]}
+
+
+# Words about time, used the same way on every page.
+TERMS = {
+    "period": "The months chosen in the sidebar (From, To). Counts, rates and cards cover "
+              "the whole period; staffing is a snapshot on the first day of its last month.",
+    "this month": "The last month of the chosen period. Special-cause flags are for that "
+                  "month, judged on a control chart of at least the 12 months ending with "
+                  "it (the whole period when longer), so a one-month view and the 12-month "
+                  "view ending in the same month list the same flags.",
+    "trend": "Monthly trends show every month of the chosen period. The readiness trend "
+             "follows the evidence: by quarter up to the period's end for completed "
+             "audits, by successive samples when a sample is the evidence.",
+    "working day": "Monday to Friday except England and Wales bank holidays, including "
+                   "one-off days (from the holidays library).",
+}
 
 
 def define(key: str) -> str:

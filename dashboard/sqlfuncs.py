@@ -51,4 +51,31 @@ def _days_pg(element, compiler, **kw):
     return f"({compiler.process(second, **kw)} - {compiler.process(first, **kw)})"
 
 
-__all__ = ["month_of", "days_between", "Date"]
+class one_year_after(FunctionElement):  # noqa: N801
+    """The calendar anniversary of a date one year on; 29 February goes to 28 February
+    (as PostgreSQL's interval arithmetic and pandas.DateOffset(years=1) do)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "one_year_after"
+
+
+@compiles(one_year_after, "sqlite")
+def _year_after_sqlite(element, compiler, **kw):
+    d = compiler.process(element.clauses, **kw)
+    # SQLite's '+1 year' rolls 29 Feb over to 1 March: step back a day for that date only
+    return (f"CASE WHEN strftime('%m-%d', {d}) = '02-29' THEN date({d}, '+1 year', '-1 day') "
+            f"ELSE date({d}, '+1 year') END")
+
+
+@compiles(one_year_after, "postgresql")
+def _year_after_pg(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} + INTERVAL '1 year' AS DATE)"
+
+
+@compiles(one_year_after, "duckdb")
+def _year_after_duckdb(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} + INTERVAL 1 YEAR AS DATE)"
+
+
+__all__ = ["month_of", "days_between", "one_year_after", "Date"]

@@ -78,8 +78,14 @@ from dashboard.sqlfuncs import month_of as _month_text
 SCREENING_WORKING_DAYS = 5  # Through the Gate screening after reception into prison
 CONTACT_DAYS = 84  # resettlement contact 12 weeks before release
 START_WORKING_DAYS = 7  # unpaid work: first session within 7 working days of sentence
-START_GRACE_DAYS = 10  # orders sentenced in a period's last 10 days are not yet due
-COMPLETION_DAYS = 365  # unpaid work completed within 12 months
+# Unpaid work start deadline: the 7th working day after sentence falls at most this many
+# calendar days later (two weekends plus Christmas and New Year), a bound for date ranges.
+DEADLINE_SPAN_DAYS = 21
+# Unpaid work completed within 12 months: on or before the calendar anniversary of the
+# sentence (29 Feb -> 28 Feb); 367 days bound the sentence dates whose anniversary falls
+# in a range.
+ANNIVERSARY_SPAN_DAYS = 367
+SICKNESS = "sickness"  # the staff_absence reason the sickness-absence measure counts
 CASE_HOLDING = ("PO", "PSO")
 # Workload points per case by tier (the Workload Measurement Tool's approach); licence
 # cases cost a quarter more. An officer's nominal capacity is 700 points per FTE.
@@ -133,6 +139,16 @@ class Months:
         if self.exact is not None:
             return months.isin([pd.Timestamp(m) for m in self.exact])
         return pd.Series(True, index=months.index)
+
+    def date_clauses_back(self, col, days: int) -> list:
+        """As date_clauses, each range starting `days` earlier (rows dated shortly before
+        a month that can count in it)."""
+        if self.start is not None:
+            return [col >= self.start - timedelta(days=days)]
+        if self.exact is not None:
+            return [or_(*[and_(col >= lo - timedelta(days=days), col <= hi)
+                          for lo, hi in _runs(self.exact)])]
+        return []
 
     def delete_clauses(self, col) -> list:
         if self.start is not None:
@@ -290,8 +306,9 @@ def refresh_months(conn: Connection, months: Iterable[date],
         _refresh_due(conn, Months(exact=tuple(sorted(
             {add_months(m, k) for m in touched for k in range(13)}))), ids)
     if "starts" in families:
+        # a session in m can start an order sentenced in m-1 or m, due in m-1, m or m+1
         _refresh_starts(conn, Months(exact=tuple(sorted(
-            {add_months(m, k) for m in touched for k in (-1, 0)}))), ids)
+            {add_months(m, k) for m in touched for k in (-1, 0, 1)}))), ids)
     # Levels carry over from month to month: new months at the end need every office.
     level_from, level_ids = touched[0], ids
     if last > state[1]:
@@ -386,7 +403,8 @@ def _absence(conn, months, ids) -> None:
         select(s.c.office_id, key.label("month"), func.count(a.c.id).label("episodes"),
                func.sum(a.c.working_days_lost).label("working_days_lost"))
         .join(s, s.c.id == a.c.staff_member_id)
-        .where(*m.date_clauses(a.c.start_date), *_office_clause(s.c.office_id, i))
+        .where(a.c.reason == SICKNESS, *m.date_clauses(a.c.start_date),
+               *_office_clause(s.c.office_id, i))
         .group_by(s.c.office_id, key)))
 
 
@@ -496,9 +514,9 @@ def _releases(conn, months, ids) -> None:
         .select_from(r)
         .join(person, person.c.id == r.c.person_id)
         .outerjoin(held, on_date(person.c.id, r.c.release_date))
-        # releases whose reception date is not in the calendar are left out, as the
-        # raw-row query does (it inner-joins the calendar)
-        .join(reception_day, reception_day.c.day == r.c.reception_date)
+        # outer, as the raw-row query: a release is never dropped for a date missing from
+        # the calendar (the generator and the importer keep the calendar covering them)
+        .outerjoin(reception_day, reception_day.c.day == r.c.reception_date)
         .outerjoin(screening_day, screening_day.c.day == r.c.screening_date)
         .where(*m.date_clauses(r.c.release_date), *_office_clause(office_held, i))
         .group_by(office_held, key)))
@@ -532,15 +550,16 @@ _EVENT_FAMILIES = {
 # --- unpaid work: 12-month completion and start times -----------------------------------
 
 def _refresh_due(conn: Connection, months: Months, ids) -> None:
-    """Orders by the month of their 12-month anniversary (sentence date + 365 days)."""
+    """Orders by the month of their 12-month anniversary (the calendar date one year after
+    sentence, 29 Feb -> 28 Feb); completed in time = completed on or before it."""
     o = upw_order
     where = [*_office_clause(office_held, ids)]
-    if months.exact is not None:
-        lo = min(months.exact) - timedelta(days=COMPLETION_DAYS + 1)
-        hi = month_end(max(months.exact)) - timedelta(days=COMPLETION_DAYS - 1)
+    if months.exact is not None:  # generous bounds; the exact month is decided below
+        lo = min(months.exact) - timedelta(days=ANNIVERSARY_SPAN_DAYS)
+        hi = month_end(max(months.exact)) - timedelta(days=364)  # 29 Feb -> 28 Feb
         where += [o.c.sentence_date >= lo, o.c.sentence_date <= hi]
     elif months.start is not None:
-        where.append(o.c.sentence_date >= months.start - timedelta(days=COMPLETION_DAYS + 1))
+        where.append(o.c.sentence_date >= months.start - timedelta(days=ANNIVERSARY_SPAN_DAYS))
     orders = pd.read_sql(
         select(office_held.label("office_id"), o.c.sentence_date, o.c.completed_date)
         .select_from(o)
@@ -548,11 +567,11 @@ def _refresh_due(conn: Connection, months: Months, ids) -> None:
         .outerjoin(held, on_date(person.c.id, o.c.sentence_date)).where(*where), conn)
     sentenced = pd.to_datetime(orders["sentence_date"])
     completed = pd.to_datetime(orders["completed_date"])
-    anniversary = sentenced + pd.Timedelta(days=COMPLETION_DAYS)
+    anniversary = sentenced + pd.DateOffset(years=1)  # 29 Feb -> 28 Feb, as one_year_after
     orders["month"] = anniversary.dt.to_period("M").dt.to_timestamp()
     orders["due_12_months"] = 1
     orders["completed_in_12_months"] = (
-        completed.notna() & ((completed - sentenced).dt.days <= COMPLETION_DAYS)).astype(int)
+        completed.notna() & (completed <= anniversary)).astype(int)
     orders = orders[months.keep(orders["month"])]
     rows = orders.groupby(["office_id", "month"], as_index=False)[
         ["due_12_months", "completed_in_12_months"]].sum()
@@ -560,11 +579,14 @@ def _refresh_due(conn: Connection, months: Months, ids) -> None:
 
 
 def _refresh_starts(conn: Connection, months: Months, ids) -> None:
-    """Orders by sentence month (and whether sentenced in the month's last 10 days): how
-    many had a first session within 7 working days of sentence."""
+    """Orders by the month of their start deadline (the 7th working day after sentence):
+    how many had a first session by then. in_last_10_days is no longer used (always
+    False): orders are keyed by deadline month, so none is left out of any period."""
     o, s = upw_order, upw_session
     sentenced_day = aliased(calendar_day)
-    chosen = [*months.date_clauses(o.c.sentence_date), *_office_clause(office_held, ids)]
+    # orders sentenced up to DEADLINE_SPAN_DAYS before a key month can fall due in it
+    chosen = [*months.date_clauses_back(o.c.sentence_date, DEADLINE_SPAN_DAYS),
+              *_office_clause(office_held, ids)]
     first = select(s.c.order_id, func.min(s.c.session_date).label("first_session"))
     if chosen:  # only the sessions of the orders being refreshed
         first = first.where(s.c.order_id.in_(
@@ -585,19 +607,28 @@ def _refresh_starts(conn: Connection, months: Months, ids) -> None:
         .outerjoin(first, first.c.order_id == o.c.id)
         .where(*chosen), conn)
     numbers = _working_day_numbers(conn)
-    sentenced = pd.to_datetime(orders["sentence_date"])
     first = pd.to_datetime(orders["first_session"])
     first_number = first.map(numbers)
     orders["started_in_7_days"] = (
         first_number - orders["sentenced_number"] <= START_WORKING_DAYS).astype(int)
     orders["orders_due_to_start"] = 1
-    orders["month"] = sentenced.dt.to_period("M").dt.to_timestamp()
-    last_day = sentenced + pd.offsets.MonthEnd(0)
-    orders["in_last_10_days"] = sentenced > last_day - pd.Timedelta(days=START_GRACE_DAYS)
+    deadline = (orders["sentenced_number"] + START_WORKING_DAYS).map(_working_days(conn))
+    # no deadline day: the calendar ends before it (not yet due, as in the raw-row query)
+    orders = orders[deadline.notna()].assign(month=pd.to_datetime(
+        deadline[deadline.notna()]).dt.to_period("M").dt.to_timestamp())
+    orders["in_last_10_days"] = False
     rows = orders.groupby(["office_id", "month", "in_last_10_days"], as_index=False)[
         ["orders_due_to_start", "started_in_7_days"]].sum()
     rows = rows[months.keep(rows["month"])]
     _replace(conn, ss.summary_upw_start, rows, months, ids)
+
+
+def _working_days(conn: Connection) -> pd.Series:
+    """working_day_number -> the working day carrying it (datetime64)."""
+    cal = pd.read_sql(select(calendar_day.c.day, calendar_day.c.working_day_number)
+                      .where(calendar_day.c.is_working_day.is_(True)), conn)
+    return pd.Series(pd.to_datetime(cal["day"]).to_numpy(),
+                     index=cal["working_day_number"].to_numpy())
 
 
 def _working_day_numbers(conn: Connection) -> pd.Series:

@@ -92,12 +92,14 @@ summary_upw_order = _office_month(
 # Orders completed, by completion month.
 summary_upw_completed = _office_month("summary_upw_completed", _count("orders_completed"))
 
-# Orders reaching their 12-month anniversary (sentence date + 365 days), by that month.
+# Orders reaching their 12-month anniversary (the calendar date a year after sentence,
+# 29 Feb -> 28 Feb), by that month.
 summary_upw_due = _office_month(
     "summary_upw_due", _count("due_12_months"), _count("completed_in_12_months"))
 
-# Orders by sentence month, split by whether the sentence fell in the month's last 10
-# days (the start-time measure leaves those out of the period's last month).
+# Orders by the month of their start deadline (7th working day after sentence).
+# in_last_10_days is a leftover of the earlier rule and is always False (dropping a
+# primary-key column needs a migration; left for one).
 summary_upw_start = _office_month(
     "summary_upw_start",
     _count("orders_due_to_start"), _count("started_in_7_days"),

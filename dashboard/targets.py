@@ -37,6 +37,9 @@ def rag(value: float | None, target: Target | None) -> str:
     """'Green', 'Amber', 'Red' or 'No data' for a value against its target."""
     if target is None or value is None or (isinstance(value, float) and math.isnan(value)):
         return "No data"
+    # judged on the exact ratio: 400 / 10 FTE computed as 40.00000000000001 is 40, on
+    # target, not 1e-14 over it (9 decimals keep every real difference)
+    value = round(float(value), 9)
     if target.higher_is_better:
         if value >= target.green_from:
             return "Green"

@@ -18,7 +18,16 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import audit_log, auth, config, db, demo_data, importer, spreadsheet_safe
+from dashboard import (
+    audit_log,
+    auth,
+    config,
+    db,
+    demo_data,
+    display,
+    importer,
+    spreadsheet_safe,
+)
 from dashboard.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.glossary import MEASURES
 from dashboard.plain_text import plain
@@ -309,7 +318,15 @@ def num(value: float | None, digits: int = 0, unit: str = "") -> str:
 
 
 def percent_column(label: str, help: str | None = None) -> Any:
+    """A percent column shown to one decimal (for values not judged against anything)."""
     return st.column_config.NumberColumn(label, format="%.1f %%", help=help)
+
+
+def judged_column(label: str, help: str | None = None, unit: str = "%") -> Any:
+    """A column of values judged against a target or band, already rounded by
+    dashboard.display.shown: no fixed format, so 79.64 stays 79.64 beside its status
+    (a fixed '%.1f' would show 80.0). The unit goes in the heading."""
+    return st.column_config.NumberColumn(f"{label} ({unit})" if unit else label, help=help)
 
 
 def last_month_label(f: Filters) -> str:
@@ -318,12 +335,11 @@ def last_month_label(f: Filters) -> str:
 
 # --- measures against target ----------------------------------------------------------
 
-def format_measure(key: str, value: float | None) -> str:
-    """A figure for a card: '58 %', '1,234' (hours) or '40.3'; the unit is in the label."""
-    unit = MEASURES[key].unit
-    if unit == "%":
-        return pct(value)
-    return num(value, 0 if unit == "hours" else 1)
+def format_measure(key: str, value: float | None, target: Any = None) -> str:
+    """A figure for a card: '58 %', '1,234' (hours) or '40.3'; the unit is in the label.
+    Against a target, with as many more decimals as keep the figure on the same side of
+    its thresholds as the status (dashboard.display): '79.6 %' beside Red, not '80 %'."""
+    return display.measure_text(MEASURES[key].unit, value, target)
 
 
 COMPACT_UNITS = {"cases per FTE": "cases/FTE", "working days per FTE": "days/FTE"}
@@ -361,7 +377,7 @@ def measure_card(container: Any, key: str, current: pd.Series, previous: pd.Seri
         f" Target: {target.describe()}." if target else "")
     if delta:
         help_text += f" Change on the previous period: {delta}."
-    container.metric(card_label(key), format_measure(key, value), delta=delta,
+    container.metric(card_label(key), format_measure(key, value, target), delta=delta,
                      delta_color="normal" if measure.higher_is_better is not False else "inverse",
                      help=help_text, border=True)
     container.caption(RAG_LABEL[status] if target else "No target set")

@@ -143,7 +143,7 @@ picked = st.dataframe(view, hide_index=True, width="stretch", key="cmp_table",
         "Numerator", help=MEASURES[gkey].numerator, format=count_format),
     "denominator": st.column_config.NumberColumn(
         "Denominator", help=MEASURES[gkey].denominator, format=count_format),
-    "rate": ui.percent_column(name, help=MEASURES[gkey].definition()),
+    "rate": ui.judged_column(name, help=MEASURES[gkey].definition()),
     "ci_low": ui.percent_column("95 % CI low", help="Wilson 95 % interval"),
     "ci_high": ui.percent_column("95 % CI high", help="Wilson 95 % interval"),
     "position": "Funnel", "signal": "Against the region",

@@ -4,7 +4,7 @@ previous period, and the offices with most measures off target."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
+from dashboard import display, ui
 from dashboard.glossary import MEASURES
 from dashboard.plain_text import plain
 from dashboard.targets import RAG_LABEL, rag, target_for
@@ -63,10 +63,9 @@ else:
         row = {"Office": office["office"], "Area": office["area"]}
         reds = []
         for key in OFFICE_COLUMNS:
-            value = office[key]
-            status = rag(None if ui.is_missing(value) else float(value),
-                         target_for(targets, key))
-            row[MEASURES[key].name] = value
+            value, target = office[key], target_for(targets, key)
+            status = rag(None if ui.is_missing(value) else float(value), target)
+            row[MEASURES[key].name] = display.shown(value, display.rag_judge(target), 1)
             row[MEASURES[key].name + " status"] = RAG_LABEL[status].split(" (")[0]
             if status == "Red":
                 reds.append(MEASURES[key].name)
@@ -75,15 +74,15 @@ else:
         rows.append(row)
     table = pd.DataFrame(rows).sort_values(["Measures off target", "Office"],
                                             ascending=[False, True])
-    config = {MEASURES[k].name: st.column_config.NumberColumn(
-        f"{MEASURES[k].name} ({MEASURES[k].unit})", format="%.1f",
-        help=MEASURES[k].definition()) for k in OFFICE_COLUMNS}
+    config = {MEASURES[k].name: ui.judged_column(MEASURES[k].name, MEASURES[k].definition(),
+                                                 MEASURES[k].unit) for k in OFFICE_COLUMNS}
     ui.table_with_download(table, ui.file_stem("overview_offices", f), config)
 
 st.subheader(f"Special-cause flags in {ui.last_month_label(f)}, worst first")
 current_flags = ui.query(flags.current_flags, f)
 if current_flags.empty:
-    st.success("No office shows special-cause variation this month.",
+    st.success(f"No office shows special-cause variation in {ui.last_month_label(f)} "
+               "(each office's control chart covers the 12 months to then).",
                icon=":material/check_circle:")
 else:
     st.markdown("\n".join(f"- {plain(line)}" for line in flags.describe_all(current_flags)))

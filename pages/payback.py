@@ -12,8 +12,10 @@ f = ui.page_header(
     "Unpaid work (Community Payback)",
     "Hours ordered by the courts in the period, hours worked at sessions in the period, "
     "and hours still to work on orders live at the period's end. Completion within 12 "
-    "months looks at orders whose first anniversary fell in the period. Start within 7 "
-    "working days counts England and Wales bank holidays.",
+    "months looks at orders whose first anniversary (the same date a year after sentence) "
+    "fell in the period. Start within 7 working days looks at orders whose 7th working day "
+    "after sentence fell in the period, so each order counts once; working days leave out "
+    "England and Wales bank holidays, one-off days included.",
     ["hours_ordered", "hours_worked", "hours_outstanding", "upw_completed_in_12_months",
      "upw_started_in_7_days", "upw_attendance"],
 )
@@ -67,8 +69,9 @@ right.plotly_chart(charts.bar_by_unit(
     interval=("completed_12m_low", "completed_12m_high"),
     target=target_for(targets, "upw_completed_in_12_months").green_from), key="complete_bar")
 
-monthly = worked_month.merge(ordered_month, on=["month", series] if series else ["month"],
-                             how="outer").fillna(0)
+names = [c for c in ("month", "area", "office", "office_code") if c in worked_month.columns]
+monthly = worked_month.merge(ordered_month, on=names, how="outer").fillna(
+    {"hours_worked": 0, "sessions_attended": 0, "hours_ordered": 0, "orders": 0})
 left.plotly_chart(charts.trend(monthly, "hours_worked", "Hours worked by month", "Hours",
                                series=series, hover={"sessions_attended": "Sessions attended"},
                                value_format=",.0f"), key="worked_trend")

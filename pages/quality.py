@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, ratings, ui
+from dashboard import charts, display, ratings, ui
 from dashboard.measures import add_rate
 from dashboard.targets import target_for
 from queries import quality, reference
@@ -18,7 +18,7 @@ f = ui.page_header(
     "lies in, given how many cases were audited. A standard's rating follows from its "
     f"**lowest** key question (≥ 80 % Outstanding, 65–79 % Good, 50–64 % Requires "
     f"improvement, < 50 % Inadequate). Ratings use the scheme *{scheme.title}*.",
-    ["pct_sufficient"],
+    ["pct_sufficient", "cases_audited", "audits_completed"],
 )
 level, series = ui.trend_level(f)
 with st.spinner("Scoring audits…"):
@@ -26,7 +26,7 @@ with st.spinner("Scoring audits…"):
     by_office = ui.query(quality.key_question_counts, f, level="office", scheme=SCHEME_ID)
     monthly = ui.query(quality.key_question_counts, f, level=level, by_month=True,
                        scheme=SCHEME_ID)
-    audits = ui.query(quality.audits_completed, f, level="region")
+    audited = ui.query(quality.cases_audited, f, scheme=SCHEME_ID).iloc[0]
     targets = ui.query(reference.targets)
 
 if counts.empty:
@@ -40,8 +40,10 @@ ui.measure_card(c[0], "pct_sufficient",
                 {"pct_sufficient": 100 * total["sufficient"] / total["applicable"],
                  "sufficient": total["sufficient"], "applicable": total["applicable"]},
                 None, target_for(targets, "pct_sufficient"), "sufficient", "applicable")
-c[1].metric("Cases audited", ui.num(audits["audits"].sum()), border=True,
-            help=f"Completed audits with an audit date in {f.period_text()}.")
+c[1].metric("Cases audited", ui.num(audited["cases_audited"]), border=True,
+            help=f"Distinct cases with a completed audit dated in {f.period_text()}: "
+                 f"{audited['audits']:,} audits of {audited['cases_audited']:,} cases (a case "
+                 "audited twice counts once here, twice in the key-question figures).")
 worst = standards.sort_values("pct_sufficient").iloc[0]
 c[2].metric("Weakest standard", worst["standard"], border=True, help=worst["statement"])
 c[2].caption(worst["standard_name"])
@@ -50,7 +52,8 @@ c[3].metric("Its rating", worst["rating"], border=True,
                  f"{worst['sufficient']:,} of {worst['applicable']:,} sufficient.")
 
 st.subheader("Rating each case standard would get")
-st.caption(f"Scheme: {scheme.title}. Sample: {audits['audits'].sum():,} audited cases.")
+st.caption(f"Scheme: {scheme.title}. Sample: {audited['cases_audited']:,} cases audited "
+           f"({audited['audits']:,} audits).")
 for _, row in standards.iterrows():
     icon = {"Outstanding": ":material/star:", "Good": ":material/check_circle:",
             "Requires improvement": ":material/warning:",
@@ -63,8 +66,9 @@ kq["question"] = kq["key_question"] + " " + kq["key_question"].map(
 left, right = st.columns(2)
 fig = charts.bar_by_unit(kq, "question", "pct", "% sufficient by key question (95 % interval)",
                          "% sufficient", hover={"sufficient": "Sufficient",
-                                                "applicable": "Cases where it applies"},
-                         colour_by="standard", interval=("pct_low", "pct_high"))
+                                                "applicable": "Audits where it applies"},
+                         colour_by="standard", interval=("pct_low", "pct_high"),
+                         judge=display.rating_judge(scheme))
 for edge in (50, 65, 80):
     fig.add_vline(x=edge, line_dash="dot", line_color="#777")
 left.plotly_chart(fig, key="kq_bar")
@@ -92,9 +96,11 @@ shown = office_ratings[["area", "office", "standard", "standard_name", "lowest_k
                         "sufficient", "applicable", "pct_sufficient", "ci_low", "ci_high",
                         "rating", "p_at_least_good"]].copy()
 shown["p_at_least_good"] = 100 * shown["p_at_least_good"]
+shown["pct_sufficient"] = display.shown_column(shown["pct_sufficient"],
+                                               display.rating_judge(scheme), 1)
 ui.table_with_download(shown, ui.file_stem("case_quality", f), {
-    "pct_sufficient": ui.percent_column("% sufficient (lowest key question)"),
+    "pct_sufficient": ui.judged_column("% sufficient (lowest key question)", unit=""),
     "ci_low": ui.percent_column("95 % CI low"), "ci_high": ui.percent_column("95 % CI high"),
-    "applicable": st.column_config.NumberColumn("Cases where it applies"),
+    "applicable": st.column_config.NumberColumn("Audits where it applies"),
     "p_at_least_good": ui.percent_column("Chance Good or better"),
 })

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from dashboard import charts, evidence, ratings, ui, ui_auth
+from dashboard import charts, display, evidence, ratings, ui, ui_auth
 from dashboard.plain_text import plain
 from queries import readiness, reference, samples
 
@@ -17,8 +17,10 @@ f = ui.page_header(
     "sufficient (cases where the question applies). Each rating carries its 95 % interval "
     "and the chance that the standard is really Good or better given how few cases were "
     "audited. Domain 1 standards (leadership, staff, services, information and facilities) "
-    "are judgements recorded from evidence. Every rating names the scheme behind it.",
-    ["pct_sufficient"],
+    "are judgements recorded from evidence. Every rating names the scheme behind it. The "
+    "trend follows the evidence: quarters up to the period's end, or successive samples "
+    "when a sample is the evidence.",
+    ["pct_sufficient", "cases_audited", "audits_completed"],
 )
 scope = ui.require_page("readiness")
 
@@ -109,7 +111,9 @@ m[0].caption(
     if scheme.overall_bands
     else "Not given: this scheme's overall score bands are not published here."
 )
-m[1].metric("Cases audited", ui.num(audited["audited"].sum()), border=True)
+m[1].metric("Cases audited", ui.num(audited["audited"].sum()), border=True,
+            help="Distinct cases with a completed audit on this evidence; a case audited "
+            "twice counts once (key-question figures count audits).")
 rated = region.dropna(subset=["pct_sufficient"])
 if len(rated):
     worst = rated.sort_values("pct_sufficient").iloc[0]
@@ -151,13 +155,15 @@ pct_cols = {
     **evidence.RATING_TABLE,
     "area": "Area",
     "office": "Office",
-    "pct_sufficient": ui.percent_column("% sufficient (lowest key question)"),
+    "applicable": "Audits where it applies",  # a case audited twice counts twice here
+    "pct_sufficient": ui.judged_column("% sufficient (lowest key question)", unit=""),
     "ci_low": ui.percent_column("95 % CI low"),
     "ci_high": ui.percent_column("95 % CI high"),
     "p_at_least_good": ui.percent_column("Chance Good or better"),
 }
 st.dataframe(
-    evidence.rating_rows(region), hide_index=True, column_config=pct_cols, key="rdy_ratings"
+    evidence.rating_rows(region, scheme=scheme), hide_index=True, column_config=pct_cols,
+    key="rdy_ratings"
 )
 with st.expander("Where each rule comes from, and what is not confirmed", icon=":material/gavel:"):
     for line in scheme.not_confirmed:
@@ -176,25 +182,31 @@ with st.expander("Where each rule comes from, and what is not confirmed", icon="
 
 st.subheader("By office")
 ui.table_with_download(
-    evidence.rating_rows(by_office, ("area", "office")),
+    evidence.rating_rows(by_office, ("area", "office"), scheme),
     ui.file_stem("readiness_offices", f),
     pct_cols,
     key="rdy_office_csv",
 )
 
 st.subheader("Trend")
-by = st.segmented_control(
-    "Over",
-    ["quarter", "sample"],
-    default="quarter",
-    key="rdy_trend",
-    format_func={"quarter": "Quarters", "sample": "Successive samples"}.get,
-)
+if sample_id is None:
+    by = st.segmented_control(
+        "Over",
+        ["quarter", "sample"],
+        default="quarter",
+        key="rdy_trend",
+        format_func={"quarter": "Quarters", "sample": "Successive samples"}.get,
+    )
+else:  # the evidence is a sample: its trend is the succession of samples, not quarters
+    by = "sample"
 trend = ui.query(
     readiness.trend_counts, f, scheme=basis_scheme, by=by or "quarter", audit_version=version
 )
 trend = ratings.aggregate_counts(trend, scheme)
-if trend.empty:
+if counts.empty:  # no trend drawn beside "no completed audits" for this evidence
+    st.info("No trend: the chosen evidence has no completed audits yet.",
+            icon=":material/search_off:")
+elif trend.empty:
     ui.empty_state(
         "completed audits over time", "Samples appear here once their audits are complete."
     )
@@ -211,9 +223,10 @@ else:
             hover={
                 "lowest_key_question": "Key question",
                 "sufficient": "Sufficient",
-                "applicable": "Cases where it applies",
+                "applicable": "Audits where it applies",
                 "rating": "Rating",
             },
+            judge=display.rating_judge(scheme),  # the % never rounds into another band
         ),
         key="rdy_trend_chart",
     )
@@ -228,7 +241,7 @@ st.dataframe(
         "key_question": "Key question",
         "label": "Focus",
         "sufficient": "Sufficient",
-        "applicable": "Cases where it applies",
+        "applicable": "Audits where it applies",
         "pct_sufficient": ui.percent_column("% sufficient"),
         "ci_low": ui.percent_column("95 % CI low"),
         "ci_high": ui.percent_column("95 % CI high"),

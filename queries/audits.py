@@ -27,6 +27,7 @@ from dashboard.schema import (
     upw_order,
 )
 from dashboard.scope import Scope
+from queries._frames import read_frame
 
 REASON_MAX = 2000
 ANSWER_LABELS = {
@@ -130,7 +131,7 @@ def assigned_audits(
         stmt = stmt.where(base.c.sample_id.is_not(None))
     if sample_id is not None:
         stmt = stmt.where(base.c.sample_id == sample_id)
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
     return df
 
@@ -170,7 +171,7 @@ def progress(conn: Connection, scope: Scope) -> pd.DataFrame:
         .group_by(case_audit.c.sample_id, case_sample.c.name, case_audit.c.auditor)
         .order_by(case_audit.c.sample_id.desc(), case_audit.c.auditor)
     )
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     df["pct_complete"] = (100 * df["complete"] / df["audits"]).astype("float64")
     return df
 
@@ -226,7 +227,7 @@ def audit_answers(conn: Connection, audit_id: int, scope: Scope) -> pd.DataFrame
         )
         .order_by(audit_answer.c.key_question)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 # --- pure rules ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from dashboard.filters import Filters, month_start
 from dashboard.schema import area, office, person, staff_member, team
 from dashboard.scope import Scope, require_person_level
 from dashboard.summaries import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
+from queries._frames import read_frame
 
 DRILL_LEVELS = ("area", "office", "team", "officer")
 NO_TEAM = "(no team)"
@@ -118,8 +119,8 @@ def caseload(conn: Connection, f: Filters, level: str = "team",
         .group_by(*cap_names)
     )
     keys = KEYS[level]
-    load = pd.read_sql(cases, conn)
-    fte = pd.read_sql(capacity, conn)
+    load = read_frame(cases, conn)
+    fte = read_frame(capacity, conn)
     if level == "officer":
         # an officer's cases are matched to them by id; their team is the staff record's
         # (the allocation's team can lag behind a move between teams)
@@ -128,7 +129,7 @@ def caseload(conn: Connection, f: Filters, level: str = "team",
         merged = load.merge(fte, on=fte_keys, how="outer", suffixes=("", "_staff"))
         for col in ("officer", "grade"):
             merged[col] = merged[col].fillna(merged[f"{col}_staff"])
-        team_of = pd.read_sql(
+        team_of = read_frame(
             select(staff.c.id.label("officer_id"),
                    func.coalesce(team.c.name, NO_TEAM).label("team"),
                    func.coalesce(team.c.code, "").label("team_code"))
@@ -183,4 +184,4 @@ def officer_cases(conn: Connection, f: Filters, scope: Scope, officer_id: int,
         .order_by(person.c.crn)
         .limit(limit)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)

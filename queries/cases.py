@@ -21,6 +21,7 @@ from dashboard.schema import (
     upw_session,
 )
 from dashboard.scope import Scope, require_person_level
+from queries._frames import read_frame
 
 VIEWS = {
     "caseload": "Cases open at the end of the period",
@@ -101,4 +102,4 @@ def case_rows(conn: Connection, f: Filters, scope: Scope, view: str = "caseload"
                 .order_by(case_audit.c.audit_date.desc(), person.c.crn))
     else:
         raise ValueError(f"unknown view {view!r}")
-    return pd.read_sql(_scoped(stmt, f, scope).limit(limit), conn)
+    return read_frame(_scoped(stmt, f, scope).limit(limit), conn)

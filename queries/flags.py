@@ -2,18 +2,22 @@
 of the period (dashboard.spc) and the months that break its rules, worst first.
 
 *Current* flags are those on the period's last month: that month is outside its control
-limits, or it ends (or continues) a run of 8 months on one side of the centre line.
+limits, or it ends (or continues) a run of 8 months on one side of the centre line. They
+are judged on a chart of at least the 12 months ending with that month (the whole period
+when it is longer), so a one-month view lists the same flags as the 12-month view ending
+in the same month instead of none for want of a baseline.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import Connection
 
 from dashboard import spc
-from dashboard.filters import Filters
+from dashboard.filters import Filters, add_months, month_start
 from queries import monthly
 
 FLAG_COLUMNS = ["area", "office", "office_code", "measure", "measure_name", "month", "rule",
@@ -23,6 +27,14 @@ FLAG_COLUMNS = ["area", "office", "office_code", "measure", "measure_name", "mon
 # run, then the further from the centre line (in sigmas), then the longer run.
 DIRECTION_ORDER = {"worse": 0, "changed": 1, "better": 2}
 RULE_ORDER = {spc.BEYOND_LIMITS: 0, spc.RUN_OF_8: 1}
+CHART_MONTHS = 12  # the shortest control chart a current flag is judged on
+
+
+def chart_window(f: Filters) -> Filters:
+    """f widened back to CHART_MONTHS months ending with its last month (f itself when its
+    period is longer): the months the current flags' control charts are drawn over."""
+    first = add_months(month_start(f.end), -(CHART_MONTHS - 1))
+    return replace(f, start=min(f.start, first))
 
 
 def chart_for(counts: pd.DataFrame, office_code: str, measure: str,
@@ -110,8 +122,9 @@ def all_flags(conn: Connection, f: Filters, baseline_months: int | None = None) 
 def current_flags(conn: Connection, f: Filters,
                   baseline_months: int | None = None) -> pd.DataFrame:
     """The flags on the last month of f's period for the offices in f, worst first (one
-    row per office, measure and rule). Columns: FLAG_COLUMNS."""
-    return flags_from_counts(monthly.monthly_counts(conn, f), baseline_months,
+    row per office, measure and rule), on charts over chart_window(f). Columns:
+    FLAG_COLUMNS."""
+    return flags_from_counts(monthly.monthly_counts(conn, chart_window(f)), baseline_months,
                              only_month=f.end.strftime("%Y-%m"))
 
 

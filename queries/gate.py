@@ -18,6 +18,7 @@ from dashboard.sqlfuncs import days_between, month_of
 from dashboard.summaries import CONTACT_DAYS, SCREENING_WORKING_DAYS
 from dashboard.summary_schema import summary_release
 from queries import Level, level_columns
+from queries._frames import read_frame
 
 __all__ = ["CONTACT_DAYS", "COUNTS", "SCREENING_WORKING_DAYS", "coverage",
            "coverage_from_rows", "releases_per_office"]
@@ -46,7 +47,7 @@ def coverage(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return coverage_from_rows(conn, f, level, by_month)
     s = summary_release
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         by_month=by_month, office_level=level == "office"),
                        conn)
@@ -95,10 +96,11 @@ def coverage_from_rows(conn: Connection, f: Filters, level: Level = "office",
         .outerjoin(held, on_date(person.c.id, r.c.release_date))
         .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
-        .join(reception_day, reception_day.c.day == r.c.reception_date)
+        # outer: a release whose reception predates the calendar still counts as a release
+        .outerjoin(reception_day, reception_day.c.day == r.c.reception_date)
         .outerjoin(screening_day, screening_day.c.day == r.c.screening_date)
         .where(*f.clauses(r.c.release_date, office_held))
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)

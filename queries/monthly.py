@@ -19,20 +19,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, literal, not_, select
+from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
-from dashboard import funnel, ratings, summaries
+from dashboard import display, funnel, ratings, summaries
 from dashboard.allocations import held, office_held, on_date
-from dashboard.filters import Filters, add_months, month_end, month_start
+from dashboard.filters import Filters, add_months
 from dashboard.glossary import MEASURES
 from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
-from dashboard.sqlfuncs import days_between, month_of
+from dashboard.sqlfuncs import month_of
 from dashboard.stats import wilson_interval
-from dashboard.summaries import START_GRACE_DAYS
+from dashboard.summaries import DEADLINE_SPAN_DAYS
 from dashboard.summary_schema import summary_upw_due, summary_upw_start
 from dashboard.targets import RAG_LABEL, rag, target_for
 from queries import gate, level_columns, overview, payback, quality, staffing, supervision
+from queries._frames import read_frame
 
 SCHEME_ID = "crc_2018"  # the scheme the quality page rates with
 KQ_PREFIX = "kq_"
@@ -85,15 +86,20 @@ def comparison_table(assessed: pd.DataFrame, targets: pd.DataFrame,
     Columns: office, office_code, area, numerator, denominator, rate, ci_low, ci_high
     (percent; Wilson 95 % interval), position and signal (against the funnel), status
     (RAG against the office's own target, else the default; the targets.RAG_LABEL word).
+    rate is rounded by dashboard.display beside its status (one decimal, more where one
+    would cross a threshold).
     """
     table = assessed.sort_values("rate", ascending=higher_is_better(measure) is not False)
     table = table.reset_index(drop=True)
     bounds = [wilson_interval(x, n) for x, n in zip(table["numerator"], table["denominator"],
                                                      strict=True)]
-    status = [rag(100 * r, target_for(targets, target_key(measure), office_ids.get(c)))
-              for r, c in zip(table["rate"], table["office_code"], strict=True)]
+    own = [target_for(targets, target_key(measure), office_ids.get(c))
+           for c in table["office_code"]]
+    status = [rag(100 * r, t) for r, t in zip(table["rate"], own, strict=True)]
+    rate = [display.shown(100 * r, display.rag_judge(t), 1)
+            for r, t in zip(table["rate"], own, strict=True)]
     return table[["office", "office_code", "area", "numerator", "denominator"]].assign(
-        rate=100 * table["rate"], ci_low=[100 * lo for lo, _ in bounds],
+        rate=rate, ci_low=[100 * lo for lo, _ in bounds],
         ci_high=[100 * hi for _, hi in bounds], position=table["position"],
         signal=table["signal"], status=[RAG_LABEL[s].split(" (")[0] for s in status])
 
@@ -161,10 +167,9 @@ def completions_by_month(conn: Connection, f: Filters) -> pd.DataFrame:
 
 
 def start_times_by_month(conn: Connection, f: Filters) -> pd.DataFrame:
-    """Orders sentenced in each month and how many started within 7 working days, as
-    queries.payback.start_times counts them for the period (orders sentenced in the
-    period's last 10 days are left out: their deadline may not have passed). From the
-    monthly summaries when they cover f, else from the raw rows.
+    """Orders by the month their start deadline (7th working day after sentence) fell
+    in, and how many started by then, as queries.payback.start_times counts them for the
+    period. From the monthly summaries when they cover f, else from the raw rows.
 
     Columns: month, area, office, office_code, orders_due_to_start, started_in_7_days.
     """
@@ -172,8 +177,7 @@ def start_times_by_month(conn: Connection, f: Filters) -> pd.DataFrame:
         return start_times_by_month_from_rows(conn, f)
     s = summary_upw_start
     return _summed(conn, s, [s.c.orders_due_to_start, s.c.started_in_7_days],
-                   [*f.clauses(s.c.month, s.c.office_id),
-                    not_(and_(s.c.month == month_start(f.end), s.c.in_last_10_days))])
+                   f.clauses(s.c.month, s.c.office_id))
 
 
 def _summed(conn: Connection, table, columns, where) -> pd.DataFrame:
@@ -187,19 +191,14 @@ def _summed(conn: Connection, table, columns, where) -> pd.DataFrame:
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def completions_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame:
-    """completions_by_month computed from upw_order rows (one month bucket per CASE arm)."""
-    days = payback.COMPLETION_DAYS
-    bucket = case(*[
-        (and_(upw_order.c.sentence_date >= m - timedelta(days=days),
-              upw_order.c.sentence_date <= month_end(m) - timedelta(days=days)),
-         literal(m.strftime("%Y-%m"))) for m in _months(f)])
-    in_time = and_(upw_order.c.completed_date.is_not(None),
-                   days_between(upw_order.c.sentence_date, upw_order.c.completed_date) <= days)
-    groups = [bucket.label("month"), *level_columns("office")]
+    """completions_by_month computed from upw_order rows (by anniversary month)."""
+    due = payback.anniversary(upw_order.c.sentence_date)
+    in_time = and_(upw_order.c.completed_date.is_not(None), upw_order.c.completed_date <= due)
+    groups = [month_of(due).label("month"), *level_columns("office")]
     stmt = (
         select(*groups, func.count(upw_order.c.id).label("due_12_months"),
                func.coalesce(func.sum(case((in_time, 1), else_=0)), 0).label(
@@ -209,13 +208,11 @@ def completions_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame
         .outerjoin(held, on_date(person.c.id, upw_order.c.sentence_date))
         .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
-        .where(upw_order.c.sentence_date >= f.start - timedelta(days=days),
-               upw_order.c.sentence_date <= f.end - timedelta(days=days),
-               *f.office_clause(office_held))
+        .where(due >= f.start, due <= f.end, *f.office_clause(office_held))
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def start_times_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame:
@@ -225,31 +222,31 @@ def start_times_by_month_from_rows(conn: Connection, f: Filters) -> pd.DataFrame
         .group_by(upw_session.c.order_id)
         .subquery()
     )
-    sentenced_day = aliased(calendar_day)
     first_day = aliased(calendar_day)
-    in_time = and_(first.c.first_day.is_not(None),
-                   first_day.c.working_day_number - sentenced_day.c.working_day_number
-                   <= payback.START_WORKING_DAYS)
-    groups = [month_of(upw_order.c.sentence_date).label("month"), *level_columns("office")]
-    stmt = (
-        select(*groups, func.count(upw_order.c.id).label("orders_due_to_start"),
-               func.coalesce(func.sum(case((in_time, 1), else_=0)), 0).label(
-                   "started_in_7_days"))
-        .select_from(upw_order)
+    stmt, sentenced_day, deadline_day = payback.start_deadline_join(
+        select().select_from(upw_order)
         .join(person, person.c.id == upw_order.c.person_id)
         .outerjoin(held, on_date(person.c.id, upw_order.c.sentence_date))
         .join(office, office.c.id == office_held)
-        .join(area, area.c.id == office.c.area_id)
-        .join(sentenced_day, sentenced_day.c.day == upw_order.c.sentence_date)
+        .join(area, area.c.id == office.c.area_id), upw_order.c.sentence_date)
+    in_time = and_(first.c.first_day.is_not(None),
+                   first_day.c.working_day_number - sentenced_day.c.working_day_number
+                   <= payback.START_WORKING_DAYS)
+    groups = [month_of(deadline_day.c.day).label("month"), *level_columns("office")]
+    stmt = (
+        stmt.add_columns(*groups, func.count(upw_order.c.id).label("orders_due_to_start"),
+                         func.coalesce(func.sum(case((in_time, 1), else_=0)), 0).label(
+                             "started_in_7_days"))
         .outerjoin(first, first.c.order_id == upw_order.c.id)
         .outerjoin(first_day, first_day.c.day == first.c.first_day)
-        .where(upw_order.c.sentence_date >= f.start,
-               upw_order.c.sentence_date <= f.end - timedelta(days=START_GRACE_DAYS),
+        .where(deadline_day.c.day >= f.start, deadline_day.c.day <= f.end,
+               upw_order.c.sentence_date >= f.start - timedelta(days=DEADLINE_SPAN_DAYS),
+               upw_order.c.sentence_date <= f.end,
                *f.office_clause(office_held))
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 # --- helpers --------------------------------------------------------------------------------

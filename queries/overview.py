@@ -17,6 +17,7 @@ from dashboard import summaries
 from dashboard.filters import Filters, month_start
 from dashboard.schema import area, office
 from queries import Level, gate, level_columns, payback, quality, staffing, supervision
+from queries._frames import read_frame
 
 # measure key -> (numerator column, denominator column, scale) in the merged frame
 RATES = {
@@ -90,7 +91,7 @@ def measure_counts_from_summaries(conn: Connection, f: Filters,
                       *f.office_clause(office.c.id))
     if keys:
         stmt = stmt.group_by(*keys)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def measure_counts_from_rows(conn: Connection, f: Filters,

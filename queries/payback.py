@@ -17,7 +17,6 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    not_,
     or_,
     select,
     union_all,
@@ -28,8 +27,8 @@ from dashboard import summaries
 from dashboard.allocations import held, office_held, on_date, unallocated
 from dashboard.filters import Filters, month_start
 from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
-from dashboard.sqlfuncs import days_between, month_of
-from dashboard.summaries import COMPLETION_DAYS, START_GRACE_DAYS, START_WORKING_DAYS
+from dashboard.sqlfuncs import month_of, one_year_after
+from dashboard.summaries import DEADLINE_SPAN_DAYS, START_WORKING_DAYS
 from dashboard.summary_schema import (
     summary_upw_completed,
     summary_upw_due,
@@ -39,13 +38,14 @@ from dashboard.summary_schema import (
     summary_upw_start,
 )
 from queries import Level, level_columns
+from queries._frames import read_frame
 
-__all__ = ["COMPLETIONS", "COMPLETION_DAYS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
-           "START_WORKING_DAYS", "completions", "completions_from_rows",
+__all__ = ["COMPLETIONS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
+           "START_WORKING_DAYS", "anniversary", "completions", "completions_from_rows",
            "completions_per_office", "hours_worked", "hours_worked_from_rows", "orders_made",
            "orders_made_from_rows", "orders_per_office", "outstanding", "outstanding_from_rows",
            "outstanding_per_office", "sessions_per_office", "start_times",
-           "start_times_from_rows", "starts_per_office"]
+           "start_deadline_join", "start_times_from_rows", "starts_per_office"]
 
 
 def _from_orders(stmt, day):
@@ -92,7 +92,7 @@ def hours_worked(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return hours_worked_from_rows(conn, f, level, by_month)
     s = summary_upw_session
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in SESSIONS], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in SESSIONS], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         by_month=by_month, office_level=level == "office"),
                        conn)
@@ -105,7 +105,7 @@ def orders_made(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return orders_made_from_rows(conn, f, level, by_month)
     s = summary_upw_order
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in ORDERS], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in ORDERS], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         by_month=by_month, office_level=level == "office"),
                        conn)
@@ -122,7 +122,7 @@ def outstanding(conn: Connection, f: Filters, level: Level = "office",
     at = at or f.end
     if not (summaries.is_month_end(at) and summaries.covers(conn, at, at)):
         return outstanding_from_rows(conn, f, level, at)
-    return pd.read_sql(summaries.roll_up(outstanding_per_office(f, at), OUTSTANDING,
+    return read_frame(summaries.roll_up(outstanding_per_office(f, at), OUTSTANDING,
                                          level_columns(level),
                                          one_row_per_office=level == "office"), conn)
 
@@ -132,26 +132,28 @@ def completions(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
 
     Columns: [area, office, office_code], orders_completed (completed in the period),
     due_12_months (orders whose 12-month anniversary falls in the period),
-    completed_in_12_months (of those, completed within 365 days of sentence).
+    completed_in_12_months (of those, completed on or before the anniversary). The
+    anniversary is the calendar date one year after sentence (29 Feb -> 28 Feb).
     """
     if not summaries.serves(conn, f):
         return completions_from_rows(conn, f, level)
-    return pd.read_sql(summaries.roll_up(completions_per_office(f), COMPLETIONS,
+    return read_frame(summaries.roll_up(completions_per_office(f), COMPLETIONS,
                                          level_columns(level),
                                          one_row_per_office=level == "office"), conn)
 
 
 def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Time from sentence to first session, for orders sentenced in the period.
+    """Time from sentence to first session, for orders whose start deadline (the 7th
+    working day after sentence) fell in the period, so every order is counted once, in
+    the period its deadline passed, and only once that deadline has passed.
 
-    Orders sentenced in the last 10 calendar days of the period are left out: their
-    7-working-day deadline may not have passed. Columns: [area, office, office_code],
-    orders_due_to_start, started_in_7_days.
+    Columns: [area, office, office_code], orders_due_to_start, started_in_7_days (first
+    session on or before the deadline).
     """
     if not summaries.serves(conn, f):
         return start_times_from_rows(conn, f, level)
     s = summary_upw_start
-    return pd.read_sql(summaries.rollup(
+    return read_frame(summaries.rollup(
         s, [(c, c) for c in STARTS], level_columns(level), _starts_where(f),
         office_level=level == "office"), conn)
 
@@ -199,15 +201,30 @@ def completions_per_office(f: Filters):
 
 
 def starts_per_office(f: Filters):
-    """office_id, STARTS: orders sentenced in the period, without those sentenced in the
-    last 10 days of its last month."""
+    """office_id, STARTS: orders by the month of their 7-working-day start deadline."""
     return summaries.per_office(summary_upw_start, [(c, c) for c in STARTS], _starts_where(f))
 
 
 def _starts_where(f: Filters) -> list:
     s = summary_upw_start
-    return [*f.clauses(s.c.month, s.c.office_id),
-            not_(and_(s.c.month == month_start(f.end), s.c.in_last_10_days))]
+    return f.clauses(s.c.month, s.c.office_id)
+
+
+def anniversary(sentence_date):
+    """SQL: the order's 12-month anniversary (calendar, 29 Feb -> 28 Feb)."""
+    return one_year_after(sentence_date)
+
+
+def start_deadline_join(stmt, sentence_date):
+    """Join to stmt the calendar rows of the sentence day and of the start deadline (the
+    7th working day after it). Returns (stmt, sentenced_day, deadline_day)."""
+    sentenced_day, deadline_day = aliased(calendar_day), aliased(calendar_day)
+    stmt = (stmt.join(sentenced_day, sentenced_day.c.day == sentence_date)
+            .join(deadline_day, and_(
+                deadline_day.c.is_working_day.is_(True),
+                deadline_day.c.working_day_number
+                == sentenced_day.c.working_day_number + START_WORKING_DAYS)))
+    return stmt, sentenced_day, deadline_day
 
 
 # --- the same figures from the raw rows -------------------------------------------------
@@ -225,7 +242,7 @@ def hours_worked_from_rows(conn: Connection, f: Filters, level: Level = "office"
         .select_from(upw_session)
         .join(upw_order, upw_order.c.id == upw_session.c.order_id), upw_session.c.session_date
     ).where(*f.clauses(upw_session.c.session_date, office_held))
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)
 
 
 def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
@@ -238,7 +255,7 @@ def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
                func.coalesce(func.sum(upw_order.c.hours_ordered), 0).label("hours_ordered"))
         .select_from(upw_order), upw_order.c.sentence_date
     ).where(*f.clauses(upw_order.c.sentence_date, office_held))
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)
 
 
 def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
@@ -269,18 +286,15 @@ def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
                                                 upw_order.c.sentence_date,
                                                 before=_closed(upw_order))),
     )
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)
 
 
 def completions_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
     """completions computed from upw_order rows."""
     groups = level_columns(level)
-    due_from = f.start - timedelta(days=COMPLETION_DAYS)
-    due_to = f.end - timedelta(days=COMPLETION_DAYS)
-    in_time = and_(upw_order.c.completed_date.is_not(None),
-                   days_between(upw_order.c.sentence_date, upw_order.c.completed_date)
-                   <= COMPLETION_DAYS)
-    is_due = and_(upw_order.c.sentence_date >= due_from, upw_order.c.sentence_date <= due_to)
+    due = anniversary(upw_order.c.sentence_date)
+    in_time = and_(upw_order.c.completed_date.is_not(None), upw_order.c.completed_date <= due)
+    is_due = and_(due >= f.start, due <= f.end)
     completed_now = and_(upw_order.c.completed_date >= f.start,
                          upw_order.c.completed_date <= f.end)
     # completions count where the case was on the completion date, dues where it was on
@@ -301,7 +315,7 @@ def completions_from_rows(conn: Connection, f: Filters, level: Level = "office")
     if names:
         stmt = stmt.group_by(*[flagged.c[n] for n in names]).order_by(
             *[flagged.c[n] for n in names])
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -311,20 +325,22 @@ def start_times_from_rows(conn: Connection, f: Filters, level: Level = "office")
         .group_by(upw_session.c.order_id)
         .subquery()
     )
-    sentenced_day = aliased(calendar_day)
     first_day = aliased(calendar_day)
+    groups = level_columns(level)
+    stmt, sentenced_day, deadline_day = start_deadline_join(_from_orders(
+        select().select_from(upw_order), upw_order.c.sentence_date), upw_order.c.sentence_date)
     in_time = (first_day.c.working_day_number - sentenced_day.c.working_day_number
                <= START_WORKING_DAYS)
-    groups = level_columns(level)
-    stmt = _from_orders(
-        select(*groups, func.count(upw_order.c.id).label("orders_due_to_start"),
-               func.coalesce(func.sum(case((and_(first.c.first_day.is_not(None), in_time), 1),
-                                           else_=0)), 0).label("started_in_7_days"))
-        .select_from(upw_order)
-        .join(sentenced_day, sentenced_day.c.day == upw_order.c.sentence_date)
+    stmt = (
+        stmt.add_columns(
+            *groups, func.count(upw_order.c.id).label("orders_due_to_start"),
+            func.coalesce(func.sum(case((and_(first.c.first_day.is_not(None), in_time), 1),
+                                        else_=0)), 0).label("started_in_7_days"))
         .outerjoin(first, first.c.order_id == upw_order.c.id)
-        .outerjoin(first_day, first_day.c.day == first.c.first_day), upw_order.c.sentence_date
-    ).where(upw_order.c.sentence_date >= f.start,
-            upw_order.c.sentence_date <= f.end - timedelta(days=START_GRACE_DAYS),
+        .outerjoin(first_day, first_day.c.day == first.c.first_day)
+    ).where(deadline_day.c.day >= f.start, deadline_day.c.day <= f.end,
+            # a coarse bound on the indexed column: 7 working days never span 21 days
+            upw_order.c.sentence_date >= f.start - timedelta(days=DEADLINE_SPAN_DAYS),
+            upw_order.c.sentence_date <= f.end,
             *f.office_clause(office_held))
-    return pd.read_sql(_grouped(stmt, groups), conn)
+    return read_frame(_grouped(stmt, groups), conn)

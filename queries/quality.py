@@ -16,6 +16,7 @@ from dashboard.schema import area, audit_answer, case_audit, office, person
 from dashboard.sqlfuncs import month_of
 from dashboard.summary_schema import summary_audit, summary_audit_answer
 from queries import Level, level_columns
+from queries._frames import read_frame
 
 KEY_QUESTION = ("audits", "applicable", "sufficient")
 
@@ -31,7 +32,7 @@ def key_question_counts(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return key_question_counts_from_rows(conn, f, level, by_month, scheme)
     s = summary_audit_answer
-    return pd.read_sql(summaries.rollup(
+    return read_frame(summaries.rollup(
         s, [("audits", "answers"), ("applicable", "applicable"), ("sufficient", "sufficient")],
         level_columns(level), [s.c.scheme == scheme, *f.clauses(s.c.month, s.c.office_id)],
         by_month=by_month, keys=["standard", "key_question"], fixed=["scheme"],
@@ -43,7 +44,7 @@ def audits_completed(conn: Connection, f: Filters, level: Level = "office") -> p
     if not summaries.serves(conn, f):
         return audits_completed_from_rows(conn, f, level)
     s = summary_audit
-    return pd.read_sql(summaries.rollup(s, [("audits", "audits")], level_columns(level),
+    return read_frame(summaries.rollup(s, [("audits", "audits")], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         office_level=level == "office"), conn)
 
@@ -92,7 +93,7 @@ def key_question_counts_from_rows(conn: Connection, f: Filters, level: Level = "
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def audits_completed_from_rows(conn: Connection, f: Filters,
@@ -111,4 +112,20 @@ def audits_completed_from_rows(conn: Connection, f: Filters,
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
+
+
+def cases_audited(conn: Connection, f: Filters, scheme: str = "crc_2018") -> pd.DataFrame:
+    """Cases audited: distinct people on probation with at least one completed audit under
+    the scheme dated in the period (a case audited twice counts once), and the audits
+    themselves (counting every completed audit). One row. Columns: cases_audited, audits.
+    """
+    stmt = (
+        select(func.count(func.distinct(case_audit.c.person_id)).label("cases_audited"),
+               func.count(case_audit.c.id).label("audits"))
+        .select_from(case_audit)
+        .join(person, person.c.id == case_audit.c.person_id)
+        .where(case_audit.c.status == "complete", case_audit.c.scheme == scheme,
+               *f.clauses(case_audit.c.audit_date, person.c.office_id))
+    )
+    return read_frame(stmt, conn)

@@ -33,6 +33,7 @@ from dashboard.schema import audit_log as audit_log_table
 from dashboard.scope import Scope
 from dashboard.sqlfuncs import month_of
 from queries import Level, level_columns, samples
+from queries._frames import read_frame
 
 NOTES_MAX = 4000
 LINK_MAX = 500
@@ -99,7 +100,7 @@ def answers_left_out(
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def _answers_from():
@@ -142,7 +143,7 @@ def key_question_counts(
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def quarter_of(month: str) -> str:
@@ -158,9 +159,10 @@ def trend_counts(
     by: str = "quarter",
     audit_version: int = 0,
 ) -> pd.DataFrame:
-    """Judgements per key question over time, in the filters' offices (all history).
+    """Judgements per key question over time, in the filters' offices.
 
-    by 'quarter': completed audits by the quarter of their audit date; by 'sample':
+    by 'quarter': completed audits by the quarter of their audit date, from the start of
+    the history up to the end of the chosen period (never beyond it); by 'sample':
     completed audits of each saved sample (in the order the samples were drawn).
     Columns: period ('2026 Q2' or the sample's name), period_order (sorts the periods),
     standard, key_question, audits, applicable, sufficient.
@@ -174,8 +176,9 @@ def trend_counts(
     kq = [audit_answer.c.standard, audit_answer.c.key_question]
     if by == "quarter":
         month = month_of(case_audit.c.audit_date).label("month")
-        stmt = _counts([month, *kq]).where(*where).group_by(month, *kq)
-        df = pd.read_sql(stmt, conn)
+        stmt = (_counts([month, *kq]).where(*where, case_audit.c.audit_date <= f.end)
+                .group_by(month, *kq))
+        df = read_frame(stmt, conn)
         df["period"] = df["month"].map(quarter_of)
         df["period_order"] = df["period"]
     elif by == "sample":
@@ -190,7 +193,7 @@ def trend_counts(
             .where(*where)
             .group_by(*groups, *kq)
         )
-        df = pd.read_sql(stmt, conn)
+        df = read_frame(stmt, conn)
         df["period_order"] = df["sample_id"].astype("int64")
     else:
         raise ValueError(f"by must be 'quarter' or 'sample', got {by!r}")
@@ -232,7 +235,7 @@ def not_sufficient_cases(
         )
         .order_by(audit_answer.c.key_question, office.c.name, person.c.crn)
     )
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
     return df
 
@@ -275,7 +278,7 @@ def answer_rows(
         )
         .order_by(audit_answer.c.standard, person.c.crn, audit_answer.c.key_question)
     )
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
     return df
 
@@ -299,7 +302,7 @@ def audited_strata(
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 # --- domain 1: recorded judgements -----------------------------------------------------------
@@ -334,7 +337,7 @@ def judgements(
             standard_judgement.c.id.desc(),
         )
     )
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     latest = df.drop_duplicates("standard", keep="first").drop(columns="id")
     return latest.reset_index(drop=True)
 

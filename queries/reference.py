@@ -6,6 +6,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from dashboard.schema import area, dataset_info, office, target
+from queries._frames import read_frame
 
 
 def offices(conn: Connection) -> pd.DataFrame:
@@ -19,7 +20,7 @@ def offices(conn: Connection) -> pd.DataFrame:
         .join(area, office.c.area_id == area.c.id)
         .order_by(area.c.name, office.c.name)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def dataset_facts(conn: Connection) -> dict[str, str]:
@@ -32,4 +33,4 @@ def targets(conn: Connection) -> pd.DataFrame:
     higher_is_better."""
     stmt = select(target.c.measure, target.c.office_id, target.c.green_from,
                   target.c.amber_from, target.c.higher_is_better).order_by(target.c.measure)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)

@@ -28,6 +28,7 @@ from dashboard.schema import (
     staff_member,
 )
 from dashboard.scope import Scope
+from queries._frames import read_frame
 
 NAME_MAX = 120
 METHODS = {"hmip": "HMIP method", "custom_strata": "Custom strata"}
@@ -105,7 +106,7 @@ def eligible_cases(
     )
     if office_ids is not None:
         stmt = stmt.where(person.c.office_id.in_(office_ids))
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def hmip_long_list(
@@ -149,7 +150,7 @@ def hmip_long_list(
     )
     if office_ids is not None:
         stmt = stmt.where(person.c.office_id.in_(office_ids))
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     df["start_date"] = pd.to_datetime(df["start_date"]).dt.date
     df["sentence_group"] = df["sentence_type"].map(hmip_sampling.SENTENCE_GROUPS)
     df["rosh_low"] = df["rosh_level"].map(hmip_sampling.ROSH_LOW).astype(bool)
@@ -228,7 +229,7 @@ def population_strata(
     )
     if office_ids is not None:
         stmt = stmt.where(person.c.office_id.in_(office_ids))
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def auditors(conn: Connection) -> pd.DataFrame:
@@ -238,7 +239,7 @@ def auditors(conn: Connection) -> pd.DataFrame:
         .where(app_user.c.role == "auditor", app_user.c.disabled.is_(False))
         .order_by(app_user.c.username)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def samples(conn: Connection) -> pd.DataFrame:
@@ -308,7 +309,7 @@ def samples(conn: Connection) -> pd.DataFrame:
         )
         .order_by(case_sample.c.created_at.desc(), case_sample.c.id.desc())
     )
-    df = pd.read_sql(stmt, conn)
+    df = read_frame(stmt, conn)
     for col in ("window_start", "window_end"):
         df[col] = pd.to_datetime(df[col]).dt.date
     for col in ("office_id", "area_id"):  # None, not NaN, for "no office" / "no area"
@@ -359,7 +360,7 @@ def sample_members(conn: Connection, sample_id: int, scope: Scope) -> pd.DataFra
         )
         .order_by(case_sample_member.c.stratum, person.c.crn)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def sample_strata(conn: Connection, sample_id: int) -> pd.DataFrame:
@@ -391,7 +392,7 @@ def sample_strata(conn: Connection, sample_id: int) -> pd.DataFrame:
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def answers_in_sample(conn: Connection, sample_id: int) -> int:

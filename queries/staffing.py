@@ -17,9 +17,16 @@ from dashboard.allocations import held, office_held, on_date, unallocated
 from dashboard.filters import Filters
 from dashboard.schema import area, establishment, office, person, staff_absence, staff_member
 from dashboard.sqlfuncs import month_of
-from dashboard.summaries import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
+from dashboard.summaries import (
+    CASE_HOLDING,
+    LICENCE_FACTOR,
+    POINTS_PER_FTE,
+    SICKNESS,
+    TIER_POINTS,
+)
 from dashboard.summary_schema import summary_absence, summary_caseload, summary_staffing
 from queries import Level, level_columns
+from queries._frames import read_frame
 
 __all__ = ["ABSENCE", "CASELOAD", "CASE_HOLDING", "GAPS", "LICENCE_FACTOR", "POINTS_PER_FTE",
            "TIER_POINTS", "absence", "absence_from_rows", "absence_per_office",
@@ -43,7 +50,7 @@ def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return gaps_by_month_from_rows(conn, f, level, by_grade)
     s = summary_staffing
-    return pd.read_sql(summaries.rollup(
+    return read_frame(summaries.rollup(
         s, [(c, c) for c in GAPS], level_columns(level), f.clauses(s.c.month, s.c.office_id),
         by_month=True, keys=["grade"] if by_grade else [], office_level=level == "office"),
         conn)
@@ -58,18 +65,21 @@ def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> 
     """
     if not summaries.serves(conn, f):
         return caseload_by_month_from_rows(conn, f, level)
-    return pd.read_sql(summaries.roll_up(caseload_per_office(f, by_month=True), CASELOAD,
+    return read_frame(summaries.roll_up(caseload_per_office(f, by_month=True), CASELOAD,
                                          level_columns(level), by_month=True,
                                          one_row_per_office=level == "office"), conn)
 
 
 def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
-    """Sickness absence starting in the period. Columns: [area, office, office_code],
-    episodes, working_days_lost."""
+    """Sickness absence starting in the period (staff_absence rows whose reason is
+    'sickness'; annual leave, training and other reasons are not counted).
+
+    Columns: [area, office, office_code], episodes, working_days_lost.
+    """
     if not summaries.serves(conn, f):
         return absence_from_rows(conn, f, level)
     s = summary_absence
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in ABSENCE], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in ABSENCE], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         office_level=level == "office"), conn)
 
@@ -165,7 +175,7 @@ def gaps_by_month_from_rows(conn: Connection, f: Filters, level: Level = "office
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def caseload_by_month_from_rows(conn: Connection, f: Filters,
@@ -228,7 +238,7 @@ def caseload_by_month_from_rows(conn: Connection, f: Filters,
         .group_by(*groups)
         .order_by(*groups)
     )
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)
 
 
 def absence_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -242,8 +252,9 @@ def absence_from_rows(conn: Connection, f: Filters, level: Level = "office") -> 
         .join(staff_member, staff_member.c.id == staff_absence.c.staff_member_id)
         .join(office, office.c.id == staff_member.c.office_id)
         .join(area, area.c.id == office.c.area_id)
-        .where(*f.clauses(staff_absence.c.start_date, staff_member.c.office_id))
+        .where(staff_absence.c.reason == SICKNESS,
+               *f.clauses(staff_absence.c.start_date, staff_member.c.office_id))
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)

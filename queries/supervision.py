@@ -16,6 +16,7 @@ from dashboard.schema import appointment, area, office, person
 from dashboard.sqlfuncs import month_of
 from dashboard.summary_schema import summary_appointment
 from queries import Level, level_columns
+from queries._frames import read_frame
 
 COUNTS = ("appointments", "kept", "acceptable_absence", "failed", "enforcement_actions")
 
@@ -27,7 +28,7 @@ def appointments(conn: Connection, f: Filters, level: Level = "office",
     if not summaries.serves(conn, f):
         return appointments_from_rows(conn, f, level, by_month)
     s = summary_appointment
-    return pd.read_sql(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
+    return read_frame(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
                                         f.clauses(s.c.month, s.c.office_id),
                                         by_month=by_month, office_level=level == "office"),
                        conn)
@@ -65,4 +66,4 @@ def appointments_from_rows(conn: Connection, f: Filters, level: Level = "office"
     )
     if groups:
         stmt = stmt.group_by(*groups).order_by(*groups)
-    return pd.read_sql(stmt, conn)
+    return read_frame(stmt, conn)

@@ -9,7 +9,7 @@ benchmark can check that the three approaches agree before comparing their times
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from functools import reduce
 
 import numpy as np
@@ -152,7 +152,8 @@ def absence(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
     rows = raw["staff_absence"].merge(
         raw["staff_member"][["id", "office_id"]].rename(columns={"id": "staff_member_id"}),
         on="staff_member_id")
-    rows = rows[_in(rows["start_date"], f) & _scope(rows["office_id"], f)].assign(episodes=1)
+    rows = rows[(rows["reason"] == "sickness") & _in(rows["start_date"], f)
+                & _scope(rows["office_id"], f)].assign(episodes=1)
     return _summarise(raw, rows, level, ["episodes", "working_days_lost"])
 
 
@@ -230,10 +231,11 @@ def completions(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
     done = _orders(raw, "completed_date")
     done = done[_scope(done["office_id"], f) & _in(done["completed_date"], f)]
     due = _orders(raw)
-    due = due[_scope(due["office_id"], f)
-              & _in(due["sentence_date"] + pd.Timedelta(days=365), f)]
-    in_time = due["completed_date"].notna() & (
-        (due["completed_date"] - due["sentence_date"]).dt.days <= 365)
+    due = due[_scope(due["office_id"], f)]
+    anniversary = due["sentence_date"] + pd.DateOffset(years=1)  # 29 Feb -> 28 Feb
+    keep = _in(anniversary, f)
+    due, anniversary = due[keep], anniversary[keep]
+    in_time = due["completed_date"].notna() & (due["completed_date"] <= anniversary)
     rows = pd.concat([
         done.assign(orders_completed=1, due_12_months=0, completed_in_12_months=0),
         due.assign(orders_completed=0, due_12_months=1,
@@ -249,10 +251,14 @@ def _working_day_number(raw: Raw) -> pd.Series:
 
 def start_times(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
     numbers = _working_day_number(raw)
+    cal = raw["calendar_day"]
+    working = cal[cal["is_working_day"].astype(bool)]
+    day_of = pd.Series(working["day"].to_numpy(), index=working["working_day_number"])
     rows = _orders(raw)
-    rows = rows[(rows["sentence_date"] >= pd.Timestamp(f.start))
-                & (rows["sentence_date"] <= pd.Timestamp(f.end - timedelta(days=10)))
-                & _scope(rows["office_id"], f) & rows["sentence_date"].isin(numbers.index)]
+    rows = rows[_scope(rows["office_id"], f) & rows["sentence_date"].isin(numbers.index)]
+    # counted in the period its start deadline (7th working day after sentence) falls in
+    deadline = (rows["sentence_date"].map(numbers) + 7).map(day_of)
+    rows = rows[_in(deadline, f)]
     first = raw["upw_session"].groupby("order_id")["session_date"].min()
     waited = rows["id"].map(first).map(numbers) - rows["sentence_date"].map(numbers)
     rows = rows.assign(orders_due_to_start=1, started_in_7_days=(waited <= 7).astype(int))
@@ -269,8 +275,7 @@ COVERAGE = ["releases", "screened_in_5_days", "plan_before_release", "custody_12
 def coverage(raw: Raw, f: Filters, level: str = "office", by_month: bool = False):
     numbers = _working_day_number(raw)
     r = raw.held_on(raw["custody_release"], "release_date")
-    r = r[_in(r["release_date"], f) & _scope(r["office_id"], f)
-          & r["reception_date"].isin(numbers.index)]
+    r = r[_in(r["release_date"], f) & _scope(r["office_id"], f)]
     screening_wait = r["screening_date"].map(numbers) - r["reception_date"].map(numbers)
     long_custody = (r["release_date"] - r["reception_date"]).dt.days >= 84
     acc, kept = r["accommodation_on_release"], r["first_appointment_kept"]

@@ -220,11 +220,6 @@ def test_nothing_after_as_of(region):
             assert last is not None and str(last) <= AS_OF.isoformat(), (table, last)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "generator bug: calendar_day starts 4 x 366 days before history_start (2020-10-29) but "
-    "custody lengths reach ~7 years, so releases in the history window (Ramsgate 2025-03-03, "
-    "Chatham 2025-04-24 at seed 7) have reception dates before the calendar; gate.coverage "
-    "then drops them (it inner-joins calendar_day on reception_date)"))
 def test_calendar_covers_every_date_counted_in_working_days(region):
     with region.connect() as conn:
         first_day = scalar(conn, "SELECT MIN(day) FROM calendar_day")

@@ -76,12 +76,14 @@ def headline_sql(app, start=START, end=END, office_ids=None) -> dict[str, float]
         f"{held('c.audit_date', 'c.person_id')}"
         "WHERE c.status = 'complete' AND c.scheme = 'crc_2018' "
         f"AND c.audit_date BETWEEN :start AND :end{on}", params)[0]
+    # the 12-month anniversary: the same date a year on (29 Feb -> 28 Feb)
+    anniversary = ("(CASE WHEN strftime('%m-%d', o.sentence_date) = '02-29' "
+                   "THEN date(o.sentence_date, '+1 year', '-1 day') "
+                   "ELSE date(o.sentence_date, '+1 year') END)")
     done12, due12 = app.rows(
-        "SELECT SUM(o.completed_date IS NOT NULL AND "
-        "julianday(o.completed_date) - julianday(o.sentence_date) <= 365), COUNT(*) "
-        f"FROM upw_order o {held('o.sentence_date', 'o.person_id')}"
-        "WHERE o.sentence_date BETWEEN date(:start, '-365 days') AND date(:end, '-365 days')"
-        f"{on}", params)[0]
+        f"SELECT SUM(o.completed_date IS NOT NULL AND o.completed_date <= {anniversary}), "
+        f"COUNT(*) FROM upw_order o {held('o.sentence_date', 'o.person_id')}"
+        f"WHERE {anniversary} BETWEEN :start AND :end{on}", params)[0]
     planned, housed, known = app.rows(
         "SELECT SUM(r.plan_completed_date IS NOT NULL AND r.plan_completed_date <= "
         "r.release_date) * 1.0 / COUNT(*), "
@@ -112,13 +114,34 @@ def headline_sql(app, start=START, end=END, office_ids=None) -> dict[str, float]
     }
 
 
+# card label -> the default target's (green from, amber from, higher is better)
+CARD_TARGETS = {
+    "Vacancy rate": (10.0, 20.0, False), "Caseload (cases/FTE)": (40.0, 50.0, False),
+    "Cases sufficient": (65.0, 50.0, True), "UPW done in 12 months": (85.0, 75.0, True),
+    "Plan before release": (90.0, 75.0, True), "Housed on release": (90.0, 84.0, True),
+    "Appointments kept": (90.0, 80.0, True),
+}
+
+
+def _status(value: float, target: tuple[float, float, bool]) -> str:
+    green, amber, higher = target
+    if higher:
+        return "G" if value >= green else "A" if value >= amber else "R"
+    return "G" if value <= green else "A" if value <= amber else "R"
+
+
 def shown(label: str, value: float) -> str:
-    """How a card shows a value: percentages whole, caseload one decimal, hours whole."""
-    if label == "Caseload (cases/FTE)":
-        return f"{value:,.1f}"
-    if label == "Hours outstanding (hours)":
-        return f"{value:,.0f}"
-    return f"{value:.0f} %"
+    """How a card shows a value: percentages whole, caseload one decimal, hours whole,
+    with more decimals only where fewer would land on the other side of a threshold
+    (79.6 % beside Red against 'amber from 80', not 80 %)."""
+    digits = 1 if label == "Caseload (cases/FTE)" else 0
+    target = CARD_TARGETS.get(label)
+    while target and digits < 6 and _status(round(value, digits), target) != _status(
+            value, target):
+        digits += 1
+    text = f"{value:,.{digits}f}"
+    return text if label in ("Caseload (cases/FTE)", "Hours outstanding (hours)") else (
+        f"{text} %")
 
 
 def office_ids(app, *codes: str) -> tuple[int, ...]:

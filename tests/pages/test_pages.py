@@ -88,11 +88,17 @@ def test_staffing_for_one_area_from_the_url(demo_sqlite_url, raw):
     assert set(table["office"]) == set(kent["name"])
 
 
-def test_quality_page_counts_audits(demo_sqlite_url, raw):
+def test_quality_page_counts_cases_audited(demo_sqlite_url, raw):
+    """'Cases audited' is distinct cases (as on Inspection readiness); the audits
+    themselves are named in its help."""
     at = open_app(demo_sqlite_url, page="pages/quality.py")
     assert not at.exception
     audits = _in(raw["case_audit"], "audit_date")
-    assert metric(at, "Cases audited") == f"{(audits['status'] == 'complete').sum():,}"
+    done = audits[(audits["status"] == "complete") & (audits["scheme"] == "crc_2018")]
+    assert done["person_id"].nunique() < len(done)  # some cases audited twice: a real test
+    assert metric(at, "Cases audited") == f"{done['person_id'].nunique():,}"
+    card = next(m for m in at.metric if m.label == "Cases audited")
+    assert f"{len(done):,} audits of {done['person_id'].nunique():,} cases" in card.help
     assert "Scheme: HMIP CRC" in " ".join(m.value for m in at.markdown)
 
 

@@ -9,7 +9,7 @@ into a fresh demo database and checks it comes first.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pandas.testing as pdt
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from dashboard import db, demo_data, funnel, schema, summaries
-from dashboard.filters import Filters
+from dashboard.filters import Filters, add_months
 from queries import flags, monthly
 from tests.conftest import AS_OF, SEED
 from tests.queries.test_independent import (
@@ -30,7 +30,9 @@ from tests.queries.test_independent import (
     held_on,
     in_scope,
     month_text,
+    one_year_on,
     read_raw,
+    start_deadline,
     ts,
     working_days_after,
 )
@@ -55,15 +57,16 @@ def _names(raw) -> pd.DataFrame:
 
 
 def exp_completions_by_month(raw, f: Filters) -> pd.DataFrame:
-    """Orders whose 365th day after sentence falls in the period, by that day's month."""
+    """Orders whose calendar anniversary falls in the period, by that day's month."""
     orders = held_on(raw, raw.upw_order, "sentence_date")
-    anniversary = orders["sentence_date"] + pd.Timedelta(days=365)
-    orders = orders[(anniversary >= ts(f.start)) & (anniversary <= ts(f.end))
-                    & in_scope(orders["office_id"], f)].copy()
-    days = (orders["completed_date"] - orders["sentence_date"]).dt.days
+    anniversary = orders["sentence_date"].map(one_year_on)
+    keep = (anniversary >= ts(f.start)) & (anniversary <= ts(f.end)) & in_scope(
+        orders["office_id"], f)
+    orders, anniversary = orders[keep].copy(), anniversary[keep]
     orders["due"] = 1
-    orders["in_time"] = (orders["completed_date"].notna() & (days <= 365)).astype(int)
-    orders["month"] = month_text(orders["sentence_date"] + pd.Timedelta(days=365))
+    orders["in_time"] = (orders["completed_date"].notna()
+                         & (orders["completed_date"] <= anniversary)).astype(int)
+    orders["month"] = month_text(anniversary)
     out = orders.merge(_names(raw), on="office_id").groupby(KEYS, as_index=False)[
         ["in_time", "due"]].sum()
     return out.assign(measure="upw_completed_in_12_months", numerator=out["in_time"],
@@ -71,15 +74,15 @@ def exp_completions_by_month(raw, f: Filters) -> pd.DataFrame:
 
 
 def exp_start_times_by_month(raw, f: Filters) -> pd.DataFrame:
-    """Orders sentenced in the period (not its last 10 days), by sentence month."""
+    """Orders whose 7-working-day start deadline falls in the period, by its month."""
     orders = held_on(raw, raw.upw_order, "sentence_date")
-    orders = orders[(orders["sentence_date"] >= ts(f.start))
-                    & (orders["sentence_date"] <= ts(f.end) - pd.Timedelta(days=10))
-                    & in_scope(orders["office_id"], f)].copy()
+    deadline = start_deadline(orders["sentence_date"])
+    keep = (deadline >= ts(f.start)) & (deadline <= ts(f.end)) & in_scope(
+        orders["office_id"], f)
+    orders, deadline = orders[keep].copy(), deadline[keep]
     first = raw.upw_session.groupby("order_id")["session_date"].min()
     wait = working_days_after(orders["sentence_date"], orders["id"].map(first))
-    orders = orders.assign(due=1, started=(wait <= 7).astype(int),
-                           month=month_text(orders["sentence_date"]))
+    orders = orders.assign(due=1, started=(wait <= 7).astype(int), month=month_text(deadline))
     out = orders.merge(_names(raw), on="office_id").groupby(KEYS, as_index=False)[
         ["started", "due"]].sum()
     return out.assign(measure="upw_started_in_7_days", numerator=out["started"],
@@ -291,3 +294,17 @@ def test_chart_for_one_office_marks_the_flagged_month(flagged_engine):
     per_run = runs[runs["rule"] == "run_of_8"].groupby(["office_code", "measure",
                                                         "run_start"]).ngroups
     assert (collapsed["rule"] == "run_of_8").sum() == per_run
+
+
+def test_one_month_flags_are_those_of_the_12_months_ending_there(generated_engine):
+    """'This month' means the period's last month whatever the period's length: a
+    one-month view lists the flags the 12-month view ending in that month lists."""
+    seen = 0
+    with generated_engine.connect() as conn:
+        for month in (date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)):
+            end = add_months(month, 1) - timedelta(days=1)
+            one = flags.current_flags(conn, Filters(month, end))
+            twelve = flags.current_flags(conn, Filters(add_months(month, -11), end))
+            pdt.assert_frame_equal(one, twelve)
+            seen += len(one)
+    assert seen > 0, "no flags in these months: the comparison proves nothing"
