@@ -323,10 +323,14 @@ def test_overview_table_download_matches_the_database(page, app):
     for name, office_id in offices.items():
         expected = headline_sql(app, "2026-01-01", "2026-06-30", (office_id,))
         row = table.loc[name]
-        assert row["Appointments kept"] == pytest.approx(expected["Appointments kept"])
-        assert row["Resettlement plan before release"] == pytest.approx(
-            expected["Plan before release"])
-        assert row["Vacancy rate"] == pytest.approx(expected["Vacancy rate"])
+        # the CSV carries the figures as shown: one decimal, more only beside a threshold
+        for column, label in (("Appointments kept", "Appointments kept"),
+                              ("Resettlement plan before release", "Plan before release"),
+                              ("Vacancy rate", "Vacancy rate")):
+            exact = expected[label]
+            assert row[column] == pytest.approx(exact, abs=0.05), (name, column)
+            assert _status(row[column], CARD_TARGETS[label]) == _status(
+                exact, CARD_TARGETS[label]), (name, column)
     assert (app.value("SELECT COUNT(*) FROM audit_log WHERE action = 'download' "
                       "AND target = ?", (csv.name,)) >= 1)
 

@@ -19,8 +19,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import time
+import types
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -133,6 +136,19 @@ def sweep_page(url: str, page: str, views: list[View]) -> tuple[str, list[str], 
     return page, failures, time.perf_counter() - started
 
 
+@contextmanager
+def _bare_main():
+    """AppTest leaves the app script registered as __main__ in this process, and spawn
+    would run it again in every worker (which then dies): workers start under a bare
+    __main__ instead."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 def workers() -> int:
     """Processes for the sweep: one per core, at most two (SWEEP_WORKERS overrides)."""
     return max(1, int(os.environ.get("SWEEP_WORKERS", min(2, os.cpu_count() or 1))))
@@ -147,8 +163,8 @@ def test_every_view_renders_for_the_chief_executive(demo_sqlite_url, sweep_views
         results = [sweep_page(*job) for job in jobs]
     else:  # spawn: a fresh interpreter per worker, no forked Streamlit threads; a worker
         # that dies raises BrokenProcessPool here instead of leaving the sweep waiting
-        with ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context(
-                "spawn")) as pool:
+        with _bare_main(), ProcessPoolExecutor(
+                workers(), mp_context=multiprocessing.get_context("spawn")) as pool:
             results = list(pool.map(sweep_page, *zip(*jobs, strict=True)))
     failures = []
     for page, found, took in results:
