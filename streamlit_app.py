@@ -63,6 +63,8 @@ def sidebar_account(user) -> None:
 
 
 def main() -> None:
+    ui.accessibility_css()
+    nav_box = st.sidebar.container(key=ui.NAV_KEY)  # made first: the links sit on top
     try:
         ui.ensure_database()
         signed_in = ui_auth.current()
@@ -89,7 +91,8 @@ def main() -> None:
             st.error("The dashboard could not load its filters. The error has been logged.")
         st.stop()
     sections = navigation(scope)
-    page = st.navigation(sections)
+    page = st.navigation(sections, position="hidden")  # routing only: see site_navigation
+    ui.site_navigation(nav_box, sections)
     requested = ui_auth.take_requested_page()
     if requested and requested[0]:  # a deep link opened before signing in: go there now
         target = next((p for ps in sections.values() for p in ps
