@@ -252,11 +252,24 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
     configured label get a readable one ('hours_worked' -> 'Hours worked')."""
     config = {c: readable(c) for c in df.columns}
     config.update(column_config or {})
-    st.dataframe(df, hide_index=True, column_config=config, width="stretch")
+    st.dataframe(yes_no(df), hide_index=True, column_config=config, width="stretch")
     name = safe_file_name(file_stem) + ".csv"
     logged_download_button("Download this table (CSV)",
                            lambda: spreadsheet_safe.csv_bytes(df), name, "text/csv",
                            rows=len(df), key=key)
+
+
+YES, NO = "✓ Yes", "✗ No"
+
+
+def yes_no(df: pd.DataFrame) -> pd.DataFrame:
+    """True/false columns as "✓ Yes" / "✗ No" for display: st.dataframe would draw a
+    bare tick box, a state shown by a glyph alone (WCAG 1.4.1). Missing stays missing."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map({True: YES, False: NO}).astype(object)
+    return out
 
 
 def logged_download_button(label: str, build: Callable[[], bytes], file_name: str, mime: str,
@@ -362,6 +375,10 @@ def measure_card(container: Any, key: str, current: pd.Series, previous: pd.Seri
         change = float(value) - float(prev)
         unit = {"%": " pts", "hours": " hours"}.get(measure.unit, "")
         delta = f"{change:+,.{0 if measure.unit == 'hours' else 1}f}{unit}"
+        # the card colours the change green/red: say it in words too (WCAG 1.4.1)
+        if change and measure.higher_is_better is not None:
+            better = (change > 0) == bool(measure.higher_is_better)
+            delta += " (better)" if better else " (worse)"
     status = rag(None if is_missing(value) else float(value), target)
     basis = ""
     if numerator and denominator and not is_missing(current.get(denominator)):
