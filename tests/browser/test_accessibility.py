@@ -13,6 +13,7 @@ import json
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     ARTEFACTS,
@@ -122,10 +123,22 @@ def test_sign_in_and_error_and_empty_states_pass_axe(page, app, axe):
     expect_alert(page, "Warning", "Your role shows case lists for")
     results["cases, another area (refused)"] = axe_violations(page, axe)
 
-    page.goto("/overview?area=NOWHERE")
-    wait_for_run(page)
+    page.goto("/?area=NOWHERE")  # the default page lives at / (/overview: "Page not found")
+    wait_for_heading(page, "Overview")  # still signed in: the cookie restores the session
+    page.locator("[data-testid='stSidebar']").get_by_text("Signed in as").wait_for()
     page.get_by_text("Link filter not used").first.wait_for()
+    wait_for_run(page)
     results["overview, unknown area in the link"] = axe_violations(page, axe)
+
+    # what the sweep leaves closed: the help and every chart's table, opened on one page
+    go_to(page, "Staffing gaps")
+    summaries = page.locator("[data-testid='stExpander'] summary")
+    assert summaries.count() >= 5  # "How to read this page" and one per chart
+    for i in range(summaries.count()):
+        summaries.nth(i).click()
+    expect(page.locator("[data-testid='stTable']").first).to_be_visible()
+    wait_for_run(page)
+    results["staffing, every expander open"] = axe_violations(page, axe)
     record("states", results, time.monotonic() - started)
     assert not failures(results), failures(results)
 
