@@ -64,7 +64,6 @@ def sidebar_account(user) -> None:
 
 def main() -> None:
     ui.accessibility_css()
-    nav_box = st.sidebar.container(key=ui.NAV_KEY)  # made first: the links sit on top
     try:
         ui.ensure_database()
         signed_in = ui_auth.current()
@@ -77,6 +76,8 @@ def main() -> None:
     if signed_in is None:
         ui_auth.login_screen()
     user, scope = signed_in
+    # made before the filters so the links sit on top; not before sign-in (no empty sidebar)
+    nav_box = st.sidebar.container(key=ui.NAV_KEY)
     st.session_state["_scope"] = scope
     try:
         offices = ui.query(reference.offices)  # cached; an import changes data_version

@@ -150,11 +150,14 @@ def stacked_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, st
 
 # --- text alternative (WCAG 1.1.1): every chart is drawn with ui.chart, which shows this ---
 
-def _number(value) -> str:
+def number_text(value) -> str:
+    """A chart value as text: whole numbers without decimals, others to one decimal."""
     try:
         v = float(value)
     except (TypeError, ValueError):
         return str(value)
+    if v != v:  # NaN: a gap in the series
+        return "–"
     return f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
 
 
@@ -194,12 +197,12 @@ def chart_summary(fig: go.Figure, table: pd.DataFrame | None = None) -> str:
         if part.empty:
             continue
         hi, lo = part.loc[part["num"].idxmax()], part.loc[part["num"].idxmin()]
-        text = (f"highest {hi['Category']} {_number(hi['num'])}, "
-                f"lowest {lo['Category']} {_number(lo['num'])}")
+        text = (f"highest {hi['Category']} {number_text(hi['num'])}, "
+                f"lowest {lo['Category']} {number_text(lo['num'])}")
         last = part.iloc[-1]
         monthly = re.fullmatch(r"[A-Z][a-z]{2} \d{4}", str(last["Category"]))
         if len(part) > 2 and monthly:
-            text = f"latest {last['Category']} {_number(last['num'])}; " + text
+            text = f"latest {last['Category']} {number_text(last['num'])}; " + text
         parts.append(f"{name}: {text}" if name else text)
     more = f" (and {len(series) - 6} more series in the table)" if len(series) > 6 else ""
     return f"Chart: {title}. " + "; ".join(parts) + more + "."

@@ -492,7 +492,7 @@ def chart(where: Any, fig: Any, **kwargs: Any) -> Any:
     where.caption(charts.chart_summary(fig, table))
     # st.table: a plain HTML <table> a screen reader can walk, and not one of the page's
     # st.dataframe grids (the page tests find those by position)
-    shown = table.assign(Value=pd.to_numeric(table["Value"], errors="coerce").round(1))
+    shown = table.assign(Value=table["Value"].map(charts.number_text))
     with where.expander("Show this chart as a table", icon=":material/table:"):
         st.table(shown, hide_index=True)
     return event

@@ -89,3 +89,8 @@ def test_metric_change_says_better_or_worse_in_words(demo_sqlite_url):
     vacancy = next((d for lbl, d in deltas.items() if lbl.startswith("Vacancy rate")), None)
     if vacancy is not None and float(vacancy.split()[0]) != 0:  # lower is better
         assert vacancy.endswith("(better)") == (float(vacancy.split()[0]) < 0)
+
+
+def test_chart_values_as_text():
+    assert [charts.number_text(v) for v in (3.0, 12.25, 1234.56, float("nan"), "x")] == [
+        "3", "12.2", "1,234.6", "–", "x"]
