@@ -64,6 +64,7 @@ def sidebar_account(user) -> None:
 
 
 def main() -> None:
+    ui.accessibility_css()
     try:
         ui.ensure_database()
         signed_in = ui_auth.current()
@@ -76,6 +77,8 @@ def main() -> None:
     if signed_in is None:
         ui_auth.login_screen()
     user, scope = signed_in
+    # made before the filters so the links sit on top; not before sign-in (no empty sidebar)
+    nav_box = st.sidebar.container(key=ui.NAV_KEY)
     st.session_state["_scope"] = scope
     try:
         offices = ui.query(reference.offices)  # cached; an import changes data_version
@@ -90,7 +93,8 @@ def main() -> None:
             st.error("The dashboard could not load its filters. The error has been logged.")
         st.stop()
     sections = navigation(scope)
-    page = st.navigation(sections)
+    page = st.navigation(sections, position="hidden")  # routing only: see site_navigation
+    ui.site_navigation(nav_box, sections)
     requested = ui_auth.take_requested_page()
     if requested and requested[0]:  # a deep link opened before signing in: go there now
         target = next((p for ps in sections.values() for p in ps

@@ -3,6 +3,7 @@ hover text with the denominator. Functions return plotly Figures and need no ser
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -177,3 +178,63 @@ def stacked_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, st
                                   f"%{{customdata[1]:,}}<extra></extra>")
     fig.update_layout(barmode="stack")
     return _layout(fig, title, "", value_title)
+
+
+# --- text alternative (WCAG 1.1.1): every chart is drawn with ui.chart, which shows this ---
+
+def number_text(value) -> str:
+    """A chart value as text: whole numbers without decimals, others to one decimal."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v != v:  # NaN: a gap in the series
+        return "–"
+    return f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
+
+
+def chart_table(fig: go.Figure) -> pd.DataFrame:
+    """The data a chart draws, one row per point: series, category (the bar's office or
+    the line's month, as labelled on the axis) and value. Traces without data (e.g. a
+    legend-only marker) are left out."""
+    rows = []
+    for trace in fig.data:
+        x, y = getattr(trace, "x", None), getattr(trace, "y", None)
+        if x is None or y is None:
+            continue
+        horizontal = getattr(trace, "orientation", None) == "h"
+        cats, values = (y, x) if horizontal else (x, y)
+        labels = getattr(trace, "text", None)
+        name = trace.name or ""
+        for i, (cat, value) in enumerate(zip(cats, values, strict=False)):
+            if isinstance(labels, list | tuple) and i < len(labels) and labels[i] is not None:
+                cat = f"{labels[i]} ({cat})"
+            rows.append({"Series": name, "Category": month_label(cat), "Value": value})
+    return pd.DataFrame(rows, columns=["Series", "Category", "Value"])
+
+
+def chart_summary(fig: go.Figure, table: pd.DataFrame | None = None) -> str:
+    """One sentence saying what the chart shows and its key figures: per series (at most
+    six) the highest and lowest point, and for monthly lines the latest month too."""
+    table = chart_table(fig) if table is None else table
+    title = fig.layout.title.text or "Chart"
+    title = title.replace("<br>", " ").replace("<b>", "").replace("</b>", "")
+    if table.empty:
+        return f"Chart: {title}. No data to draw."
+    parts = []
+    values = table.assign(num=pd.to_numeric(table["Value"], errors="coerce"))
+    series = list(dict.fromkeys(values["Series"]))
+    for name in series[:6]:
+        part = values[(values["Series"] == name) & values["num"].notna()]
+        if part.empty:
+            continue
+        hi, lo = part.loc[part["num"].idxmax()], part.loc[part["num"].idxmin()]
+        text = (f"highest {hi['Category']} {number_text(hi['num'])}, "
+                f"lowest {lo['Category']} {number_text(lo['num'])}")
+        last = part.iloc[-1]
+        monthly = re.fullmatch(r"[A-Z][a-z]{2} \d{4}", str(last["Category"]))
+        if len(part) > 2 and monthly:
+            text = f"latest {last['Category']} {number_text(last['num'])}; " + text
+        parts.append(f"{name}: {text}" if name else text)
+    more = f" (and {len(series) - 6} more series in the table)" if len(series) > 6 else ""
+    return f"Chart: {title}. " + "; ".join(parts) + more + "."

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from dashboard import (
     audit_log,
     auth,
+    charts,
     config,
     db,
     demo_data,
@@ -252,11 +253,24 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
     configured label get a readable one ('hours_worked' -> 'Hours worked')."""
     config = {c: readable(c) for c in df.columns}
     config.update(column_config or {})
-    st.dataframe(df, hide_index=True, column_config=config, width="stretch")
+    st.dataframe(yes_no(df), hide_index=True, column_config=config, width="stretch")
     name = safe_file_name(file_stem) + ".csv"
     logged_download_button("Download this table (CSV)",
                            lambda: spreadsheet_safe.csv_bytes(df), name, "text/csv",
                            rows=len(df), key=key)
+
+
+YES, NO = "✓ Yes", "✗ No"
+
+
+def yes_no(df: pd.DataFrame) -> pd.DataFrame:
+    """True/false columns as "✓ Yes" / "✗ No" for display: st.dataframe would draw a
+    bare tick box, a state shown by a glyph alone (WCAG 1.4.1). Missing stays missing."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map({True: YES, False: NO}).astype(object)
+    return out
 
 
 def logged_download_button(label: str, build: Callable[[], bytes], file_name: str, mime: str,
@@ -369,6 +383,10 @@ def measure_card(container: Any, key: str, current: pd.Series, previous: pd.Seri
         change = float(value) - float(prev)
         unit = {"%": " pts", "hours": " hours"}.get(measure.unit, "")
         delta = f"{change:+,.{0 if measure.unit == 'hours' else 1}f}{unit}"
+        # the card colours the change green/red: say it in words too (WCAG 1.4.1)
+        if change and measure.higher_is_better is not None:
+            better = (change > 0) == bool(measure.higher_is_better)
+            delta += " (better)" if better else " (worse)"
     status = rag(None if is_missing(value) else float(value), target)
     basis = ""
     if numerator and denominator and not is_missing(current.get(denominator)):
@@ -426,3 +444,63 @@ def _office_names(url: str, ids: tuple[int, ...]) -> list[str]:
 
 def office_names(ids: tuple[int, ...]) -> list[str]:
     return _office_names(config.database_url(), tuple(ids))
+
+
+# --- accessibility (WCAG 2.2 AA) ---------------------------------------------------------
+
+# Streamlit 1.67 draws captions in its "faded" text colour (textColor at 60 % opacity:
+# #76797c on white = 4.37:1, #717478 on the sidebar's #f2f4f7 = 4.26:1, both under WCAG's
+# 4.5:1), and the month/day/year segments of st.date_input as targets about 18 x 20 px
+# (under WCAG 2.2's 24 x 24 px). The theme has no setting for either, so this one
+# stylesheet, added on every run by the entry script, overrides them. CAPTION_COLOUR gives
+# 8.0:1 on white and 7.3:1 on #f2f4f7 (checked in the browser by the contrast test).
+CAPTION_COLOUR = "#4A5058"
+_ACCESSIBILITY_CSS = f"""<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {{
+  color: {CAPTION_COLOUR} !important; opacity: 1 !important;
+}}
+[role="spinbutton"] {{
+  display: inline-block; min-width: 24px; min-height: 24px; line-height: 24px;
+  text-align: center;
+}}
+</style>"""
+
+
+def accessibility_css() -> None:
+    """Add the project's accessibility overrides of Streamlit's own styles (see above)."""
+    st.html(_ACCESSIBILITY_CSS)
+
+
+NAV_KEY = "site_nav"  # the sidebar container of site_navigation (class st-key-site_nav)
+
+
+def site_navigation(container: Any, sections: dict[str, list[Any]]) -> None:
+    """The pages a role opens, as plain links grouped under section names, in
+    `container` (a sidebar container made before the filters, so it stays on top).
+
+    Why not Streamlit's own sidebar menu: in 1.67 it puts the section headings as <div>s
+    inside its <ul> and the <li>s inside those <div>s, which axe-core reports as broken
+    lists (WCAG 1.3.1). st.navigation(position="hidden") keeps its routing and access
+    control; these st.page_link links (real <a> elements, keyboard reachable) replace
+    the menu."""
+    with container:
+        for section, pages in sections.items():
+            st.markdown(f"**{plain(section)}**")
+            for p in pages:
+                st.page_link(p, label=p.title, icon=p.icon)
+
+
+def chart(where: Any, fig: Any, **kwargs: Any) -> Any:
+    """Draw a Plotly chart in `where` (st, a column, a tab) with its text alternative:
+    a caption with what it shows and its key figures, and the same data as a table one
+    click away. Every chart of the dashboard goes through here (WCAG 1.1.1). Returns
+    st.plotly_chart's value (the selection event when on_select is set)."""
+    event = where.plotly_chart(fig, **kwargs)
+    table = charts.chart_table(fig)
+    where.caption(charts.chart_summary(fig, table))
+    # st.table: a plain HTML <table> a screen reader can walk, and not one of the page's
+    # st.dataframe grids (the page tests find those by position)
+    shown = table.assign(Value=table["Value"].map(charts.number_text))
+    with where.expander("Show this chart as a table", icon=":material/table:"):
+        st.table(shown, hide_index=True)
+    return event

@@ -16,8 +16,8 @@ with eng.connect() as conn:
     offices = reference.offices(conn)
 areas = dict(zip(offices["area_code"], offices["area"], strict=False))
 
-st.dataframe(users, hide_index=True, width="stretch", column_config={
-    "has_password": st.column_config.CheckboxColumn("Local password"),
+st.dataframe(ui.yes_no(users), hide_index=True, width="stretch", column_config={
+    "has_password": "Local password",
     "locked_until": st.column_config.DatetimeColumn("Locked until")})
 
 

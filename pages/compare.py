@@ -125,7 +125,7 @@ fig = charts_compare.funnel_figure(
     shown, curve, theta, f"{name} by office against its denominator ({unit})",
     f"{name} ({unit})", MEASURES[gkey].denominator.capitalize(), target=target_line,
     highlight=f.office_code)
-event = st.plotly_chart(fig, key="cmp_funnel", on_select="rerun", selection_mode="points")
+event = ui.chart(st, fig, key="cmp_funnel", on_select="rerun", selection_mode="points")
 clicked = [p["customdata"][0] for p in event["selection"]["points"]
            if p.get("customdata") and p["customdata"][0] in office_ids]
 if clicked:
@@ -162,7 +162,7 @@ region = series.groupby("month", as_index=False)[["numerator", "denominator"]].s
 region["rate"] = 100 * region["numerator"] / region["denominator"]
 local = series[series["office_code"].isin(in_view)].assign(
     rate=lambda d: 100 * d["numerator"] / d["denominator"])
-st.plotly_chart(charts_compare.small_multiples(
+ui.chart(st, charts_compare.small_multiples(
     local, region, f"{name} by month, each office (blue) and the region (grey)",
     f"{name} ({unit})", target=target_line), key="cmp_multiples")
 
@@ -186,7 +186,7 @@ if view_key and scope.may_open("cases") and scope.covers_office(int(office_ids[c
         drill(code, "pages/cases.py", measure=measure, view=view_key)
 chart = flags.chart_for(series, code, measure)
 own = target_for(targets, monthly.target_key(measure), office_ids[code])
-st.plotly_chart(charts_compare.spc_figure(
+ui.chart(st, charts_compare.spc_figure(
     chart, f"{names[code]}: {name} by month, control chart", f"{name} ({unit})",
     target=own.green_from if own else None), key="cmp_spc_chart")
 st.caption("Centre line: the office's own rate over the period. Limits: exact binomial, "

@@ -54,16 +54,16 @@ choice = st.segmented_control(
 key, num, den = next(m for m in MEASURES if m[0] == (choice or MEASURES[1][0]))
 name = ui.MEASURES[key].name
 left, right = st.columns(2)
-left.plotly_chart(charts.bar_by_unit(
+ui.chart(left, charts.bar_by_unit(
     offices, "office", key, f"{name} by office (95 % interval)", f"{name} (%)",
     hover={num: "Numerator", den: "Denominator"}, interval=(f"{key}_low", f"{key}_high"),
     target=target_for(targets, key).green_from), key="gate_bar")
-right.plotly_chart(charts.trend(
+ui.chart(right, charts.trend(
     monthly, key, f"{name} by month", f"{name} (%)", series=series,
     hover={num: "Numerator", den: "Denominator"}, target=target_for(targets, key).green_from),
     key="gate_trend")
 
-st.plotly_chart(charts.stacked_bars(
+ui.chart(st, charts.stacked_bars(
     offices, "office", [("settled", "Settled", "#009E73"), ("temporary", "Temporary", "#E69F00"),
                         ("no_fixed_abode", "No fixed abode", "#D55E00")],
     "Accommodation on the day of release (% of releases with accommodation recorded)",

@@ -58,11 +58,11 @@ for col, key, num, den in [
                     num, den)
 
 left, right = st.columns(2)
-left.plotly_chart(charts.bar_by_unit(
+ui.chart(left, charts.bar_by_unit(
     offices, "office", "hours_outstanding", f"Hours outstanding by office, {f.end:%d %b %Y}",
     "Hours outstanding", hover={"live_orders": "Live orders"}, value_format=",.0f"),
     key="outstanding_bar")
-right.plotly_chart(charts.bar_by_unit(
+ui.chart(right, charts.bar_by_unit(
     offices, "office", "completed_12m", "Orders completed within 12 months (95 % interval)",
     "% completed in 12 months", hover={"completed_in_12_months": "Completed in time",
                                        "due_12_months": "Orders reaching 12 months"},
@@ -72,10 +72,10 @@ right.plotly_chart(charts.bar_by_unit(
 names = [c for c in ("month", "area", "office", "office_code") if c in worked_month.columns]
 monthly = worked_month.merge(ordered_month, on=names, how="outer").fillna(
     {"hours_worked": 0, "sessions_attended": 0, "hours_ordered": 0, "orders": 0})
-left.plotly_chart(charts.trend(monthly, "hours_worked", "Hours worked by month", "Hours",
+ui.chart(left, charts.trend(monthly, "hours_worked", "Hours worked by month", "Hours",
                                series=series, hover={"sessions_attended": "Sessions attended"},
                                value_format=",.0f"), key="worked_trend")
-right.plotly_chart(charts.trend(monthly, "hours_ordered", "Hours ordered by month", "Hours",
+ui.chart(right, charts.trend(monthly, "hours_ordered", "Hours ordered by month", "Hours",
                                 series=series, hover={"orders": "Orders"},
                                 value_format=",.0f"), key="ordered_trend")
 

@@ -71,12 +71,12 @@ fig = charts.bar_by_unit(kq, "question", "pct", "% sufficient by key question (9
                          judge=display.rating_judge(scheme))
 for edge in (50, 65, 80):
     fig.add_vline(x=edge, line_dash="dot", line_color="#777")
-left.plotly_chart(fig, key="kq_bar")
+ui.chart(left, fig, key="kq_bar")
 
 offices = by_office.groupby(["area", "office"], as_index=False)[["sufficient",
                                                                   "applicable"]].sum()
 offices = add_rate(offices, "sufficient", "applicable", "pct")
-right.plotly_chart(charts.bar_by_unit(
+ui.chart(right, charts.bar_by_unit(
     offices, "office", "pct", "% sufficient by office, all key questions (95 % interval)",
     "% sufficient", hover={"sufficient": "Sufficient", "applicable": "Judgements"},
     interval=("pct_low", "pct_high"), target=target_for(targets, "pct_sufficient").green_from),
@@ -84,7 +84,7 @@ right.plotly_chart(charts.bar_by_unit(
 
 trend = monthly.groupby(["month", series], as_index=False)[["sufficient", "applicable"]].sum()
 trend = add_rate(trend, "sufficient", "applicable", "pct", interval=False)
-st.plotly_chart(charts.trend(trend, "pct", "% sufficient by month, all key questions",
+ui.chart(st, charts.trend(trend, "pct", "% sufficient by month, all key questions",
                              "% sufficient", series=series,
                              hover={"sufficient": "Sufficient", "applicable": "Judgements"},
                              target=target_for(targets, "pct_sufficient").green_from),

@@ -213,7 +213,7 @@ elif trend.empty:
 else:
     series = evidence.summary_ratings(trend, scheme, by=["period_order", "period"])
     series = series.dropna(subset=["pct_sufficient"]).assign(month=lambda d: d["period"])
-    st.plotly_chart(
+    ui.chart(st,
         charts.trend(
             series,
             "pct_sufficient",

@@ -74,12 +74,12 @@ c[5].metric("Sickness absence (days/FTE)",
             border=True, help=f"Working days lost in {f.period_text()} per average FTE.")
 
 left, right = st.columns(2)
-left.plotly_chart(charts.bar_by_unit(
+ui.chart(left, charts.bar_by_unit(
     by_office, "office", "vacancy_rate", f"Vacancy rate by office, {ui.last_month_label(f)}",
     "Vacancy rate (%)", hover={"vacancy_fte": "Vacant FTE", "establishment_fte":
                                "Establishment FTE", "in_post_fte": "In post FTE"},
     target=target_for(targets, "vacancy_rate").green_from), key="vac_bar")
-right.plotly_chart(charts.bar_by_unit(
+ui.chart(right, charts.bar_by_unit(
     by_office, "office", "caseload_per_officer",
     f"Caseload per officer by office, {ui.last_month_label(f)}", "Cases per FTE",
     hover={"open_cases": "Open cases", "case_holding_fte": "PO + PSO FTE in post"},
@@ -87,12 +87,12 @@ right.plotly_chart(charts.bar_by_unit(
 
 grade = snap.groupby("grade", as_index=False)[["establishment_fte", "in_post_fte",
                                                "vacancy_fte"]].sum()
-left.plotly_chart(charts.grouped_bars(
+ui.chart(left, charts.grouped_bars(
     grade, "grade", [("establishment_fte", "Establishment"), ("in_post_fte", "In post")],
     f"Establishment and staff in post by grade, {ui.last_month_label(f)}", "FTE",
     hover={"vacancy_fte": "Vacant FTE"}), key="grade_bar")
 trend = add_rate(trend, "vacancy_fte", "establishment_fte", "vacancy_rate", interval=False)
-right.plotly_chart(charts.trend(
+ui.chart(right, charts.trend(
     trend, "vacancy_rate", "Vacancy rate by month", "Vacancy rate (%)", series=series,
     hover={"vacancy_fte": "Vacant FTE", "establishment_fte": "Establishment FTE"},
     target=target_for(targets, "vacancy_rate").green_from), key="vac_trend")

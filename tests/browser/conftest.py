@@ -60,6 +60,8 @@ RUN_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 STATUS = "[data-testid='stStatusWidget']"
 STALE = "[data-stale='true']"
 LOADING = "[data-testid='stSkeleton'], [data-testid='stSkeletonElement']"  # lazy components
+# The site's own sidebar navigation (dashboard.ui.site_navigation), not Streamlit's menu.
+NAV = "[data-testid='stSidebar'] .st-key-site_nav"
 
 
 # --- the app under test ------------------------------------------------------------------
@@ -276,7 +278,7 @@ def sign_in(page, user: str, path: str = "/", password: str | None = None) -> No
 
 def open_page(page, link: str, title: str | None = None) -> None:
     """Follow a link in the sidebar navigation and wait for the page to be drawn."""
-    nav = page.locator("[data-testid='stSidebarNav']")
+    nav = page.locator(NAV)
     nav.get_by_role("link", name=link, exact=True).click()
     wait_for_heading(page, title or link)
 
@@ -387,3 +389,59 @@ def screenshot(page, name: str) -> Path:
     path = ARTEFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# --- accessibility (axe-core) ---------------------------------------------------------
+
+AXE_VERSION = "4.14.1"
+AXE_CACHE = ROOT / ".cache" / "axe"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_BLOCKING = ("serious", "critical")
+
+
+def axe_source() -> str:
+    """axe.min.js of axe-core AXE_VERSION, fetched once from the npm registry with
+    `npm pack` into .cache/axe/ (the test command installs it; no vendored copy)."""
+    script = AXE_CACHE / f"axe-core-{AXE_VERSION}" / "axe.min.js"
+    if not script.exists():
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        packed = subprocess.run(
+            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent",
+             "--pack-destination", str(AXE_CACHE)],
+            capture_output=True, text=True, timeout=180)
+        tarball = AXE_CACHE / f"axe-core-{AXE_VERSION}.tgz"
+        if packed.returncode != 0 or not tarball.exists():
+            _unavailable(f"npm pack axe-core@{AXE_VERSION} failed: {packed.stderr[-500:]}")
+        import tarfile
+
+        with tarfile.open(tarball) as tar:
+            member = tar.extractfile("package/axe.min.js")
+            assert member is not None
+            script.parent.mkdir(parents=True, exist_ok=True)
+            script.write_bytes(member.read())
+    return script.read_text()
+
+
+_AXE_RUN_JS = """async tags => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                          resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 200),
+                              summary: (n.failureSummary || '').slice(0, 300)})),
+  }));
+}"""
+
+
+def axe_violations(page, source: str) -> list[dict]:
+    """Run axe-core (the WCAG 2.0-2.2 A/AA rule tags, no rule disabled) on the page as it
+    is drawn now; returns every violation with its nodes."""
+    wait_for_run(page)
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=source)
+    return page.evaluate(_AXE_RUN_JS, AXE_TAGS)
+
+
+def blocking(violations: list[dict]) -> list[dict]:
+    """The serious and critical violations (the ones that fail the suite)."""
+    return [v for v in violations if v["impact"] in AXE_BLOCKING]

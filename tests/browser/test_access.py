@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
+    NAV,
     alerts,
     assert_no_error_shown,
     choose,
@@ -80,7 +81,7 @@ def test_area_manager_cannot_reach_another_areas_cases(page, app):
 
 def test_auditor_sees_no_case_lists_or_measure_pages(page, app):
     sign_in(page, "auditor.ken1")
-    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    nav = page.locator(NAV).inner_text()
     assert "Cases behind the figures" not in nav
     assert "Staffing gaps" not in nav
     assert_no_error_shown(page)

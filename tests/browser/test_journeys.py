@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     DEFAULT_PERIOD,
+    NAV,
     alerts,
     assert_no_error_shown,
     choose,
@@ -185,7 +186,7 @@ def test_sign_in_with_wrong_then_right_password(page, app):
     assert heading(page) == "Overview"
     sidebar = page.locator("[data-testid='stSidebar']").inner_text()
     assert "Chief Executive (demo)" in sidebar
-    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    nav = page.locator(NAV).inner_text()
     for link in ("Overview", "Staffing gaps", "Cases behind the figures"):
         assert link in nav
     assert "Users" not in nav  # admin pages are not in a chief executive's navigation
