@@ -497,7 +497,7 @@ def chart(where: Any, fig: Any, **kwargs: Any) -> Any:
     st.plotly_chart's value (the selection event when on_select is set)."""
     event = where.plotly_chart(fig, **kwargs)
     table = charts.chart_table(fig)
-    where.caption(charts.chart_summary(fig, table))
+    where.caption(plain(charts.chart_summary(fig, table)))  # office names are user data
     # st.table: a plain HTML <table> a screen reader can walk, and not one of the page's
     # st.dataframe grids (the page tests find those by position)
     shown = table.assign(Value=table["Value"].map(charts.number_text))
