@@ -297,7 +297,11 @@ def audited_strata(
     groups = [person.c.sentence_type, person.c.rosh_level, person.c.gender]
     stmt = (
         select(*groups, func.count(func.distinct(case_audit.c.person_id)).label("audited"))
-        .select_from(case_audit.join(person, person.c.id == case_audit.c.person_id))
+        .select_from(
+            case_audit.join(person, person.c.id == case_audit.c.person_id)
+            # the basis filters on the office holding the case on the audit date
+            .outerjoin(held, on_date(person.c.id, case_audit.c.audit_date))
+        )
         .where(*_basis(f, scheme, sample_id))
         .group_by(*groups)
         .order_by(*groups)

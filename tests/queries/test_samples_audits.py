@@ -526,3 +526,26 @@ def test_judgements_record_latest_and_validate(engine):
     assert region.loc["1.1", "rating"] == "Good" and "1.2" not in region.index
     assert kent.loc["1.2", "rating"] == "Inadequate" and "1.1" not in kent.index
     assert (log["action"] == "judgement_recorded").sum() == 3
+
+
+def test_audited_strata_for_one_office_counts_distinct_cases_held_there(engine):
+    """Per stratum, distinct people with a completed audit in the period at the office that
+    held the case on the audit date (before: the office filter ran over a cartesian product
+    with every allocation row)."""
+    with engine.connect() as conn:
+        rows = joined(conn)
+        people = raw(conn, "person_on_probation").rename(columns={"id": "person_id"})
+    done = rows[(rows["status"] == "complete") & (rows["scheme"] == "crc_2018")
+                & (rows["audit_date"] >= "2025-11-01") & (rows["audit_date"] <= "2026-10-31")]
+    office_id = int(done["office_id"].value_counts().index[0])
+    mine = done[done["office_id"] == office_id].drop_duplicates("audit_id")
+    mine = mine.merge(people[["person_id", "sentence_type", "rosh_level", "gender"]],
+                      on="person_id")
+    want = mine.groupby(["sentence_type", "rosh_level", "gender"])["person_id"].nunique()
+    f = Filters(PERIOD.start, PERIOD.end, office_ids=(office_id,))
+    with engine.connect() as conn:
+        got = readiness.audited_strata(conn, f).set_index(
+            ["sentence_type", "rosh_level", "gender"])["audited"]
+    assert want.sum() > 0
+    pd.testing.assert_series_equal(got.sort_index().astype("int64"),
+                                   want.sort_index().astype("int64"), check_names=False)
