@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sqlite3
 import sys
 import time
 import types
@@ -154,10 +155,18 @@ def workers() -> int:
     return max(1, int(os.environ.get("SWEEP_WORKERS", min(2, os.cpu_count() or 1))))
 
 
-def test_every_view_renders_for_the_chief_executive(demo_sqlite_url, sweep_views):
+def test_every_view_renders_for_the_chief_executive(demo_sqlite_url, sweep_views, tmp_path):
+    # the worker processes read their own copy (SQLite's backup API), so no other process
+    # ever holds the shared file's WAL while the tests after this one use it
+    own = tmp_path / "sweep.sqlite"
+    src, dst = sqlite3.connect(demo_sqlite_url.split("///", 1)[1]), sqlite3.connect(own)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    url = f"sqlite:///{own}"
     # costliest pages first, so two workers finish at about the same time
     pages = sorted(CHIEF_PAGES, key=lambda p: COST_ORDER.index(p))
-    jobs = [(demo_sqlite_url, page, sweep_views) for page in pages]
+    jobs = [(url, page, sweep_views) for page in pages]
     started = time.perf_counter()
     if workers() == 1:
         results = [sweep_page(*job) for job in jobs]
