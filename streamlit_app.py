@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui, ui_auth
-from dashboard.plain_text import plain
+from dashboard.app import ui, ui_auth
+from dashboard.core.plain_text import plain
 from queries import reference
 
 st.set_page_config(page_title="Probation performance – KSS", page_icon=":material/monitoring:",
@@ -19,7 +19,7 @@ ROLE_NAMES = {"chief_executive": "Chief executive", "area_manager": "Area manage
               "quality_lead": "Quality lead", "auditor": "Auditor", "admin": "Administrator"}
 
 # page key -> (section, title, icon); the file is pages/<key>.py. A page appears only for
-# roles whose scope opens it (dashboard.scope.ROLE_PAGES), so other URLs cannot reach it.
+# roles whose scope opens it (dashboard.access.scope.ROLE_PAGES), so other URLs cannot reach it.
 PAGES = {
     "overview": ("Leadership", "Overview", ":material/dashboard:"),
     "compare": ("Leadership", "Compare offices", ":material/leaderboard:"),

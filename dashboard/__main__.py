@@ -9,7 +9,10 @@ from datetime import date
 
 from tqdm import tqdm
 
-from dashboard import auth, db, demo_data, import_cli, users_cli
+from dashboard.access import auth
+from dashboard.cli import import_cli, users_cli
+from dashboard.data import db
+from dashboard.demo import demo_data
 
 
 def _progress_bar():
@@ -63,7 +66,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from dashboard import serve
+    from dashboard.app import serve
 
     if args.database_url:
         import os

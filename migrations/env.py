@@ -1,11 +1,11 @@
-"""Alembic environment: uses the engine handed over by dashboard.db, or DATABASE_URL."""
+"""Alembic environment: uses the engine handed over by dashboard.data.db, or DATABASE_URL."""
 
 from __future__ import annotations
 
 from alembic import context
 
-import dashboard.summary_schema  # noqa: F401  (registers the summary tables on metadata)
-from dashboard.schema import metadata
+import dashboard.data.summary_schema  # noqa: F401  (registers the summary tables on metadata)
+from dashboard.data.schema import metadata
 
 config = context.config
 
@@ -13,7 +13,7 @@ config = context.config
 def run_migrations() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        from dashboard.db import make_engine
+        from dashboard.data.db import make_engine
 
         engine = make_engine()
     with engine.begin() as connection:

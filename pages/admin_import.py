@@ -1,5 +1,5 @@
 """Admin: import case-management extracts (CSV or XLSX), see every problem before anything
-is written, and the history of imports. Checking and loading live in dashboard.importer."""
+is written, and the history of imports. Checking and loading live in dashboard.ingest.importer."""
 
 import tempfile
 from datetime import date
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import export_extracts, extract_formats, import_worker, importer, ui
-from dashboard.plain_text import plain
+from dashboard.app import ui
+from dashboard.core.plain_text import plain
+from dashboard.ingest import export_extracts, extract_formats, import_worker, importer
 from queries import data_quality
 
 scope = ui.require_page("admin_import")

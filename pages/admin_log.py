@@ -4,7 +4,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from dashboard import audit_log, ui
+from dashboard.access import audit_log
+from dashboard.app import ui
 
 ui.require_page("admin_log")
 st.title("Audit log")

@@ -1,13 +1,14 @@
 """Admin: targets and their RAG bands, per measure and optionally per office. Every page
-reads the same target table through dashboard.targets, so a change here shows everywhere."""
+reads the same target table through dashboard.core.targets, so a change here shows everywhere."""
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import target_edits, ui
-from dashboard.glossary import MEASURES
-from dashboard.plain_text import plain
-from dashboard.targets import RAG_LABEL, Target
+from dashboard.app import ui
+from dashboard.commands import target_edits
+from dashboard.core.glossary import MEASURES
+from dashboard.core.plain_text import plain
+from dashboard.core.targets import RAG_LABEL, Target
 from queries import reference
 
 scope = ui.require_page("admin_targets")

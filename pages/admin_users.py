@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import auth, ui
-from dashboard.schema import ROLES
+from dashboard.access import auth
+from dashboard.app import ui
+from dashboard.data.schema import ROLES
 from queries import reference
 
 scope = ui.require_page("admin_users")

@@ -6,8 +6,9 @@ from datetime import datetime
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import ratings, ui, ui_auth
-from dashboard.plain_text import plain
+from dashboard.app import ui, ui_auth
+from dashboard.core.plain_text import plain
+from dashboard.hmip import ratings
 from queries import audits
 
 scope = ui.require_page("audit")

@@ -3,7 +3,7 @@ officer's cases: person-level rows within the user's scope, audited."""
 
 import streamlit as st
 
-from dashboard import ui, ui_auth
+from dashboard.app import ui, ui_auth
 from queries import caseload
 
 f = ui.page_header(

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import ratings, ui, ui_auth
-from dashboard.plain_text import plain, quoted
+from dashboard.app import ui, ui_auth
+from dashboard.core.plain_text import plain, quoted
+from dashboard.hmip import ratings
 from queries import cases
 
 f = ui.page_header(

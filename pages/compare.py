@@ -7,10 +7,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import charts_compare, funnel, spreadsheet_safe, ui
-from dashboard.glossary import MEASURES
-from dashboard.plain_text import plain, quoted
-from dashboard.targets import target_for
+from dashboard.app import charts_compare, ui
+from dashboard.core import spreadsheet_safe
+from dashboard.core.glossary import MEASURES
+from dashboard.core.plain_text import plain, quoted
+from dashboard.core.targets import target_for
+from dashboard.stats import funnel
 from queries import flags, monthly, reference
 
 KEYS = monthly.measure_keys()

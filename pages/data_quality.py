@@ -4,7 +4,7 @@ break rules across tables, so leaders know how far to trust each number."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
+from dashboard.app import ui
 from queries import data_quality
 
 f = ui.page_header(

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, ui
-from dashboard.measures import add_rate
-from dashboard.targets import target_for
+from dashboard.app import charts, ui
+from dashboard.core.targets import target_for
+from dashboard.stats.measures import add_rate
 from queries import gate, reference
 
 MEASURES = [  # measure key, numerator, denominator

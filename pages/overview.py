@@ -4,10 +4,11 @@ previous period, and the offices with most measures off target."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import display, ui
-from dashboard.glossary import MEASURES
-from dashboard.plain_text import plain
-from dashboard.targets import RAG_LABEL, rag, target_for
+from dashboard.app import ui
+from dashboard.core import display
+from dashboard.core.glossary import MEASURES
+from dashboard.core.plain_text import plain
+from dashboard.core.targets import RAG_LABEL, rag, target_for
 from queries import flags, overview, reference
 
 HEADLINE = [

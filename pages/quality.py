@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from dashboard import charts, display, ratings, ui
-from dashboard.measures import add_rate
-from dashboard.targets import target_for
+from dashboard.app import charts, ui
+from dashboard.core import display
+from dashboard.core.targets import target_for
+from dashboard.hmip import ratings
+from dashboard.stats.measures import add_rate
 from queries import quality, reference
 
 SCHEME_ID = "crc_2018"

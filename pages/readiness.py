@@ -4,8 +4,10 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from dashboard import charts, display, evidence, ratings, ui, ui_auth
-from dashboard.plain_text import plain
+from dashboard.app import charts, ui, ui_auth
+from dashboard.core import display
+from dashboard.core.plain_text import plain
+from dashboard.hmip import evidence, ratings
 from queries import readiness, reference, samples
 
 f = ui.page_header(

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import hmip_sampling, longlist, ratings, sampling, ui, ui_auth
-from dashboard.plain_text import plain
+from dashboard.app import ui, ui_auth
+from dashboard.core.plain_text import plain
+from dashboard.hmip import hmip_sampling, longlist, ratings, sampling
 from queries import reference, samples
 
 scope = ui.require_page("sample")

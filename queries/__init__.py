@@ -10,7 +10,7 @@ from typing import Literal
 
 from sqlalchemy import ColumnElement
 
-from dashboard.schema import area, office
+from dashboard.data.schema import area, office
 
 Level = Literal["office", "area", "region"]
 LEVELS: tuple[Level, ...] = ("office", "area", "region")

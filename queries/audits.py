@@ -15,9 +15,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, delete, exists, func, insert, select, update
 
-from dashboard import audit_log, summaries
-from dashboard.ratings import KeyQuestion, Scheme
-from dashboard.schema import (
+from dashboard.access import audit_log
+from dashboard.access.scope import Scope
+from dashboard.data import summaries
+from dashboard.data.schema import (
     audit_answer,
     case_audit,
     case_sample,
@@ -26,7 +27,7 @@ from dashboard.schema import (
     person,
     upw_order,
 )
-from dashboard.scope import Scope
+from dashboard.hmip.ratings import KeyQuestion, Scheme
 from queries._frames import read_frame
 
 REASON_MAX = 2000

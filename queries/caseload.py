@@ -18,11 +18,11 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
-from dashboard.allocations import held, office_held, officer_held, on_date, unallocated
-from dashboard.filters import Filters, month_start
-from dashboard.schema import area, office, person, staff_member, team
-from dashboard.scope import Scope, require_person_level
-from dashboard.summaries import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
+from dashboard.access.scope import Scope, require_person_level
+from dashboard.core.filters import Filters, month_start
+from dashboard.data.allocations import held, office_held, officer_held, on_date, unallocated
+from dashboard.data.schema import area, office, person, staff_member, team
+from dashboard.data.summaries import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
 from queries._frames import read_frame
 
 DRILL_LEVELS = ("area", "office", "team", "officer")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, or_, select
 
-from dashboard.filters import Filters
-from dashboard.schema import (
+from dashboard.access.scope import Scope, require_person_level
+from dashboard.core.filters import Filters
+from dashboard.data.schema import (
     audit_answer,
     case_audit,
     custody_release,
@@ -20,7 +21,6 @@ from dashboard.schema import (
     upw_order,
     upw_session,
 )
-from dashboard.scope import Scope, require_person_level
 from queries._frames import read_frame
 
 VIEWS = {

@@ -23,9 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from dashboard.extract_formats import FORMATS
-from dashboard.filters import Filters
-from dashboard.schema import (
+from dashboard.core.filters import Filters
+from dashboard.data.schema import (
     app_user,
     appointment,
     audit_answer,
@@ -40,6 +39,7 @@ from dashboard.schema import (
     upw_order,
     upw_session,
 )
+from dashboard.ingest.extract_formats import FORMATS
 
 # The date that says how recent a table's rows are (None: the table is reference data).
 FRESHNESS_DATE = {

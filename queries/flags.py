@@ -1,5 +1,5 @@
 """Special-cause flags: for every office and comparable measure, a p-chart over the months
-of the period (dashboard.spc) and the months that break its rules, worst first.
+of the period (dashboard.stats.spc) and the months that break its rules, worst first.
 
 *Current* flags are those on the period's last month: that month is outside its control
 limits, or it ends (or continues) a run of 8 months on one side of the centre line. They
@@ -16,8 +16,8 @@ from dataclasses import replace
 import pandas as pd
 from sqlalchemy import Connection
 
-from dashboard import spc
-from dashboard.filters import Filters, add_months, month_start
+from dashboard.core.filters import Filters, add_months, month_start
+from dashboard.stats import spc
 from queries import monthly
 
 FLAG_COLUMNS = ["area", "office", "office_code", "measure", "measure_name", "month", "rule",

@@ -1,6 +1,6 @@
 """Through-the-Gate coverage: resettlement work done in time for people leaving prison.
 
-coverage reads the monthly summaries (dashboard.summary_schema) when they cover the
+coverage reads the monthly summaries (dashboard.data.summary_schema) when they cover the
 period, else the raw rows (``coverage_from_rows``); both give the same figures.
 """
 
@@ -10,13 +10,13 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
-from dashboard import summaries
-from dashboard.allocations import held, office_held, on_date
-from dashboard.filters import Filters
-from dashboard.schema import area, calendar_day, custody_release, office, person
-from dashboard.sqlfuncs import days_between, month_of
-from dashboard.summaries import CONTACT_DAYS, SCREENING_WORKING_DAYS
-from dashboard.summary_schema import summary_release
+from dashboard.core.filters import Filters
+from dashboard.data import summaries
+from dashboard.data.allocations import held, office_held, on_date
+from dashboard.data.schema import area, calendar_day, custody_release, office, person
+from dashboard.data.sqlfuncs import days_between, month_of
+from dashboard.data.summaries import CONTACT_DAYS, SCREENING_WORKING_DAYS
+from dashboard.data.summary_schema import summary_release
 from queries import Level, level_columns
 from queries._frames import read_frame
 

@@ -2,7 +2,7 @@
 charts) and for the whole period (for funnel plots), in one long frame each.
 
 A *comparable* measure is a proportion of counted things: every rate in
-``queries.overview.RATES`` except the ratio measures ``dashboard.funnel.EXCLUDED``
+``queries.overview.RATES`` except the ratio measures ``dashboard.stats.funnel.EXCLUDED``
 (caseload per officer, workload capacity), with % sufficient compared **per key question**
 of the audit scheme (measure key ``kq_<code>``, e.g. ``kq_2.3c``): one judgement per audited
 case, so a binomial count. % sufficient over all key questions is left out: its 12 or so
@@ -22,16 +22,19 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
-from dashboard import display, funnel, ratings, summaries
-from dashboard.allocations import held, office_held, on_date
-from dashboard.filters import Filters, add_months
-from dashboard.glossary import MEASURES
-from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
-from dashboard.sqlfuncs import month_of
-from dashboard.stats import wilson_interval
-from dashboard.summaries import DEADLINE_SPAN_DAYS
-from dashboard.summary_schema import summary_upw_due, summary_upw_start
-from dashboard.targets import RAG_LABEL, rag, target_for
+from dashboard.core import display
+from dashboard.core.filters import Filters, add_months
+from dashboard.core.glossary import MEASURES
+from dashboard.core.targets import RAG_LABEL, rag, target_for
+from dashboard.data import summaries
+from dashboard.data.allocations import held, office_held, on_date
+from dashboard.data.schema import area, calendar_day, office, person, upw_order, upw_session
+from dashboard.data.sqlfuncs import month_of
+from dashboard.data.summaries import DEADLINE_SPAN_DAYS
+from dashboard.data.summary_schema import summary_upw_due, summary_upw_start
+from dashboard.hmip import ratings
+from dashboard.stats import funnel
+from dashboard.stats.intervals import wilson_interval
 from queries import gate, level_columns, overview, payback, quality, staffing, supervision
 from queries._frames import read_frame
 
@@ -56,7 +59,7 @@ def measure_keys(scheme_id: str = SCHEME_ID) -> list[str]:
 
 
 def glossary_key(key: str) -> str:
-    """The glossary entry (dashboard.glossary.MEASURES) that defines a measure key."""
+    """The glossary entry (dashboard.core.glossary.MEASURES) that defines a measure key."""
     return "pct_sufficient" if key.startswith(KQ_PREFIX) else key
 
 
@@ -81,12 +84,12 @@ def higher_is_better(key: str) -> bool | None:
 
 def comparison_table(assessed: pd.DataFrame, targets: pd.DataFrame,
                      office_ids: dict[str, int], measure: str) -> pd.DataFrame:
-    """The compare page's table from dashboard.funnel.assess output, worst rate first.
+    """The compare page's table from dashboard.stats.funnel.assess output, worst rate first.
 
     Columns: office, office_code, area, numerator, denominator, rate, ci_low, ci_high
     (percent; Wilson 95 % interval), position and signal (against the funnel), status
     (RAG against the office's own target, else the default; the targets.RAG_LABEL word).
-    rate is rounded by dashboard.display beside its status (one decimal, more where one
+    rate is rounded by dashboard.core.display beside its status (one decimal, more where one
     would cross a threshold).
     """
     table = assessed.sort_values("rate", ascending=higher_is_better(measure) is not False)

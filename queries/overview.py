@@ -13,9 +13,9 @@ from functools import reduce
 import pandas as pd
 from sqlalchemy import Connection, func, or_, select
 
-from dashboard import summaries
-from dashboard.filters import Filters, month_start
-from dashboard.schema import area, office
+from dashboard.core.filters import Filters, month_start
+from dashboard.data import summaries
+from dashboard.data.schema import area, office
 from queries import Level, gate, level_columns, payback, quality, staffing, supervision
 from queries._frames import read_frame
 

@@ -1,6 +1,6 @@
 """Unpaid work (Community Payback): hours ordered, worked and outstanding; completions.
 
-Each query reads the monthly summaries (dashboard.summary_schema) when they cover the
+Each query reads the monthly summaries (dashboard.data.summary_schema) when they cover the
 period, else the raw rows (``*_from_rows``); both give the same figures.
 """
 
@@ -23,13 +23,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from dashboard import summaries
-from dashboard.allocations import held, office_held, on_date, unallocated
-from dashboard.filters import Filters, month_start
-from dashboard.schema import area, calendar_day, office, person, upw_order, upw_session
-from dashboard.sqlfuncs import month_of, one_year_after
-from dashboard.summaries import DEADLINE_SPAN_DAYS, START_WORKING_DAYS
-from dashboard.summary_schema import (
+from dashboard.core.filters import Filters, month_start
+from dashboard.data import summaries
+from dashboard.data.allocations import held, office_held, on_date, unallocated
+from dashboard.data.schema import area, calendar_day, office, person, upw_order, upw_session
+from dashboard.data.sqlfuncs import month_of, one_year_after
+from dashboard.data.summaries import DEADLINE_SPAN_DAYS, START_WORKING_DAYS
+from dashboard.data.summary_schema import (
     summary_upw_completed,
     summary_upw_due,
     summary_upw_order,

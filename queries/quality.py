@@ -1,6 +1,6 @@
 """Case quality sample scores: audit judgements against HMIP key questions.
 
-Each query reads the monthly summaries (dashboard.summary_schema) when they cover the
+Each query reads the monthly summaries (dashboard.data.summary_schema) when they cover the
 period, else the raw rows (``*_from_rows``); both give the same figures.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
-from dashboard import summaries
-from dashboard.allocations import held, office_held, on_date
-from dashboard.filters import Filters
-from dashboard.schema import area, audit_answer, case_audit, office, person
-from dashboard.sqlfuncs import month_of
-from dashboard.summary_schema import summary_audit, summary_audit_answer
+from dashboard.core.filters import Filters
+from dashboard.data import summaries
+from dashboard.data.allocations import held, office_held, on_date
+from dashboard.data.schema import area, audit_answer, case_audit, office, person
+from dashboard.data.sqlfuncs import month_of
+from dashboard.data.summary_schema import summary_audit, summary_audit_answer
 from queries import Level, level_columns
 from queries._frames import read_frame
 

@@ -16,11 +16,11 @@ from urllib.parse import urlparse
 import pandas as pd
 from sqlalchemy import Connection, case, false, func, insert, not_, select, tuple_
 
-from dashboard import audit_log, ratings, sampling
-from dashboard.allocations import held, office_held, on_date
-from dashboard.filters import Filters
-from dashboard.ratings import Scheme
-from dashboard.schema import (
+from dashboard.access import audit_log
+from dashboard.access.scope import Scope
+from dashboard.core.filters import Filters
+from dashboard.data.allocations import held, office_held, on_date
+from dashboard.data.schema import (
     area,
     audit_answer,
     case_audit,
@@ -29,9 +29,10 @@ from dashboard.schema import (
     person,
     standard_judgement,
 )
-from dashboard.schema import audit_log as audit_log_table
-from dashboard.scope import Scope
-from dashboard.sqlfuncs import month_of
+from dashboard.data.schema import audit_log as audit_log_table
+from dashboard.data.sqlfuncs import month_of
+from dashboard.hmip import ratings, sampling
+from dashboard.hmip.ratings import Scheme
 from queries import Level, level_columns, samples
 from queries._frames import read_frame
 

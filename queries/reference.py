@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from dashboard.schema import area, dataset_info, office, target
+from dashboard.data.schema import area, dataset_info, office, target
 from queries._frames import read_frame
 
 

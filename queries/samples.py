@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, insert, literal, select, update
 
-from dashboard import audit_log, hmip_sampling
-from dashboard.sampling import SEED_MAX, STRATA, assign_round_robin
-from dashboard.schema import (
+from dashboard.access import audit_log
+from dashboard.access.scope import Scope
+from dashboard.data.schema import (
     app_user,
     area,
     audit_answer,
@@ -27,7 +27,8 @@ from dashboard.schema import (
     person,
     staff_member,
 )
-from dashboard.scope import Scope
+from dashboard.hmip import hmip_sampling
+from dashboard.hmip.sampling import SEED_MAX, STRATA, assign_round_robin
 from queries._frames import read_frame
 
 NAME_MAX = 120
@@ -190,7 +191,7 @@ def draw_from_database(
     The sample size is ``ratings.sample_size(confidence, margin, eligible)``; HMIP's
     method adds buffer_pct and judges "not yet started" against reference_day.
     """
-    from dashboard import ratings, sampling
+    from dashboard.hmip import ratings, sampling
 
     if method == "hmip":
         cases = hmip_long_list(conn, window_start, window_end, office_ids, scope)

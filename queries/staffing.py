@@ -3,7 +3,7 @@
 Staff in post are counted on the first day of each month (the establishment's month), so
 a month's figures compare the budget with the people actually there on that day.
 
-Each query reads the monthly summaries (dashboard.summary_schema) when they cover the
+Each query reads the monthly summaries (dashboard.data.summary_schema) when they cover the
 period, else the raw rows (``*_from_rows``); both give the same figures.
 """
 
@@ -12,19 +12,19 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
-from dashboard import summaries
-from dashboard.allocations import held, office_held, on_date, unallocated
-from dashboard.filters import Filters
-from dashboard.schema import area, establishment, office, person, staff_absence, staff_member
-from dashboard.sqlfuncs import month_of
-from dashboard.summaries import (
+from dashboard.core.filters import Filters
+from dashboard.data import summaries
+from dashboard.data.allocations import held, office_held, on_date, unallocated
+from dashboard.data.schema import area, establishment, office, person, staff_absence, staff_member
+from dashboard.data.sqlfuncs import month_of
+from dashboard.data.summaries import (
     CASE_HOLDING,
     LICENCE_FACTOR,
     POINTS_PER_FTE,
     SICKNESS,
     TIER_POINTS,
 )
-from dashboard.summary_schema import summary_absence, summary_caseload, summary_staffing
+from dashboard.data.summary_schema import summary_absence, summary_caseload, summary_staffing
 from queries import Level, level_columns
 from queries._frames import read_frame
 

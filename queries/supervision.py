@@ -1,6 +1,6 @@
 """Supervision: appointments kept, missed and enforced.
 
-appointments reads the monthly summaries (dashboard.summary_schema) when they cover the
+appointments reads the monthly summaries (dashboard.data.summary_schema) when they cover the
 period, else the raw rows (``appointments_from_rows``); both give the same figures.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
-from dashboard import summaries
-from dashboard.allocations import held, office_held, on_date
-from dashboard.filters import Filters
-from dashboard.schema import appointment, area, office, person
-from dashboard.sqlfuncs import month_of
-from dashboard.summary_schema import summary_appointment
+from dashboard.core.filters import Filters
+from dashboard.data import summaries
+from dashboard.data.allocations import held, office_held, on_date
+from dashboard.data.schema import appointment, area, office, person
+from dashboard.data.sqlfuncs import month_of
+from dashboard.data.summary_schema import summary_appointment
 from queries import Level, level_columns
 from queries._frames import read_frame
 

@@ -112,7 +112,7 @@ def page_calls(page: str, naive: bool = False) -> list[tuple]:
 
 
 def default_filters():
-    from dashboard.filters import Filters
+    from dashboard.core.filters import Filters
 
     return Filters(date(AS_OF.year - 1, AS_OF.month + 1, 1) if AS_OF.month < 12
                    else date(AS_OF.year, 1, 1), AS_OF)
@@ -158,7 +158,7 @@ def _reset_peak() -> None:
 def _register_duckdb_functions() -> None:
     from sqlalchemy.ext.compiler import compiles
 
-    from dashboard.sqlfuncs import days_between
+    from dashboard.data.sqlfuncs import days_between
 
     @compiles(days_between, "duckdb")
     def _days_duckdb(element, compiler, **kw):
@@ -171,7 +171,7 @@ def worker(approach: str, backend: str, page: str, repeat: int) -> dict:
     own, so its peak memory is the page's)."""
     from sqlalchemy import create_engine, text
 
-    from dashboard import db
+    from dashboard.data import db
 
     if backend == "duckdb":
         _register_duckdb_functions()
@@ -315,8 +315,8 @@ def _build_duckdb() -> dict:
     import pandas as pd
     from sqlalchemy import Boolean, Date, DateTime, Float, Integer
 
-    from dashboard import schema
-    from dashboard import summary_schema as ss
+    from dashboard.data import schema
+    from dashboard.data import summary_schema as ss
 
     say(f"copying the raw rows into {DUCKDB_PATH.relative_to(ROOT)} (one-off)")
     started = time.perf_counter()
@@ -583,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
 def build_report(generation, results, render, load, pages) -> list[str]:
     from sqlalchemy import create_engine, func, select
 
-    from dashboard import schema
+    from dashboard.data import schema
 
     engine = create_engine(f"sqlite:///{SQLITE_PATH}")
     with engine.connect() as conn:

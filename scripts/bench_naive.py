@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Boolean, Connection, Date, text
 
-from dashboard import schema
-from dashboard.filters import Filters, month_start
+from dashboard.core.filters import Filters, month_start
+from dashboard.data import schema
 from queries.overview import RATES
 
 LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "region": []}

@@ -5,7 +5,7 @@ For the region, every area and every office, and every single month of the histo
 the last quarter and the last twelve months, every headline rate with a target (the
 overview's measure frame, as the cards show it) is judged on its exact value and on the
 figure as displayed; a disagreement is a card like "80 %" beside Red. Two displays are
-compared: the old fixed rounding (0 decimals for %, 1 otherwise) and dashboard.display.
+compared: the old fixed rounding (0 decimals for %, 1 otherwise) and dashboard.core.display.
 
     python scripts/check_value_status.py [DATABASE_URL]   (default: the configured one)
 
@@ -20,15 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboard import config, db, display  # noqa: E402
-from dashboard.filters import add_months, parse_filters  # noqa: E402
-from dashboard.glossary import MEASURES  # noqa: E402
-from dashboard.targets import rag, target_for  # noqa: E402
+from dashboard.core import config, display
+from dashboard.core.filters import add_months, parse_filters  # noqa: E402
+from dashboard.core.glossary import MEASURES  # noqa: E402
+from dashboard.core.targets import rag, target_for  # noqa: E402
+from dashboard.data import db  # noqa: E402
 from queries import overview, reference  # noqa: E402
 
 
 def fixed_rounding(unit: str, value: float) -> str:
-    """The cards' display before dashboard.display: f'{v:.0f} %' or one decimal."""
+    """The cards' display before dashboard.core.display: f'{v:.0f} %' or one decimal."""
     return f"{value:.0f} %" if unit == "%" else f"{value:,.{0 if unit == 'hours' else 1}f}"
 
 
@@ -46,7 +47,7 @@ def periods(history_start: date, as_of: date) -> list[tuple[str, str]]:
 
 def main(url: str) -> int:
     engine = db.make_engine(url)
-    counts = {"fixed rounding": 0, "dashboard.display": 0}
+    counts = {"fixed rounding": 0, "dashboard.core.display": 0}
     cards, examples = 0, []
     with engine.connect() as conn:
         facts = reference.dataset_facts(conn)
@@ -69,7 +70,7 @@ def main(url: str) -> int:
                     now = display.measure_text(unit_text, value, target)
                     for name, shown in (
                             ("fixed rounding", fixed_rounding(unit_text, float(value))),
-                            ("dashboard.display", now)):
+                            ("dashboard.core.display", now)):
                         if rag(parse(shown), target) != status:
                             counts[name] += 1
                             if len(examples) < 8:
@@ -82,7 +83,7 @@ def main(url: str) -> int:
     for name, n in counts.items():
         print(f"value/status disagreements with {name}: {n}")
     print("\n".join(examples))
-    return 1 if counts["dashboard.display"] else 0
+    return 1 if counts["dashboard.core.display"] else 0
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard import db  # noqa: E402
-from dashboard.schema import APPOINTMENT_OUTCOMES, person  # noqa: E402
+from dashboard.data import db  # noqa: E402
+from dashboard.data.schema import APPOINTMENT_OUTCOMES, person  # noqa: E402
 
 BLOCK = 100_000
 

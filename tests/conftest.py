@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from dashboard import auth, db, demo_data
+from dashboard.access import auth
+from dashboard.data import db
+from dashboard.demo import demo_data
 from tests import handmade
 
 AS_OF = date(2026, 10, 31)

@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from dashboard import reference, schema
-from dashboard.workdays import calendar_rows
+from dashboard.core.workdays import calendar_rows
+from dashboard.data import reference, schema
 
 D = date
 
@@ -160,6 +160,6 @@ def load(engine: Engine) -> None:
             {"key": "mode", "value": "test"},
         ])
         if conn.dialect.name == "postgresql":
-            from dashboard.demo_data import reset_sequences
+            from dashboard.demo.demo_data import reset_sequences
 
             reset_sequences(conn)

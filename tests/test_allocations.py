@@ -6,7 +6,7 @@ Regis from 15 May 2026, imported as an allocation extract. Every figure the page
 releases, open cases and workload) is read per office and month before and after, through
 the query modules and the monthly summaries. Months before May stay exactly as they were in
 both offices; every month is checked against hand-written SQL over the raw rows (sharing
-no code with dashboard/allocations.py); the later months move by exactly the case's own
+no code with dashboard/data/allocations.py); the later months move by exactly the case's own
 events. Per-officer caseload is checked against the same kind of SQL.
 """
 
@@ -19,8 +19,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from dashboard import db, demo_data, importer, summaries
-from dashboard.filters import Filters, add_months, month_end
+from dashboard.core.filters import Filters, add_months, month_end
+from dashboard.data import db, summaries
+from dashboard.demo import demo_data
+from dashboard.ingest import importer
 from queries import caseload, gate, payback, quality, staffing, supervision
 
 AS_OF = date(2026, 10, 31)
@@ -314,7 +316,7 @@ def test_per_officer_caseload_matches_the_raw_rows(moved, engine):
 
 
 def test_officer_case_list_is_the_officers_cases(moved, engine):
-    from dashboard.scope import Scope
+    from dashboard.access.scope import Scope
 
     scope = Scope("chief.exec", "chief_executive", None, None, False, True)
     f = Filters(date(2026, 10, 1), AS_OF)
@@ -398,7 +400,7 @@ def test_bad_allocation_files_write_nothing(engine, tmp_path, case):
 def test_a_person_extract_that_moves_a_case_starts_a_new_allocation(engine, tmp_path):
     """The people extract says where a case is now, not since when: the move starts the
     day after the data's as-of date, so no month already shown changes."""
-    from dashboard import export_extracts
+    from dashboard.ingest import export_extracts
 
     crn, _start, _office = open_case(engine)
     with engine.connect() as conn:

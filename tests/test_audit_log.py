@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from dashboard import audit_log, db
-from dashboard.schema import audit_log as audit_log_table
+from dashboard.access import audit_log
+from dashboard.data import db
+from dashboard.data.schema import audit_log as audit_log_table
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

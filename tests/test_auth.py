@@ -11,10 +11,11 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, insert, select
 
-from dashboard import audit_log, auth, db
 from dashboard.__main__ import main
-from dashboard.schema import app_user, area, case_audit, office, person
-from dashboard.schema import audit_log as audit_log_table
+from dashboard.access import audit_log, auth
+from dashboard.data import db
+from dashboard.data.schema import app_user, area, case_audit, office, person
+from dashboard.data.schema import audit_log as audit_log_table
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PASSWORD = "Kent-office-2026"

@@ -10,8 +10,9 @@ import pandas.testing as pdt
 import pytest
 from sqlalchemy import Boolean, Date, DateTime, Float, func, select
 
-from dashboard import db, demo_data, schema
-from dashboard.filters import Filters
+from dashboard.core.filters import Filters
+from dashboard.data import db, schema
+from dashboard.demo import demo_data
 from queries import LEVELS, overview
 
 AS_OF = date(2026, 10, 31)

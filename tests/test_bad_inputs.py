@@ -27,9 +27,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 
-from dashboard import db, importer
-from dashboard.config import PROJECT_ROOT
-from dashboard.extract_formats import LIMITS
+from dashboard.core.config import PROJECT_ROOT
+from dashboard.data import db
+from dashboard.ingest import importer
+from dashboard.ingest.extract_formats import LIMITS
 from tests.test_importer import (  # noqa: F401 - fixtures
     engine,
     example_db,
@@ -355,7 +356,8 @@ def test_duplicate_flood_is_linear_capped_and_fully_downloadable(engine, tmp_pat
 
 KILL_SCRIPT = """
 import sys
-from dashboard import db, importer
+from dashboard.data import db
+from dashboard.ingest import importer
 engine = db.make_engine(sys.argv[1])
 def say(fraction, message):
     print(message, flush=True)

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from dashboard import db, demo_data, schema
+from dashboard.data import db, schema
+from dashboard.demo import demo_data
 
 AS_OF = date(2026, 10, 31)
 SNAPSHOT = "2026-10-01"  # the first day of the last month
@@ -323,7 +324,7 @@ def test_caseload_per_officer_is_spread_around_the_average(region):
 
 
 def test_every_demo_auditor_has_an_account(tmp_path):
-    from dashboard import auth
+    from dashboard.access import auth
 
     engine, _counts = generate_sqlite(tmp_path / "auditors.sqlite", 7, demo_data.small_scale())
     with engine.begin() as conn:

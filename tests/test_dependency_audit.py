@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from dashboard.config import PROJECT_ROOT
+from dashboard.core.config import PROJECT_ROOT
 
 spec = importlib.util.spec_from_file_location("audit_deps", PROJECT_ROOT / "scripts" /
                                               "audit_deps.py")

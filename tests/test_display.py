@@ -1,4 +1,4 @@
-"""The one display rule (dashboard/display.py): the shown figure never disagrees with the
+"""The one display rule (dashboard/core/display.py): the shown figure never disagrees with the
 status or rating decided on the exact value, at every threshold of every default target
 and every rating band of every scheme."""
 
@@ -8,9 +8,10 @@ import math
 
 import pytest
 
-from dashboard import display, ratings
-from dashboard.reference import DEFAULT_TARGETS
-from dashboard.targets import Target, rag
+from dashboard.core import display
+from dashboard.core.targets import Target, rag
+from dashboard.data.reference import DEFAULT_TARGETS
+from dashboard.hmip import ratings
 
 TARGETS = [Target(m, g, a, h) for m, (g, a, h) in DEFAULT_TARGETS.items()]
 # just below, on and just above a threshold, at distances that one- and no-decimal

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from dashboard import evidence, ratings, sampling
+from dashboard.hmip import evidence, ratings, sampling
 
 SCHEME = ratings.load_scheme("crc_2018")
 
@@ -55,7 +55,7 @@ def answers_frame() -> pd.DataFrame:
 
 
 def wilson_pct(s: int, n: int) -> tuple[float, float]:
-    z = 1.959963984540054  # written out here, not taken from dashboard.stats
+    z = 1.959963984540054  # written out here, not taken from dashboard.stats.intervals
     p = s / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

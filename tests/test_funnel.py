@@ -1,4 +1,4 @@
-"""Funnel limits (dashboard/funnel.py) against hand-computed examples and brute force.
+"""Funnel limits (dashboard/stats/funnel.py) against hand-computed examples and brute force.
 
 Hand computations are written out in the comments; the brute force uses math.comb over
 every count, not the incomplete beta the module uses.
@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import pytest
 
-from dashboard import funnel
+from dashboard.stats import funnel
 
 
 def tail_at_most(y: int, n: int, theta: float) -> float:

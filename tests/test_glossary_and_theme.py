@@ -5,9 +5,9 @@ import tomllib
 
 import pytest
 
-from dashboard.config import PROJECT_ROOT
-from dashboard.glossary import MEASURES
-from dashboard.reference import DEFAULT_TARGETS
+from dashboard.core.config import PROJECT_ROOT
+from dashboard.core.glossary import MEASURES
+from dashboard.data.reference import DEFAULT_TARGETS
 from queries.overview import RATES
 
 

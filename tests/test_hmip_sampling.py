@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import hmip_sampling as h
-from dashboard.hmip_sampling import (
+from dashboard.hmip import hmip_sampling as h
+from dashboard.hmip.hmip_sampling import (
     DECREASED_FOR_RO,
     DECREASED_FOR_ROUNDING,
     INCREASED_FOR_RO,

@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from dashboard import audit_log, auth, db, import_worker, schema
+from dashboard.access import audit_log, auth
+from dashboard.data import db, schema
+from dashboard.ingest import import_worker
 from tests.test_importer import load_examples
 
 ROWS = 400_000

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from dashboard import db, export_extracts, extract_formats, importer
-from dashboard.filters import parse_filters
-from dashboard.schema import dataset_info
+from dashboard.core.filters import parse_filters
+from dashboard.data import db
+from dashboard.data.schema import dataset_info
+from dashboard.ingest import export_extracts, extract_formats, importer
 from queries import data_quality, gate, overview, payback, quality, reference, staffing, supervision
 
 # URL parameters of the views compared: the default (last 12 months, region), an area, an

@@ -15,9 +15,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import inspect, text
 
-from dashboard import db, export_extracts, extract_formats, importer
 from dashboard.__main__ import main as cli
-from dashboard.config import PROJECT_ROOT
+from dashboard.core.config import PROJECT_ROOT
+from dashboard.data import db
+from dashboard.ingest import export_extracts, extract_formats, importer
 
 EXAMPLES = PROJECT_ROOT / "examples"
 APPT_HEADER = "appointment_ref,crn,appointment_date,outcome,enforcement_action\n"

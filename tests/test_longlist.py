@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from dashboard import hmip_sampling, longlist
-from dashboard.config import PROJECT_ROOT
+from dashboard.core.config import PROJECT_ROOT
+from dashboard.hmip import hmip_sampling, longlist
 
 HEADER = (
     "familyName,firstName,dob,gender,sentenceType,crn,pnc,roshClassification,startDate,"

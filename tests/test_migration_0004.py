@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import inspect, select, text
 
-from dashboard import db, schema, summaries
-from dashboard import summary_schema as ss
+from dashboard.data import db, schema, summaries
+from dashboard.data import summary_schema as ss
 from tests.test_allocations import AS_OF, SUSSEX_PAIR, page_figures, raw_figures
 
 NEW_TABLES = {"team", "case_allocation"}
@@ -26,7 +26,7 @@ SKIP = NEW_TABLES | {t.name for t in ss.SUMMARY_TABLES} | {"summary_state", "ale
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def old_database(request, tmp_path_factory):
     """(engine at revision 0003 holding the generated rows, the source engine)."""
-    from dashboard import demo_data
+    from dashboard.demo import demo_data
 
     def url(name):
         if request.param == "sqlite":

@@ -1,4 +1,4 @@
-"""Tests for the HMIP rating engine (dashboard/ratings.py) and its scheme files.
+"""Tests for the HMIP rating engine (dashboard/hmip/ratings.py) and its scheme files.
 
 Expected numbers are written out by hand (with the arithmetic in comments) or computed by
 an independent route (binomial sums for the incomplete beta), never by calling the code
@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from dashboard import ratings
-from dashboard.ratings import (
+from dashboard.hmip import ratings
+from dashboard.hmip.ratings import (
     MissingStandards,
     SchemeError,
     SchemeIncomplete,
@@ -420,13 +420,13 @@ def test_wilson_hand_values():
 
 
 def test_wilson_no_cases_is_nan():
-    # Chosen (dashboard/stats.py): n == 0 carries no information, so (nan, nan).
+    # Chosen (dashboard/stats/intervals.py): n == 0 carries no information, so (nan, nan).
     low, high = wilson_interval(0, 0)
     assert math.isnan(low) and math.isnan(high)
 
 
 def test_ratings_reexports_the_shared_wilson():
-    from dashboard import stats
+    from dashboard.stats import intervals as stats
 
     assert ratings.wilson_interval is stats.wilson_interval
 

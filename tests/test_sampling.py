@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import sampling
-from dashboard.ratings import sample_size
+from dashboard.hmip import sampling
+from dashboard.hmip.ratings import sample_size
 
 
 def population(n_per: dict[tuple[str, str, str], int], first_id: int = 1) -> pd.DataFrame:

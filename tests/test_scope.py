@@ -8,9 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import insert, select
 
-from dashboard import auth, db
-from dashboard.schema import ROLES, area, case_audit, office, person
-from dashboard.scope import (
+from dashboard.access import auth
+from dashboard.access.scope import (
     PAGE_KEYS,
     ROLE_PAGES,
     Scope,
@@ -19,6 +18,8 @@ from dashboard.scope import (
     require_person_level,
     scope_for,
 )
+from dashboard.data import db
+from dashboard.data.schema import ROLES, area, case_audit, office, person
 
 KENT_OFFICES = (10, 11)
 SURREY_OFFICES = (20,)

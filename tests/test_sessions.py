@@ -13,9 +13,11 @@ from http.cookies import SimpleCookie
 import pytest
 from sqlalchemy import select
 
-from dashboard import db, serve, sessions
-from dashboard.schema import app_session
-from dashboard.schema import audit_log as audit_log_table
+from dashboard.access import sessions
+from dashboard.app import serve
+from dashboard.data import db
+from dashboard.data.schema import app_session
+from dashboard.data.schema import audit_log as audit_log_table
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 IDLE = timedelta(minutes=30)
@@ -226,7 +228,7 @@ def test_streamlit_log_lines_carry_no_session_id(caplog):
 def test_disabling_or_resetting_an_account_ends_its_sessions(engine, monkeypatch):
     from argon2 import PasswordHasher
 
-    from dashboard import auth
+    from dashboard.access import auth
 
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8192,
                                                         parallelism=1))

@@ -1,4 +1,4 @@
-"""Control charts (dashboard/spc.py): p-chart limits and the two special-cause rules,
+"""Control charts (dashboard/stats/spc.py): p-chart limits and the two special-cause rules,
 against hand-computed examples."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from dashboard import funnel, spc
+from dashboard.stats import funnel, spc
 
 
 def months(k: int) -> list[str]:

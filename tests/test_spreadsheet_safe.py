@@ -18,7 +18,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
 
-from dashboard import evidence, export_extracts, importer, ratings, sampling, spreadsheet_safe
+from dashboard.core import spreadsheet_safe
+from dashboard.hmip import evidence, ratings, sampling
+from dashboard.ingest import export_extracts, importer
 from tests.test_importer import engine, example_db, snapshot, write  # noqa: F401 - fixtures
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/","click me")', "=cmd|' /C calc'!A0", "+1+1",

@@ -2,7 +2,7 @@
 
 On the generated dataset (SQLite and PostgreSQL) every page query read from the summaries
 is compared with the same query computed from the raw rows (the ``*_from_rows``
-functions, which share no code with dashboard/summaries.py). Then an import is imitated
+functions, which share no code with dashboard/data/summaries.py). Then an import is imitated
 (rows inserted, updated and deleted in one month for one office) and the incremental
 refresh_months is checked against a full rebuild, table by table.
 """
@@ -17,9 +17,10 @@ import pandas.testing as pdt
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from dashboard import db, demo_data, schema, summaries
-from dashboard import summary_schema as ss
-from dashboard.filters import Filters, month_end
+from dashboard.core.filters import Filters, month_end
+from dashboard.data import db, schema, summaries
+from dashboard.data import summary_schema as ss
+from dashboard.demo import demo_data
 from queries import LEVELS, gate, overview, payback, quality, staffing, supervision
 
 AS_OF = date(2026, 10, 31)

@@ -7,8 +7,8 @@ import ast
 
 import pandas as pd
 
-from dashboard import charts, ui
-from dashboard.config import PROJECT_ROOT
+from dashboard.app import charts, ui
+from dashboard.core.config import PROJECT_ROOT
 from tests.pages.apphelp import open_app
 
 OFFICES = pd.DataFrame({

@@ -1,10 +1,10 @@
-"""Bank holidays and the working-day calendar (dashboard/workdays.py)."""
+"""Bank holidays and the working-day calendar (dashboard/core/workdays.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from dashboard.workdays import add_working_days, bank_holidays, calendar_rows
+from dashboard.core.workdays import add_working_days, bank_holidays, calendar_rows
 
 
 def test_one_off_holidays_2022_and_2023():

@@ -4,10 +4,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23 12:00:00
 
-Derived data: dashboard.summaries refreshes them from the raw rows (refresh_all at the end
+Derived data: dashboard.data.summaries refreshes them from the raw rows (refresh_all at the end
 of demo generation, refresh_months after an import). Until they are filled the queries
 read the raw rows, so upgrading an existing database changes no figure; fill them with
-``python -m dashboard.summaries`` (or regenerate the demo data).
+``python -m dashboard.data.summaries`` (or regenerate the demo data).
 """
 
 from alembic import op

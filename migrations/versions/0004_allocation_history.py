@@ -19,7 +19,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# the dated events a figure attributes by its date (dashboard.allocations)
+# the dated events a figure attributes by its date (dashboard.data.allocations)
 EVENT_DATES = (
     ("appointment", "person_id", "appointment_date"),
     ("upw_order", "person_id", "sentence_date"),

@@ -40,7 +40,7 @@ QUESTION = re.compile(r"^(\d+\.\d+[a-z])\b")
 def assigned_audits(fresh_app) -> list[int]:
     """Three Kent cases in a saved sample, as draft audits for auditor.ken1 (arranged
     with the app's own save function; the test then works only through the browser)."""
-    from dashboard import db
+    from dashboard.data import db
     from queries import samples
 
     people = fresh_app.rows(

@@ -15,7 +15,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
-from dashboard import sessions
+from dashboard.access import sessions
 from tests.browser.conftest import sign_in, wait_for_heading
 
 pytestmark = pytest.mark.browser

@@ -9,8 +9,10 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from dashboard import db, sessions, ui_auth
-from dashboard.config import PROJECT_ROOT
+from dashboard.access import sessions
+from dashboard.app import ui_auth
+from dashboard.core.config import PROJECT_ROOT
+from dashboard.data import db
 
 ENTRY = str(PROJECT_ROOT / "streamlit_app.py")
 
@@ -18,7 +20,7 @@ ENTRY = str(PROJECT_ROOT / "streamlit_app.py")
 class _NavigationOnlyPagesManager(PagesManager):
     """AppTest resets Streamlit's legacy pages/ folder mode before every run, which then
     drops the entry file's sidebar from reruns. The server is started the same way as
-    dashboard/serve.py does it: legacy mode off."""
+    dashboard/app/serve.py does it: legacy mode off."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,7 +31,7 @@ app_test.PagesManager = _NavigationOnlyPagesManager
 
 # AppTest has no browser, so no cookie: its sessions read the session secret that
 # sign_in_as() puts in their session_state instead. Only the test process does this; the
-# server reads the HttpOnly cookie (dashboard/ui_auth.py, _browser_token).
+# server reads the HttpOnly cookie (dashboard/app/ui_auth.py, _browser_token).
 TEST_COOKIE_KEY = "_apptest_cookie"
 ui_auth._browser_token = lambda: st.session_state.get(TEST_COOKIE_KEY)
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from dashboard import auth, sessions
-from dashboard.schema import app_user, audit_log
+from dashboard.access import auth, sessions
+from dashboard.data.schema import app_user, audit_log
 from tests.pages.apphelp import TEST_COOKIE_KEY, open_app
 
 
@@ -85,8 +85,8 @@ def test_admin_page_file_refuses_when_run_for_another_role(demo_sqlite_url, monk
     # Second lock: the page file itself checks the role, whatever routed to it.
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.config import PROJECT_ROOT
-    from dashboard.scope import Scope
+    from dashboard.access.scope import Scope
+    from dashboard.core.config import PROJECT_ROOT
 
     monkeypatch.setenv("DATABASE_URL", demo_sqlite_url)
     at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "admin_users.py"), default_timeout=30)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from dashboard.scope import ROLE_PAGES
+from dashboard.access.scope import ROLE_PAGES
 from tests.pages.apphelp import open_app
 
 BAD_CODES = ("2.1d", "2.1e", "2.1f", "2.1g")

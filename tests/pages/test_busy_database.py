@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import db, importer
+from dashboard.data import db
+from dashboard.ingest import importer
 from tests.pages.apphelp import open_app
 
 

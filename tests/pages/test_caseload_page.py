@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from dashboard.schema import audit_log
+from dashboard.data.schema import audit_log
 from tests.pages.apphelp import metric, open_app
 
 DAY = "2026-10-01"  # first day of the default period's last month

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, select
 
-from dashboard.reference import DEFAULT_TARGETS
-from dashboard.schema import audit_log, target
-from dashboard.targets import Target, rag
+from dashboard.core.targets import Target, rag
+from dashboard.data.reference import DEFAULT_TARGETS
+from dashboard.data.schema import audit_log, target
 from tests.pages.apphelp import office_on, open_app
 
 HOUSED_TARGET = Target("ttg_housed_on_release", *DEFAULT_TARGETS["ttg_housed_on_release"])

@@ -20,8 +20,8 @@ from pypdf import PdfReader
 from sqlalchemy import create_engine, select
 from streamlit.runtime import media_file_manager, memory_media_file_storage
 
-from dashboard import sampling
-from dashboard.schema import audit_log
+from dashboard.data.schema import audit_log
+from dashboard.hmip import sampling
 from tests.pages.apphelp import metric, open_app
 
 AS_OF = date(2026, 10, 31)

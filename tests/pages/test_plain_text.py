@@ -13,8 +13,8 @@ import pytest
 from markdown_it import MarkdownIt
 from sqlalchemy import create_engine, select, update
 
-from dashboard.plain_text import plain
-from dashboard.schema import app_user, area, case_audit, case_sample, office
+from dashboard.core.plain_text import plain
+from dashboard.data.schema import app_user, area, case_audit, case_sample, office
 from tests.pages.apphelp import open_app
 
 LINK = "[Sign in again](//evil.example/login)"

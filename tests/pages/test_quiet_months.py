@@ -16,8 +16,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
-from dashboard import auth, db, demo_data
-from dashboard.filters import Filters
+from dashboard.access import auth
+from dashboard.core.filters import Filters
+from dashboard.data import db
+from dashboard.demo import demo_data
 from queries import gate, payback, quality, staffing, supervision
 from tests.pages.apphelp import metric, open_app
 

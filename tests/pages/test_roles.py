@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
-from dashboard import audit_log, db
-from dashboard.config import PROJECT_ROOT
-from dashboard.scope import PAGE_KEYS
+from dashboard.access import audit_log
+from dashboard.access.scope import PAGE_KEYS
+from dashboard.core.config import PROJECT_ROOT
+from dashboard.data import db
 from tests.pages.apphelp import open_app, sign_in_as
 from tests.pages.test_inspection_pages import MediaSpy
 

@@ -119,7 +119,7 @@ def problems(at, label: str | None) -> list[str]:
 
 def show(at, view: View) -> None:
     """Rerun the page at this view. The filters go in the way a drill-down asks for them
-    (dashboard.ui.request_filters): set before the sidebar widgets are drawn, so an
+    (dashboard.app.ui.request_filters): set before the sidebar widgets are drawn, so an
     office outside the previous view's area is not rejected by the office select box."""
     at.session_state["_pending_filters"] = {"area": view.area, "office": view.office,
                                             "from": view.start, "to": view.end}

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from dashboard.filters import Filters, parse_filters
-from dashboard.scope import Scope, ScopeError
+from dashboard.access.scope import Scope, ScopeError
+from dashboard.core.filters import Filters, parse_filters
 from queries import cases, reference
 
 YEAR = Filters(date(2025, 11, 1), date(2026, 10, 31))

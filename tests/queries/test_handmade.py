@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from dashboard.filters import Filters
+from dashboard.core.filters import Filters
 from queries import gate, overview, payback, quality, staffing, supervision
 
 SEP_OCT = Filters(date(2026, 9, 1), date(2026, 10, 31))

@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from dashboard import auth, db, demo_data, hmip_sampling, ratings, schema
-from dashboard.scope import scope_for
+from dashboard.access import auth
+from dashboard.access.scope import scope_for
+from dashboard.data import db, schema
+from dashboard.demo import demo_data
+from dashboard.hmip import hmip_sampling, ratings
 from queries import audits, samples
 from tests.conftest import AS_OF, SEED
 

@@ -2,7 +2,7 @@
 
 The expected frames are built here from `select *` of each table (no query function, no
 shared SQL): filters are applied with pandas, working days come from
-dashboard.workdays.bank_holidays and numpy.busday_count (not the calendar_day table),
+dashboard.core.workdays.bank_holidays and numpy.busday_count (not the calendar_day table),
 and the figures are grouped by office, area or region as each docstring describes.
 Runs on the generated dataset on SQLite and PostgreSQL (generated_engine is parametrised).
 """
@@ -19,9 +19,9 @@ import pandas.testing as pdt
 import pytest
 from sqlalchemy import Date, delete, select
 
-from dashboard import db, schema
-from dashboard.filters import Filters
-from dashboard.workdays import bank_holidays, calendar_rows
+from dashboard.core.filters import Filters
+from dashboard.core.workdays import bank_holidays, calendar_rows
+from dashboard.data import db, schema
 from queries import LEVELS, gate, payback, quality, staffing, supervision
 from tests import handmade
 

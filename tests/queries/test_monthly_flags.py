@@ -16,8 +16,10 @@ import pandas.testing as pdt
 import pytest
 from sqlalchemy import insert, select
 
-from dashboard import db, demo_data, funnel, schema, summaries
-from dashboard.filters import Filters, add_months
+from dashboard.core.filters import Filters, add_months
+from dashboard.data import db, schema, summaries
+from dashboard.demo import demo_data
+from dashboard.stats import funnel
 from queries import flags, monthly
 from tests.conftest import AS_OF, SEED
 from tests.queries.test_independent import (

@@ -12,8 +12,8 @@ import pandas.testing as pdt
 import pytest
 from sqlalchemy import select
 
-from dashboard.filters import Filters, add_months, month_end
-from dashboard.schema import area, office
+from dashboard.core.filters import Filters, add_months, month_end
+from dashboard.data.schema import area, office
 from queries import LEVELS, gate, overview, payback, quality, staffing, supervision
 
 KEY_COLUMNS = ("month", "area", "office", "office_code", "grade", "standard", "key_question")

@@ -13,9 +13,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import Date, DateTime, func, select
 
-from dashboard import auth, db, demo_data, ratings, sampling, schema
-from dashboard.filters import Filters
-from dashboard.scope import scope_for
+from dashboard.access import auth
+from dashboard.access.scope import scope_for
+from dashboard.core.filters import Filters
+from dashboard.data import db, schema
+from dashboard.demo import demo_data
+from dashboard.hmip import ratings, sampling
 from queries import audits, readiness, samples
 from tests.conftest import AS_OF, SEED
 

@@ -1,0 +1,1 @@
+"""Who may see what: users and sign-in, sessions, scopes, the audit log."""

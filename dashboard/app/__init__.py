@@ -1,0 +1,3 @@
+"""The Streamlit side: page helpers, sign-in, charts, the server wrapper. The only package that
+imports streamlit.
+"""

@@ -1,0 +1,240 @@
+"""Every chart comes from here: one colour-blind-safe palette, axis titles with units,
+hover text with the denominator. Functions return plotly Figures and need no server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.core import display
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000"]
+AREA_COLOURS = {"Kent": "#0072B2", "Surrey": "#E69F00", "Sussex": "#009E73"}
+FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=13)
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str,
+            height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
+        xaxis_title=x_title, yaxis_title=y_title, height=height, font=FONT,
+        margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.25),
+        hoverlabel=dict(font_size=13), plot_bgcolor="white",
+        colorway=PALETTE,
+    )
+    fig.update_xaxes(showgrid=False, linecolor="#444")
+    fig.update_yaxes(gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999")
+    return fig
+
+
+def _hover(df: pd.DataFrame, hover: dict[str, str]) -> tuple[list, str]:
+    """customdata and a hovertemplate fragment for hover columns (column -> label)."""
+    cols = list(hover)
+    lines = "<br>".join(f"{label}: %{{customdata[{i}]}}" for i, label in enumerate(hover.values()))
+    custom = df[cols].astype(object).where(df[cols].notna(), "–").values.tolist() if cols else []
+    return custom, lines
+
+
+def _judged_values(part: pd.DataFrame, value: str, value_format: str,
+                   target: float | None, custom: list, axis: str,
+                   judge: display.Judge | None = None) -> tuple[list, str]:
+    """customdata and the value placeholder for a trace's hover. Against a target line
+    (or a judge such as rating bands) the value is written by dashboard.core.display, never
+    rounded onto or across the line; otherwise Plotly formats it with value_format."""
+    if target is None and judge is None:
+        return custom, f"%{{{axis}:{value_format}}}"
+    digits = value_format.rsplit(".", 1)[-1].rstrip("f")
+    base = int(digits) if digits.isdigit() else 1
+    texts = value_texts(part[value], target, base, judge)
+    k = len(custom[0]) if custom else 0
+    custom = [[*row, t] for row, t in zip(custom, texts, strict=True)] if custom else [
+        [t] for t in texts]
+    return custom, f"%{{customdata[{k}]}}"
+
+
+def value_texts(values: Sequence[float], target: float | None, base: int = 1,
+                judge: display.Judge | None = None) -> list[str]:
+    """Hover text for values drawn against a target line (or judged by `judge`, e.g.
+    rating bands): dashboard.core.display's rule (one decimal, more where one would round a
+    value onto or across the line or into another band)."""
+    judge = judge or display.line_judge(target)
+    return [display.text(v, judge, base) for v in values]
+
+
+def month_label(month: str) -> str:
+    """'2025-11' -> 'Nov 2025'; other labels (quarters, sample names) unchanged."""
+    text = str(month)
+    if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+        return text
+    names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    return f"{names[int(text[5:]) - 1]} {text[:4]}"
+
+
+def _unit_suffix(value_title: str) -> str:
+    return " %" if "%" in value_title else ""
+
+
+def colour_for(name: str, i: int) -> str:
+    return AREA_COLOURS.get(name, PALETTE[i % len(PALETTE)])
+
+
+def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title: str,
+                hover: dict[str, str] | None = None, colour_by: str | None = "area",
+                target: float | None = None, interval: tuple[str, str] | None = None,
+                value_format: str = ".1f", judge: display.Judge | None = None) -> go.Figure:
+    """Horizontal bars, one per office (or area), sorted by value, coloured by area.
+
+    hover maps extra columns to labels (the numerator and denominator); interval names
+    the low/high columns drawn as error bars; target draws a dashed reference line; judge
+    (e.g. display.rating_judge) keeps hover values from rounding into another band.
+    """
+    df = df.sort_values(value, na_position="first")
+    fig = go.Figure()
+    groups = df.groupby(colour_by, sort=True) if colour_by else [("", df)]
+    for i, (name, part) in enumerate(groups):
+        custom, lines = _hover(part, hover or {})
+        custom, shown = _judged_values(part, value, value_format, target, custom, "x", judge)
+        error = None
+        if interval:
+            error = dict(type="data", symmetric=False, color="#444", thickness=1.2,
+                         array=(part[interval[1]] - part[value]).tolist(),
+                         arrayminus=(part[value] - part[interval[0]]).tolist())
+        fig.add_bar(
+            y=part[unit], x=part[value], orientation="h", name=str(name) or value_title,
+            marker_color=colour_for(str(name), i), error_x=error, customdata=custom,
+            hovertemplate=f"<b>%{{y}}</b><br>{value_title}: {shown}"
+                          f"<br>{lines}<extra></extra>",
+        )
+    if target is not None:
+        fig.add_vline(x=target, line_dash="dash", line_color="#000",
+                      annotation_text=f"target {target:g}{_unit_suffix(value_title)}",
+                      annotation_position="top")
+    fig.update_yaxes(categoryorder="array", categoryarray=df[unit].tolist())
+    height = max(320, 26 * len(df) + 120)
+    return _layout(fig, title, value_title, "", height=height)
+
+
+def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
+          series: str | None = None, hover: dict[str, str] | None = None,
+          target: float | None = None, value_format: str = ".1f",
+          max_series: int = 12, judge: display.Judge | None = None) -> go.Figure:
+    """Monthly lines (x = 'month' as YYYY-MM), one per series value (e.g. area); judge as
+    in bar_by_unit."""
+    fig = go.Figure()
+    names = list(dict.fromkeys(df[series])) if series else [value_title]
+    for i, name in enumerate(names[:max_series]):
+        part = df[df[series] == name] if series else df
+        custom, lines = _hover(part, hover or {})
+        custom, shown = _judged_values(part, value, value_format, target, custom, "y", judge)
+        fig.add_scatter(
+            x=part["month"], y=part[value], mode="lines+markers", name=str(name),
+            line=dict(color=colour_for(str(name), i), width=2), customdata=custom,
+            hovertemplate=f"<b>{name}</b> %{{x}}<br>{value_title}: {shown}"
+                          f"<br>{lines}<extra></extra>",
+        )
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash", line_color="#000",
+                      annotation_text=f"target {target:g}{_unit_suffix(value_title)}",
+                      annotation_position="top left")
+    months = sorted(set(df["month"]))
+    fig.update_xaxes(type="category", tickangle=-45, categoryorder="array",
+                     categoryarray=months, tickvals=months,
+                     ticktext=[month_label(m) for m in months])
+    fig = _layout(fig, title, "", value_title)
+    fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, yanchor="top"))
+    return fig
+
+
+def grouped_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, str]],
+                 title: str, value_title: str, hover: dict[str, str] | None = None,
+                 value_format: str = ".1f") -> go.Figure:
+    """Side-by-side bars per category for several value columns (column, legend label)."""
+    fig = go.Figure()
+    custom, lines = _hover(df, hover or {})
+    for i, (col, label) in enumerate(values):
+        fig.add_bar(x=df[category], y=df[col], name=label, marker_color=PALETTE[i],
+                    customdata=custom,
+                    hovertemplate=f"<b>%{{x}}</b><br>{label}: %{{y:{value_format}}}"
+                                  f"<br>{lines}<extra></extra>")
+    fig.update_layout(barmode="group")
+    return _layout(fig, title, "", value_title)
+
+
+def stacked_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, str, str]],
+                 title: str, value_title: str, percent: bool = False) -> go.Figure:
+    """Stacked bars per category: values are (column, legend label, colour)."""
+    fig = go.Figure()
+    total = df[[c for c, _l, _c in values]].sum(axis=1)
+    for col, label, colour in values:
+        share = (100 * df[col] / total.where(total > 0)).round(1)
+        fig.add_bar(x=df[category], y=share if percent else df[col], name=label,
+                    marker_color=colour, customdata=list(zip(df[col], total, strict=True)),
+                    hovertemplate=f"<b>%{{x}}</b><br>{label}: %{{customdata[0]:,}} of "
+                                  f"%{{customdata[1]:,}}<extra></extra>")
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, "", value_title)
+
+
+# --- text alternative (WCAG 1.1.1): every chart is drawn with ui.chart, which shows this ---
+
+def number_text(value) -> str:
+    """A chart value as text: whole numbers without decimals, others to one decimal."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v != v:  # NaN: a gap in the series
+        return "–"
+    return f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
+
+
+def chart_table(fig: go.Figure) -> pd.DataFrame:
+    """The data a chart draws, one row per point: series, category (the bar's office or
+    the line's month, as labelled on the axis) and value. Traces without data (e.g. a
+    legend-only marker) are left out."""
+    rows = []
+    for trace in fig.data:
+        x, y = getattr(trace, "x", None), getattr(trace, "y", None)
+        if x is None or y is None:
+            continue
+        horizontal = getattr(trace, "orientation", None) == "h"
+        cats, values = (y, x) if horizontal else (x, y)
+        labels = getattr(trace, "text", None)
+        name = trace.name or ""
+        for i, (cat, value) in enumerate(zip(cats, values, strict=False)):
+            if isinstance(labels, list | tuple) and i < len(labels) and labels[i] is not None:
+                cat = f"{labels[i]} ({cat})"
+            rows.append({"Series": name, "Category": month_label(cat), "Value": value})
+    return pd.DataFrame(rows, columns=["Series", "Category", "Value"])
+
+
+def chart_summary(fig: go.Figure, table: pd.DataFrame | None = None) -> str:
+    """One sentence saying what the chart shows and its key figures: per series (at most
+    six) the highest and lowest point, and for monthly lines the latest month too."""
+    table = chart_table(fig) if table is None else table
+    title = fig.layout.title.text or "Chart"
+    title = title.replace("<br>", " ").replace("<b>", "").replace("</b>", "")
+    if table.empty:
+        return f"Chart: {title}. No data to draw."
+    parts = []
+    values = table.assign(num=pd.to_numeric(table["Value"], errors="coerce"))
+    series = list(dict.fromkeys(values["Series"]))
+    for name in series[:6]:
+        part = values[(values["Series"] == name) & values["num"].notna()]
+        if part.empty:
+            continue
+        hi, lo = part.loc[part["num"].idxmax()], part.loc[part["num"].idxmin()]
+        text = (f"highest {hi['Category']} {number_text(hi['num'])}, "
+                f"lowest {lo['Category']} {number_text(lo['num'])}")
+        last = part.iloc[-1]
+        monthly = re.fullmatch(r"[A-Z][a-z]{2} \d{4}", str(last["Category"]))
+        if len(part) > 2 and monthly:
+            text = f"latest {last['Category']} {number_text(last['num'])}; " + text
+        parts.append(f"{name}: {text}" if name else text)
+    more = f" (and {len(series) - 6} more series in the table)" if len(series) > 6 else ""
+    return f"Chart: {title}. " + "; ".join(parts) + more + "."

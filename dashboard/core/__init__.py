@@ -1,0 +1,3 @@
+"""Plain rules and settings with no database: configuration, periods (filters), the working-day
+calendar, the glossary, targets and RAG, the one display rule, text and spreadsheet safety.
+"""

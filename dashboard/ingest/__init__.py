@@ -1,0 +1,3 @@
+"""Extract files in and out: formats, limits, the importer, the background import worker, the
+extract exporter.
+"""

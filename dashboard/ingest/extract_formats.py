@@ -1,0 +1,668 @@
+"""The documented column formats of the case-management extracts the dashboard imports.
+
+One ExtractFormat per table, as data: each column's name, type, whether it is required,
+allowed values, range, maximum length (read from the schema, so a huge cell can never
+reach the database), the table it refers to by natural key, and a description. The
+importer (dashboard/ingest/importer.py), the exporter (dashboard/ingest/export_extracts.py) and the
+reference page (docs/IMPORT_FORMATS.md, written by ``format_reference_markdown``) all
+read these specs, so the three cannot drift apart.
+
+Extracts name rows by natural keys (office code, staff_ref, crn, the source system's
+reference of an appointment, order, session, release or audit), never by our ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+from sqlalchemy import String, Table
+
+from dashboard.core.glossary import MEASURES
+from dashboard.data import schema
+from dashboard.data.allocations import overlap_problems
+from dashboard.hmip.ratings import available_schemes, load_scheme
+
+TYPES = {
+    "text": "any characters, up to the column's maximum length",
+    "code": "letters, digits, '-' or '_', stored in capitals",
+    "integer": "a whole number",
+    "number": "a number with a decimal point '.' and no thousands separators",
+    "date": "YYYY-MM-DD (or DD/MM/YYYY), years 1950 to 2099",
+    "month": "YYYY-MM (or the first day of the month as a date)",
+    "boolean": "true/false (also yes/no, y/n, 1/0)",
+    "list": "values separated by commas, each one of the allowed values",
+}
+# A reference that the exporter writes for a row stored without one (demo rows, rows made
+# in the dashboard): "dashboard-<id>". The importer matches it back to that row.
+GENERATED_REF_PREFIX = "dashboard-"
+TEXT_CAP = 4000  # Text columns have no length in the schema; an extract cell is capped here
+IGNORED_COLUMNS = ("rejected_row", "rejected_because")  # added to rejects files
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Bounds on one import, checked before (or while) a file is parsed, so a crafted or
+    mistaken file can hold neither the server's memory nor its time for long. The sizes
+    leave room for a year of a national service's appointments in one file (about 1.5
+    million rows of 60 bytes) while a decompression or dimension bomb is refused at once."""
+
+    max_file_bytes: int = 256 * 1024 * 1024  # the upload itself (Streamlit allows 200 MB)
+    max_rows: int = 2_000_000  # data rows, not counting the header
+    max_cells_per_row: int = 64  # the widest format has 10 columns (+2 in a rejects file)
+    max_cell_chars: int = 1024 * 1024  # one CSV cell; any longer stops the read at once
+    max_line_chars: int = 4 * 1024 * 1024  # one physical CSV line, read in bounded pieces
+    max_xlsx_uncompressed_bytes: int = 512 * 1024 * 1024  # all parts of a workbook unzipped
+    max_xlsx_ratio: int = 200  # unzipped / zipped size of one part (real sheets: 5-20)
+    max_xlsx_parts: int = 1_000  # files inside the workbook's zip
+    max_seconds: float = 900.0  # wall clock for one import, checking and writing together
+    chunk_chars: int = 32 * 1024 * 1024  # text held per chunk of rows, whatever its rows
+
+    def lines(self) -> list[str]:
+        """The bounds in words, for the reference page."""
+        mb = 1024 * 1024
+        return [
+            f"a file of at most {self.max_file_bytes // mb} MB;",
+            f"at most {self.max_rows:,} data rows and {self.max_cells_per_row} values per "
+            "row;",
+            f"a CSV cell of at most {self.max_cell_chars // mb} MB and a physical line of "
+            f"at most {self.max_line_chars // mb} MB (both stop the read at once, naming "
+            "the row);",
+            "an XLSX workbook whose parts unzip to at most "
+            f"{self.max_xlsx_uncompressed_bytes // mb} MB in all, none more than "
+            f"{self.max_xlsx_ratio} times its zipped size, at most {self.max_xlsx_parts:,} "
+            "parts, and whose sheet declares (in its `dimension`) and uses at most that "
+            "many rows and columns: all checked from the zip directory and the sheet's "
+            "first bytes before any cell is read;",
+            f"at most {self.max_seconds / 60:g} minutes of wall-clock time for checking and "
+            "writing together; a slower import is stopped and writes nothing.",
+        ]
+
+
+LIMITS = ImportLimits()
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column naming a row of another table by that table's natural key."""
+
+    table: str  # the referenced table, e.g. "office"
+    key: str  # its natural-key column, e.g. "code"
+    id_column: str  # our column that receives the referenced row's id, e.g. "office_id"
+    # referenced columns used by cross-table checks, or dating a child row that has no
+    # date of its own (an audit answer is dated by its audit, for the monthly summaries)
+    fetch: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of an extract."""
+
+    name: str
+    kind: str  # a key of TYPES
+    description: str
+    required: bool = False
+    column: str | None = None  # the database column (default: name; a reference: id_column)
+    max_length: int | None = None  # filled from the schema column's length
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None  # exclusive lower bound
+    references: Reference | None = None
+    unique: bool = False  # unique across the table though not the natural key (names)
+    example: str = ""
+    multiline: bool = False  # may hold a line break (in a quoted CSV value)
+
+    @property
+    def db_column(self) -> str:
+        if self.references is not None:
+            return self.references.id_column
+        return self.column or self.name
+
+    def rules_text(self) -> str:
+        """The field's constraints in words, for the reference page."""
+        parts = []
+        if self.allowed:
+            parts.append("one of " + ", ".join(f"`{v}`" for v in self.allowed))
+        if self.above is not None:
+            parts.append(f"greater than {self.above:g}")
+        if self.minimum is not None:
+            parts.append(f"at least {self.minimum:g}")
+        if self.maximum is not None:
+            parts.append(f"at most {self.maximum:g}")
+        if self.max_length is not None and self.kind in ("text", "code", "list"):
+            parts.append(f"at most {self.max_length} characters")
+        if self.references is not None:
+            ref = self.references
+            parts.append(f"must exist in `{ref.table}` (`{ref.key}`)")
+        if self.unique:
+            parts.append("unique")
+        if self.multiline:
+            parts.append("may hold line breaks")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """later must be on or after earlier (either may be blank). earlier may name a field
+    of a referenced row as "<reference field>.<column>", e.g. "order_ref.sentence_date"."""
+
+    later: str
+    earlier: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule over several columns of a row: bad(frame) marks the rows that break it."""
+
+    columns: tuple[str, ...]  # field names, or "<reference field>.<column>" fetched
+    message: str
+    bad: Callable[[pd.DataFrame], pd.Series]
+    report_on: str | None = None  # the column named in the problem (default: all of them)
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """A rule over every row of the file at once (and the stored rows), e.g. allocation
+    periods of one person that overlap: check(conn, frame of `columns` + "row")."""
+
+    columns: tuple[str, ...]
+    message: str  # the rule in words, for the reference page
+    check: Callable[..., pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class ExtractFormat:
+    """One importable table: its columns, natural key and rules."""
+
+    table: str  # our table name, also the --table NAME of the command line
+    title: str
+    description: str
+    fields: tuple[Field, ...]
+    natural_key: tuple[str, ...]  # field names
+    date_order: tuple[DateOrder, ...] = ()
+    row_checks: tuple[RowCheck, ...] = ()
+    as_of_fields: tuple[str, ...] = ()  # dates that move the dataset's "data as of"
+    ref_field: str | None = None  # natural key that is a source reference (dashboard-<id>)
+    # checks over all the file's rows together: f(conn, values with a "row" column) ->
+    # problems (row, column, value, message); values of rows with other problems left out
+    file_checks: tuple[FileCheck, ...] = ()
+    load_after: tuple[str, ...] = ()
+    examples: tuple[dict[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def db_table(self) -> Table:
+        return schema.metadata.tables[self.table]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+def _office(name: str = "office_code", required: bool = True, **kw) -> Field:
+    return Field(name, "code", "Office code, as in the office extract.", required=required,
+                 references=Reference("office", "code", "office_id"), example="ASH", **kw)
+
+
+def _crn() -> Field:
+    return Field("crn", "text", "Case reference number of the person on probation.",
+                 required=True, references=Reference("person_on_probation", "crn", "person_id"),
+                 example="X0010000001")
+
+
+def _ref(name: str, column: str, what: str, example: str) -> Field:
+    return Field(name, "text", f"The source system's reference of the {what}: unique, never "
+                 "reused; the natural key for updates.", required=True, column=column,
+                 example=example)
+
+
+def _allocation_overlaps(conn, rows: pd.DataFrame) -> pd.DataFrame:
+    """Overlapping periods of one person; rows: row, crn (our person id), start_date,
+    end_date, raw.crn (the file's text)."""
+    return overlap_problems(conn, rows.rename(columns={"crn": "person_id"}).assign(
+        crn=rows["raw.crn"]))
+
+
+def _bands_out_of_order(df: pd.DataFrame) -> pd.Series:
+    higher = df["higher_is_better"].astype(bool)
+    green, amber = df["green_from"].astype(float), df["amber_from"].astype(float)
+    return (higher & (green < amber)) | (~higher & (green > amber))
+
+
+def _key_question_not_in_scheme(df: pd.DataFrame) -> pd.Series:
+    """An answer whose key question (with its standard) is not in its audit's scheme: it
+    would be left out of every rating (or, before, stop the readiness page)."""
+    pairs = {s: {(kq.code, kq.standard) for kq in load_scheme(s).key_questions}
+             for s in set(df["audit_ref.scheme"])}
+    return pd.Series([(k, st) not in pairs[s] for k, st, s in zip(
+        df["key_question"], df["standard"], df["audit_ref.scheme"], strict=True)],
+        index=df.index)
+
+
+FORMATS: dict[str, ExtractFormat] = {}
+
+
+def _add(fmt: ExtractFormat) -> None:
+    fields = []
+    table = schema.metadata.tables[fmt.table]
+    for f in fmt.fields:
+        if f.max_length is None and f.kind in ("text", "code", "list"):
+            if f.references is not None:
+                col = schema.metadata.tables[f.references.table].c[f.references.key]
+            else:
+                col = table.c[f.db_column]
+            length = col.type.length if isinstance(col.type, String) else None
+            f = replace(f, max_length=length or TEXT_CAP)
+        fields.append(f)
+    FORMATS[fmt.table] = replace(fmt, fields=tuple(fields))
+
+
+_add(ExtractFormat(
+    "area", "Areas", "The areas (probation delivery units) that group offices.",
+    (Field("code", "code", "Area code.", required=True, example="KENT"),
+     Field("name", "text", "Area name.", required=True, unique=True, example="Kent")),
+    natural_key=("code",),
+    examples=({"code": "KENT", "name": "Kent"}, {"code": "SURREY", "name": "Surrey"}),
+))
+_add(ExtractFormat(
+    "office", "Offices", "Probation offices and the area each belongs to.",
+    (Field("code", "code", "Office code.", required=True, example="ASH"),
+     Field("name", "text", "Office name.", required=True, unique=True, example="Ashford"),
+     Field("area_code", "code", "Code of the office's area.", required=True,
+           references=Reference("area", "code", "area_id"), example="KENT")),
+    natural_key=("code",), load_after=("area",),
+    examples=({"code": "ASH", "name": "Ashford", "area_code": "KENT"},
+              {"code": "GUI", "name": "Guildford", "area_code": "SURREY"}),
+))
+_add(ExtractFormat(
+    "team", "Teams", "Teams within an office (a case is allocated to a team and an officer).",
+    (Field("code", "code", "Team code.", required=True, example="ASH-T1"),
+     Field("name", "text", "Team name.", required=True, example="Ashford team 1"),
+     _office()),
+    natural_key=("code",), load_after=("office",),
+    examples=({"code": "ASH-T1", "name": "Ashford team 1", "office_code": "ASH"},
+              {"code": "ASH-T2", "name": "Ashford team 2", "office_code": "ASH"}),
+))
+_add(ExtractFormat(
+    "staff_member", "Staff in post", "Every staff post holder, current and past (HR extract).",
+    (Field("staff_ref", "text", "HR reference of the staff member.", required=True,
+           example="S000001"),
+     _office(),
+     Field("grade", "code", "Grade.", required=True, allowed=schema.GRADES, example="PO"),
+     Field("fte", "number", "Contracted full-time equivalent.", required=True, above=0,
+           maximum=1, example="0.8"),
+     Field("start_date", "date", "First day in post at this office.", required=True,
+           example="2023-04-03"),
+     Field("end_date", "date", "Last day in post (blank while in post).",
+           example=""),
+     Field("team_code", "code", "Code of the team the staff member works in (blank: none).",
+           references=Reference("team", "code", "team_id"), example="ASH-T1")),
+    natural_key=("staff_ref",),
+    date_order=(DateOrder("end_date", "start_date", "end_date is before start_date"),),
+    load_after=("office", "team"),
+    examples=({"staff_ref": "S000001", "office_code": "ASH", "grade": "PO", "fte": "1",
+               "start_date": "2019-09-02", "end_date": "", "team_code": "ASH-T1"},
+              {"staff_ref": "S000002", "office_code": "ASH", "grade": "PSO", "fte": "0.6",
+               "start_date": "2024-01-08", "end_date": "2026-03-31", "team_code": "ASH-T1"},
+              {"staff_ref": "S000003", "office_code": "GUI", "grade": "PO", "fte": "1",
+               "start_date": "2021-05-04", "end_date": "", "team_code": ""}),
+))
+_add(ExtractFormat(
+    "establishment", "Establishment", "Budgeted FTE per office, grade and month.",
+    (_office(),
+     Field("grade", "code", "Grade.", required=True, allowed=schema.GRADES, example="PO"),
+     Field("month", "month", "The month budgeted.", required=True, example="2026-10"),
+     Field("budgeted_fte", "number", "Budgeted full-time equivalent posts.", required=True,
+           minimum=0, example="12.5")),
+    natural_key=("office_code", "grade", "month"), load_after=("office",),
+    examples=({"office_code": "ASH", "grade": "PO", "month": "2026-10",
+               "budgeted_fte": "12.5"},
+              {"office_code": "ASH", "grade": "PSO", "month": "2026-10",
+               "budgeted_fte": "8"}),
+))
+_add(ExtractFormat(
+    "staff_absence", "Staff absence", "Sickness and other absence episodes (HR extract).",
+    (_ref("absence_ref", "absence_ref", "absence episode", "ABS-1001"),
+     Field("staff_ref", "text", "HR reference of the staff member.", required=True,
+           references=Reference("staff_member", "staff_ref", "staff_member_id"),
+           example="S000001"),
+     Field("start_date", "date", "First day of absence.", required=True,
+           example="2026-09-14"),
+     Field("end_date", "date", "Last day of absence.", required=True, example="2026-09-18"),
+     Field("working_days_lost", "number", "Working days lost.", required=True, minimum=0,
+           example="5"),
+     Field("reason", "text", "Reason for absence.", required=True, example="sickness")),
+    natural_key=("absence_ref",), ref_field="absence_ref",
+    date_order=(DateOrder("end_date", "start_date", "end_date is before start_date"),),
+    load_after=("staff_member",),
+    examples=({"absence_ref": "ABS-1001", "staff_ref": "S000001",
+               "start_date": "2026-09-14", "end_date": "2026-09-18",
+               "working_days_lost": "5", "reason": "sickness"},),
+))
+_add(ExtractFormat(
+    "person_on_probation", "People on probation",
+    "One row per case (sentence) supervised: who supervises it now and its risk profile. "
+    "A new person gets an allocation from their start date; a changed office or officer "
+    "starts a new allocation the day after the data's as-of date (load `case_allocation` "
+    "to date a transfer).",
+    (Field("crn", "text", "Case reference number.", required=True, example="X0010000001"),
+     _office(),
+     Field("officer_staff_ref", "text", "staff_ref of the responsible officer (blank if "
+           "unallocated).", references=Reference("staff_member", "staff_ref", "officer_id"),
+           example="S000001"),
+     Field("sentence_type", "text", "Type of sentence supervised.", required=True,
+           allowed=schema.SENTENCE_TYPES, example="community_order"),
+     Field("start_date", "date", "Start of supervision.", required=True,
+           example="2026-01-12"),
+     Field("end_date", "date", "Expected or actual end of supervision.", required=True,
+           example="2027-01-11"),
+     Field("tier", "code", "Case management tier.", required=True, allowed=schema.TIERS,
+           example="B"),
+     Field("rosh_level", "text", "Risk of serious harm level.", required=True,
+           allowed=schema.ROSH_LEVELS, example="medium"),
+     Field("gender", "text", "Gender.", required=True, allowed=schema.GENDERS,
+           example="male"),
+     Field("routeway_needs", "list", "Rehabilitation routeways with an identified need.",
+           allowed=schema.ROUTEWAYS, example="Home,Money")),
+    natural_key=("crn",), load_after=("office", "staff_member"),
+    date_order=(DateOrder("end_date", "start_date", "end_date is before start_date"),),
+    examples=({"crn": "X0010000001", "office_code": "GUI", "officer_staff_ref": "S000003",
+               "sentence_type": "community_order", "start_date": "2026-01-12",
+               "end_date": "2027-01-11", "tier": "B", "rosh_level": "medium",
+               "gender": "male", "routeway_needs": "Home,Money"},
+              {"crn": "X0010000002", "office_code": "ASH", "officer_staff_ref": "S000002",
+               "sentence_type": "licence", "start_date": "2026-03-02",
+               "end_date": "2026-12-01", "tier": "A", "rosh_level": "high",
+               "gender": "female", "routeway_needs": "Home"}),
+))
+_add(ExtractFormat(
+    "case_allocation", "Case allocations",
+    "Where each case has been allocated over time: office, team and responsible officer, "
+    "from a date to a date (blank: the current allocation). Every figure counts a case "
+    "where it was allocated on the date of the event, so a transfer changes only the "
+    "months from its date on. A transfer is two rows: the old allocation with its end "
+    "date, the new one starting the next day. People on probation must be loaded first; "
+    "their office and officer follow the latest allocation.",
+    (_crn(),
+     _office(),
+     Field("team_code", "code", "Code of the team holding the case (blank: none).",
+           references=Reference("team", "code", "team_id"), example="ASH-T1"),
+     Field("officer_staff_ref", "text", "staff_ref of the responsible officer (blank if "
+           "unallocated).", references=Reference("staff_member", "staff_ref", "officer_id"),
+           example="S000001"),
+     Field("start_date", "date", "First day of the allocation.", required=True,
+           example="2026-01-12"),
+     Field("end_date", "date", "Last day of the allocation (blank while it is current).",
+           example="2026-05-14")),
+    natural_key=("crn", "start_date"), load_after=("person_on_probation", "team"),
+    date_order=(DateOrder("end_date", "start_date", "end_date is before start_date"),),
+    file_checks=(FileCheck(("crn", "start_date", "end_date"),
+                           "the periods of one person (in the file and stored) must not "
+                           "overlap", _allocation_overlaps),),
+    examples=({"crn": "X0010000001", "office_code": "ASH", "team_code": "ASH-T1",
+               "officer_staff_ref": "S000001", "start_date": "2026-01-12",
+               "end_date": "2026-05-14"},
+              {"crn": "X0010000001", "office_code": "GUI", "team_code": "",
+               "officer_staff_ref": "S000003", "start_date": "2026-05-15",
+               "end_date": ""},
+              {"crn": "X0010000002", "office_code": "ASH", "team_code": "ASH-T1",
+               "officer_staff_ref": "S000002", "start_date": "2026-03-02",
+               "end_date": ""}),
+))
+_add(ExtractFormat(
+    "appointment", "Appointments", "Supervision appointments and their outcomes.",
+    (_ref("appointment_ref", "source_ref", "appointment", "APT-0000001"),
+     _crn(),
+     Field("appointment_date", "date", "Date of the appointment.", required=True,
+           example="2026-10-05"),
+     Field("outcome", "text", "What happened.", required=True,
+           allowed=schema.APPOINTMENT_OUTCOMES, example="kept"),
+     Field("enforcement_action", "boolean", "Enforcement action taken on a failure.",
+           required=True, example="false")),
+    natural_key=("appointment_ref",), ref_field="appointment_ref",
+    as_of_fields=("appointment_date",), load_after=("person_on_probation",),
+    examples=({"appointment_ref": "APT-0000001", "crn": "X0010000001",
+               "appointment_date": "2026-10-05", "outcome": "kept",
+               "enforcement_action": "false"},
+              {"appointment_ref": "APT-0000002", "crn": "X0010000001",
+               "appointment_date": "2026-10-19", "outcome": "failed",
+               "enforcement_action": "true"}),
+))
+_add(ExtractFormat(
+    "upw_order", "Unpaid work orders", "Unpaid work (Community Payback) requirements.",
+    (_ref("order_ref", "order_ref", "unpaid work requirement", "UPW-000001"),
+     _crn(),
+     Field("sentence_date", "date", "Date the court made the order.", required=True,
+           example="2026-01-12"),
+     Field("hours_ordered", "integer", "Hours ordered.", required=True, minimum=40,
+           maximum=300, example="120"),
+     Field("completed_date", "date", "Date the last hour was worked (blank if not).",
+           example=""),
+     Field("terminated_date", "date", "Date the order ended without completion (blank if "
+           "not).", example="")),
+    natural_key=("order_ref",), ref_field="order_ref",
+    date_order=(DateOrder("completed_date", "sentence_date",
+                          "completed_date is before sentence_date"),
+                DateOrder("terminated_date", "sentence_date",
+                          "terminated_date is before sentence_date")),
+    as_of_fields=("sentence_date",), load_after=("person_on_probation",),
+    examples=({"order_ref": "UPW-000001", "crn": "X0010000001",
+               "sentence_date": "2026-01-12", "hours_ordered": "120",
+               "completed_date": "", "terminated_date": ""},),
+))
+_add(ExtractFormat(
+    "upw_session", "Unpaid work sessions", "Work sessions booked on unpaid work orders.",
+    (_ref("session_ref", "session_ref", "session", "SES-0000001"),
+     Field("order_ref", "text", "order_ref of the unpaid work order.", required=True,
+           references=Reference("upw_order", "order_ref", "order_id", ("sentence_date",)),
+           example="UPW-000001"),
+     Field("session_date", "date", "Date of the session.", required=True,
+           example="2026-01-17"),
+     Field("attended", "boolean", "Did the person attend?", required=True, example="true"),
+     Field("hours_worked", "number", "Hours worked at the session.", required=True,
+           minimum=0, maximum=12, example="7")),
+    natural_key=("session_ref",), ref_field="session_ref",
+    date_order=(DateOrder("session_date", "order_ref.sentence_date",
+                          "session_date is before the order's sentence_date"),),
+    as_of_fields=("session_date",), load_after=("upw_order",),
+    examples=({"session_ref": "SES-0000001", "order_ref": "UPW-000001",
+               "session_date": "2026-01-17", "attended": "true", "hours_worked": "7"},
+              {"session_ref": "SES-0000002", "order_ref": "UPW-000001",
+               "session_date": "2026-01-24", "attended": "false", "hours_worked": "0"}),
+))
+_add(ExtractFormat(
+    "custody_release", "Custody releases (Through the Gate)",
+    "Releases from custody and the resettlement work before and after them.",
+    (_ref("release_ref", "release_ref", "release", "REL-000001"),
+     _crn(),
+     Field("prison", "text", "Releasing prison.", required=True, example="HMP Elmley"),
+     Field("reception_date", "date", "Date received into custody.", required=True,
+           example="2025-11-03"),
+     Field("screening_date", "date", "Resettlement screening done.", example="2025-11-06"),
+     Field("plan_completed_date", "date", "Resettlement plan finished.",
+           example="2026-02-20"),
+     Field("pre_release_contact_date", "date", "First pre-release contact.",
+           example="2025-12-01"),
+     Field("release_date", "date", "Date of release.", required=True, example="2026-03-02"),
+     Field("accommodation_on_release", "text", "Accommodation on the day of release.",
+           allowed=schema.ACCOMMODATION, example="settled"),
+     Field("first_appointment_kept", "boolean", "First probation appointment after release "
+           "kept (blank if not yet due).", example="true")),
+    natural_key=("release_ref",), ref_field="release_ref",
+    date_order=(DateOrder("release_date", "reception_date",
+                          "release_date is before reception_date"),
+                DateOrder("screening_date", "reception_date",
+                          "screening_date is before reception_date"),
+                DateOrder("plan_completed_date", "reception_date",
+                          "plan_completed_date is before reception_date"),
+                DateOrder("pre_release_contact_date", "reception_date",
+                          "pre_release_contact_date is before reception_date")),
+    as_of_fields=("release_date",), load_after=("person_on_probation",),
+    examples=({"release_ref": "REL-000001", "crn": "X0010000002", "prison": "HMP Elmley",
+               "reception_date": "2025-11-03", "screening_date": "2025-11-06",
+               "plan_completed_date": "2026-02-20",
+               "pre_release_contact_date": "2025-12-01", "release_date": "2026-03-02",
+               "accommodation_on_release": "settled", "first_appointment_kept": "true"},),
+))
+_add(ExtractFormat(
+    "case_audit", "Case audits", "Case audits against an HMIP inspection scheme.",
+    (_ref("audit_ref", "audit_ref", "case audit", "AUD-0001"),
+     _crn(),
+     Field("auditor", "text", "Username of the auditor.", required=True,
+           example="auditor.ken1"),
+     Field("audit_date", "date", "Date of the audit.", required=True, example="2026-10-14"),
+     Field("status", "text", "Draft or complete.", required=True,
+           allowed=("draft", "complete"), example="complete"),
+     Field("scheme", "text", "Inspection scheme the audit follows.", required=True,
+           allowed=tuple(available_schemes()), example="crc_2018")),
+    natural_key=("audit_ref",), ref_field="audit_ref",
+    as_of_fields=("audit_date",), load_after=("person_on_probation",),
+    examples=({"audit_ref": "AUD-0001", "crn": "X0010000001", "auditor": "auditor.ken1",
+               "audit_date": "2026-10-14", "status": "complete", "scheme": "crc_2018"},),
+))
+_add(ExtractFormat(
+    "audit_answer", "Case audit answers", "One answer per key question of a case audit.",
+    (Field("audit_ref", "text", "audit_ref of the case audit.", required=True,
+           references=Reference("case_audit", "audit_ref", "audit_id",
+                                ("audit_date", "scheme")),
+           example="AUD-0001"),
+     Field("key_question", "text", "Key question, e.g. 2.1a.", required=True,
+           example="2.1a"),
+     Field("standard", "text", "Standard the question belongs to, e.g. 2.1.", required=True,
+           example="2.1"),
+     Field("answer", "text", "The judgement.", required=True, allowed=schema.ANSWERS,
+           example="sufficient"),
+     Field("reason", "text", "Why, for a not-sufficient answer.", example="",
+           multiline=True)),
+    natural_key=("audit_ref", "key_question"), load_after=("case_audit",),
+    row_checks=(RowCheck(("key_question", "standard", "audit_ref.scheme"),
+                         "is not a key question of that standard in the audit's scheme",
+                         _key_question_not_in_scheme, report_on="key_question"),),
+    examples=({"audit_ref": "AUD-0001", "key_question": "2.1a", "standard": "2.1",
+               "answer": "sufficient", "reason": ""},
+              {"audit_ref": "AUD-0001", "key_question": "2.1c", "standard": "2.1",
+               "answer": "not_sufficient",
+               "reason": "Domestic abuse enquiries not made or not followed up"}),
+))
+_add(ExtractFormat(
+    "target", "Targets", "Targets and RAG bands per measure, by default or for one office.",
+    (Field("measure", "text", "Measure key.", required=True,
+           allowed=tuple(sorted(MEASURES)), example="appointments_kept"),
+     Field("office_code", "code", "Office the target is for (blank: the default for every "
+           "office).", references=Reference("office", "code", "office_id"), example=""),
+     Field("green_from", "number", "Green from this value.", required=True, example="90"),
+     Field("amber_from", "number", "Amber from this value.", required=True, example="80"),
+     Field("higher_is_better", "boolean", "Is a higher value better?", required=True,
+           example="true")),
+    natural_key=("measure", "office_code"), load_after=("office",),
+    row_checks=(RowCheck(("green_from", "amber_from", "higher_is_better"),
+                         "green_from must be on the better side of amber_from",
+                         _bands_out_of_order),),
+    examples=({"measure": "appointments_kept", "office_code": "", "green_from": "90",
+               "amber_from": "80", "higher_is_better": "true"},
+              {"measure": "vacancy_rate", "office_code": "ASH", "green_from": "15",
+               "amber_from": "25", "higher_is_better": "false"}),
+))
+
+# The order to load a full set of extracts in: every table after the ones it refers to.
+LOAD_ORDER: tuple[str, ...] = tuple(FORMATS)
+
+
+def get(table: str) -> ExtractFormat:
+    """The format of table; KeyError naming the valid tables otherwise."""
+    try:
+        return FORMATS[table]
+    except KeyError:
+        raise KeyError(f"No extract format called {table!r}; choose one of: "
+                       + ", ".join(FORMATS)) from None
+
+
+def format_reference_markdown() -> str:
+    """The reference page of every extract format (docs/IMPORT_FORMATS.md)."""
+    out = [
+        "# Extract formats for import",
+        "",
+        "Generated from `dashboard/ingest/extract_formats.py` by "
+        "`python -m dashboard import --formats-doc docs/IMPORT_FORMATS.md`; do not edit.",
+        "",
+        "Load with `python -m dashboard import FILE --table NAME` or on the *Import "
+        "extracts* page (administrators). One example file per table is in `examples/`.",
+        "",
+        "## Rules for every file",
+        "",
+        "- CSV (UTF-8, with or without a byte-order mark; comma or semicolon separated; "
+        "Windows or Unix line endings) or XLSX. An XLSX file is read from the sheet named "
+        "after the table, or from its only sheet.",
+        "- The first row holds the column names below (any order; case and spaces do not "
+        "matter). Required columns must be present; optional ones may be left out, and a "
+        "column left out is not changed on rows already stored. Unknown columns are "
+        "refused, so a misspelt column cannot be silently ignored.",
+        "- Row numbers in messages count the header as row 1, as a spreadsheet shows them.",
+        "- A value longer than its column's maximum is refused with its length (and shown "
+        "cut short).",
+        "- Bounds on every import, checked before or while the file is read (a file beyond "
+        "them is refused with a message and writes nothing): "
+        + " ".join(LIMITS.lines()),
+        "- CSV is read strictly: a quote that is never closed, text after a closing quote, "
+        "or a line break inside a value (allowed only where a column says so) is an error "
+        "naming the row, never a silent merge of the lines that follow.",
+        "- Text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, "
+        "`@`, a tab or a carriage return, unless it is a plain number such as `-3.5`) is "
+        "refused in text columns. Every CSV, XLSX and PDF the dashboard writes puts an "
+        "apostrophe in front of such text, so it shows as text.",
+        "- Coded values are checked against their reference: codes and references must "
+        "exist in the database (or earlier in the load order), allowed values must be in "
+        "their list, a case audit's scheme must be one the dashboard knows and an answer's "
+        "key question must belong to its audit's scheme and standard.",
+        "- Problems are summarised by kind (the count and the first rows of each); the "
+        "complete list is a downloadable file.",
+        "- Rows are matched to stored rows by the table's **natural key**: a row whose key "
+        "is new is inserted, a row whose values differ is updated, an identical row is "
+        "left alone. Importing never deletes rows, so loading the same file twice changes "
+        "nothing.",
+        "- Everything is checked before anything is written: types, required values, "
+        "allowed values, lengths, dates in order, references to other tables, duplicate "
+        "keys inside the file. A file with any problem writes nothing, unless the importer "
+        "is told to load the valid rows and write the rejected ones to a rejects file "
+        "(`--keep-valid --rejects OUT.csv`). A rejects file can be corrected and imported "
+        f"again: its extra columns `{IGNORED_COLUMNS[0]}` and `{IGNORED_COLUMNS[1]}` are "
+        "ignored.",
+        f"- Rows stored without a source reference (demo data, rows entered in the "
+        f"dashboard) are exported with the reference `{GENERATED_REF_PREFIX}<id>`; "
+        "importing that reference updates the same row.",
+        "- Load tables in this order (each after the tables it refers to): "
+        + ", ".join(f"`{t}`" for t in LOAD_ORDER) + ".",
+        "",
+        "Types: " + "; ".join(f"**{k}**: {v}" for k, v in TYPES.items()) + ".",
+        "",
+    ]
+    for fmt in FORMATS.values():
+        out += [f"## `{fmt.table}`: {fmt.title}", "", fmt.description, "",
+                "Natural key: " + " + ".join(f"`{k}`" for k in fmt.natural_key) + ". "
+                f"Example file: `examples/{fmt.table}.csv`.", ""]
+        out += ["| column | type | required | rules | description |",
+                "| --- | --- | --- | --- | --- |"]
+        for f in fmt.fields:
+            out.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | "
+                       f"{f.rules_text()} | {f.description} |")
+        rules = [d.message.replace(" is before ", " must be on or after ")
+                 for d in fmt.date_order] + [
+                     (f"{c.report_on} " if c.report_on else "") + c.message
+                     for c in fmt.row_checks] + [
+                     c.message for c in fmt.file_checks]
+        if rules:
+            out += ["", "Row rules: " + "; ".join(rules) + "."]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Statistics: Wilson intervals, funnel limits, control charts (SPC), rate helpers."""
