@@ -109,9 +109,8 @@ def rating_judge(scheme: Any) -> Judge | None:
     """Judge a % sufficient by the scheme's standard rating bands (None: not banded)."""
     if scheme is None:
         return None
-    from dashboard.hmip.ratings import rating_for_percent
 
-    def judge(v: float) -> str:
-        return rating_for_percent(min(max(v, 0.0), 100.0), scheme)
+    def judge(v: float) -> str:  # scheme.rating_for: core/ never imports the HMIP rules
+        return scheme.rating_for(min(max(v, 0.0), 100.0))
 
     return judge

@@ -12,8 +12,9 @@ Units, throughout:
   one correctly rounded division, so a true 65 % is exactly 65.0 and lands in the band that
   starts at 65: band lower bounds are compared exactly (``>=``), nothing is rounded first.
 
-``wilson_interval`` is ``dashboard.stats.intervals.wilson_interval``, re-exported: proportions 0..1,
-and ``(nan, nan)`` for n == 0 (no information), which this module shows as "not rated".
+``wilson_interval`` and ``regularized_incomplete_beta`` are re-exported from
+``dashboard.stats.intervals``: proportions 0..1, and ``(nan, nan)`` for n == 0 (no
+information), which this module shows as "not rated".
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from typing import Any, Self
 
 import pandas as pd
 import yaml
+from scipy.stats import beta as scipy_beta
 
-from dashboard.stats.intervals import wilson_interval
+from dashboard.stats.intervals import regularized_incomplete_beta, wilson_interval
 
 __all__ = [
     "ANSWERS",
@@ -243,6 +245,10 @@ class Scheme:
             if band.rating == name:
                 return band.min_pct
         raise SchemeIncomplete(f"{self.source}: no standard band for rating {name!r}")
+
+    def rating_for(self, pct: float) -> str:
+        """The standard rating for ``pct`` % sufficient (``rating_for_percent``)."""
+        return rating_for_percent(pct, self)
 
     def _standard_bands(self) -> tuple[PercentBand, ...]:
         if self.standard_bands is None:
@@ -807,55 +813,6 @@ def overall_rating(
 # Probability: Beta posteriors via the regularised incomplete beta function
 # ---------------------------------------------------------------------------------------
 
-_CF_EPS = 1e-15
-_CF_TINY = 1e-300
-_CF_MAX_ITERATIONS = 10_000
-
-
-def _beta_continued_fraction(a: float, b: float, x: float) -> float:
-    """Continued fraction for I_x(a, b) (Numerical Recipes ``betacf``, modified Lentz)."""
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c = 1.0
-    d = 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > _CF_TINY else _CF_TINY)
-    h = d
-    for m in range(1, _CF_MAX_ITERATIONS + 1):
-        m2 = 2 * m
-        for aa in (
-            m * (b - m) * x / ((qam + m2) * (a + m2)),  # even step
-            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),  # odd step
-        ):
-            d = 1.0 + aa * d
-            d = 1.0 / (d if abs(d) > _CF_TINY else _CF_TINY)
-            c = 1.0 + aa / c
-            c = c if abs(c) > _CF_TINY else _CF_TINY
-            h *= d * c
-        if abs(d * c - 1.0) < _CF_EPS:
-            return h
-    raise ArithmeticError(f"incomplete beta did not converge for a={a}, b={b}, x={x}")
-
-
-def regularized_incomplete_beta(a: float, b: float, x: float) -> float:
-    """I_x(a, b): P(X <= x) for X ~ Beta(a, b); a, b > 0, x a proportion (0..1).
-
-    Pure-Python replacement for ``scipy.special.betainc(a, b, x)``: the Numerical Recipes
-    ``betai`` method, using the continued fraction on whichever side converges fast.
-    """
-    if not (a > 0 and b > 0):
-        raise ValueError(f"a and b must be positive, got a={a}, b={b}")
-    if not 0.0 <= x <= 1.0:
-        raise ValueError(f"x must be a proportion between 0 and 1, got {x}")
-    if x == 0.0 or x == 1.0:
-        return x
-    log_front = (
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    )
-    front = math.exp(log_front)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return min(1.0, front * _beta_continued_fraction(a, b, x) / a)
-    return max(0.0, 1.0 - front * _beta_continued_fraction(b, a, 1.0 - x) / b)
-
-
 def _check_counts(successes: int, n: int) -> None:
     if not (_is_int(successes) and _is_int(n)) or not 0 <= successes <= n:
         raise ValueError(f"need whole numbers 0 <= successes <= n, got {successes}/{n}")
@@ -878,8 +835,8 @@ def probability_at_least(
         raise ValueError(f"threshold_pct must be between 0 and 100, got {threshold_pct}")
     a = prior[0] + successes
     b = prior[1] + n - successes
-    # P(p >= t) = 1 - I_t(a, b) = I_{1-t}(b, a); the second form avoids cancellation.
-    return regularized_incomplete_beta(b, a, 1.0 - threshold_pct / 100.0)
+    # P(p >= t): scipy's survival function, which avoids the cancellation in 1 - cdf.
+    return float(scipy_beta.sf(threshold_pct / 100.0, a, b))
 
 
 def probability_all_at_least(

@@ -16,8 +16,7 @@ denominator n and a tail area t (0.025 for the 95 % limits, 0.001 for 99.8 %):
   construction on the count of "failures";
 - both clipped to [0, 1].
 
-The binomial distribution function comes from the regularised incomplete beta
-(``dashboard.hmip.ratings.regularized_incomplete_beta``): P(R <= r) = I_{1-theta}(n - r, r + 1).
+The binomial distribution function is scipy's (``scipy.stats.binom.cdf``).
 The interpolation turns the staircase of whole counts into a smooth curve in n, and is
 built so that **a whole count y lies outside a limit exactly when the exact one-sided test
 says so**: below the lower limit iff P(R <= y) < t, above the upper iff P(R >= y) < t
@@ -63,8 +62,7 @@ import math
 from statistics import NormalDist
 
 import pandas as pd
-
-from dashboard.hmip.ratings import regularized_incomplete_beta
+from scipy.stats import binom
 
 # Two-sided coverage of each pair of limits: 95 % ("about 2 standard deviations") and
 # 99.8 % ("about 3").
@@ -87,7 +85,7 @@ POSITIONS = (ABOVE_998, ABOVE_95, WITHIN, BELOW_95, BELOW_998)
 
 
 def binomial_cdf(r: int, n: int, theta: float) -> float:
-    """P(R <= r) for R ~ Binomial(n, theta), from the regularised incomplete beta.
+    """P(R <= r) for R ~ Binomial(n, theta) (scipy.stats.binom).
 
     r < 0 gives 0 and r >= n gives 1; theta is a proportion 0..1.
     """
@@ -99,7 +97,7 @@ def binomial_cdf(r: int, n: int, theta: float) -> float:
         return 1.0
     if theta >= 1.0:
         return 0.0
-    return regularized_incomplete_beta(n - r, r + 1, 1.0 - theta)
+    return float(binom.cdf(r, n, theta))
 
 
 def _quantile(n: int, theta: float, p: float) -> int:
