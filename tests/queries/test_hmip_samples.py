@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from dashboard.access import auth
 from dashboard.access.scope import scope_for
+from dashboard.commands.samples import SaveSample
 from dashboard.data import db, schema
 from dashboard.demo import demo_data
 from dashboard.hmip import hmip_sampling, ratings
@@ -105,7 +106,7 @@ def test_hmip_sample_saved_with_method_window_and_rule(engine):
             reference_day=AS_OF,
             buffer_pct=10.0,
         )
-        sid = samples.save_sample(
+        sid = SaveSample(
             conn,
             name="HMIP test",
             window_start=WINDOW[0],
@@ -123,7 +124,7 @@ def test_hmip_sample_saved_with_method_window_and_rule(engine):
             method="hmip",
             buffer_pct=10.0,
             now=NOW,
-        )
+        ).run()
         row = samples.samples(conn).set_index("sample_id").loc[sid]
         stored = table(conn, "case_sample_member")
     n = ratings.sample_size(0.8, 0.05, population=eligible)
