@@ -31,6 +31,9 @@ SCHEME = ratings.load_scheme("crc_2018")
 WINDOW = (date(2026, 8, 1), date(2026, 10, 31))
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 PERIOD = Filters(date(2025, 11, 1), date(2026, 10, 31))
+# what every sample saved here shares (window, confidence, margin, scheme, who drew it)
+SAMPLE = dict(window_start=WINDOW[0], window_end=WINDOW[1], confidence=0.8, margin=0.05,
+              scheme="crc_2018", created_by="quality.lead")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -87,19 +90,14 @@ def kent_sample(engine):
         sample_id = SaveSample(
             conn,
             name="Kent Q4",
-            window_start=WINDOW[0],
-            window_end=WINDOW[1],
             office_id=None,
             area_id=1,
-            confidence=0.8,
-            margin=0.05,
             seed=1234,
             members=drawn,
             assign_to=["auditor.ken1", "auditor.sur1"],
-            scheme="crc_2018",
-            created_by="quality.lead",
             population=len(pop),
             now=NOW,
+            **SAMPLE,
         ).run()
     return sample_id, drawn
 
@@ -185,55 +183,27 @@ def test_saved_sample_rows_and_log(engine, kent_sample):
     ],
 )
 def test_bad_sample_writes_nothing(engine, kwargs, error, message):
-    with engine.connect() as conn:
-        before = (
-            count(conn, schema.case_sample),
-            count(conn, schema.case_audit),
-            count(conn, schema.audit_log),
-        )
+    def counts():
+        with engine.connect() as conn:
+            return [count(conn, t) for t in (schema.case_sample, schema.case_audit,
+                                             schema.audit_log)]
+
+    before = counts()
     drawn = pd.DataFrame({"person_id": [1, 2], "stratum": ["x", "y"]})
-    args = dict(
-        name="Bad",
-        window_start=WINDOW[0],
-        window_end=WINDOW[1],
-        office_id=None,
-        area_id=None,
-        confidence=0.8,
-        margin=0.05,
-        seed=1,
-        members=drawn,
-        assign_to=["auditor.ken1"],
-        scheme="crc_2018",
-        created_by="quality.lead",
-    )
+    args = dict(SAMPLE, name="Bad", office_id=None, area_id=None, seed=1, members=drawn,
+                assign_to=["auditor.ken1"])
     args.update(kwargs)
     with pytest.raises(error, match=message), engine.begin() as conn:
         SaveSample(conn, **args).run()
-    with engine.connect() as conn:
-        after = (
-            count(conn, schema.case_sample),
-            count(conn, schema.case_audit),
-            count(conn, schema.audit_log),
-        )
-    assert after == before
+    assert counts() == before
 
 
 def test_redraw_replaces_only_a_sample_without_answers(engine):
     with engine.connect() as conn:
         pop = samples.eligible_cases(conn, *WINDOW, (3,), scope_of(conn, "quality.lead"))
     first = sampling.draw_sample(pop, 20, seed=5)
-    common = dict(
-        name="Guildford",
-        window_start=WINDOW[0],
-        window_end=WINDOW[1],
-        office_id=3,
-        area_id=None,
-        confidence=0.8,
-        margin=0.05,
-        assign_to=["auditor.ken1"],
-        scheme="crc_2018",
-        created_by="quality.lead",
-    )
+    common = dict(SAMPLE, name="Guildford", office_id=3, area_id=None,
+                  assign_to=["auditor.ken1"])
     with engine.begin() as conn:
         sid = SaveSample(conn, seed=5, members=first, **common).run()
     second = sampling.draw_sample(pop, 20, seed=6)
@@ -274,17 +244,7 @@ def test_redraw_replaces_only_a_sample_without_answers(engine):
 
 
 def test_redraw_draws_again_with_a_new_seed_unless_locked_or_from_a_file(engine):
-    common = dict(
-        window_start=WINDOW[0],
-        window_end=WINDOW[1],
-        office_id=3,
-        area_id=None,
-        confidence=0.8,
-        margin=0.05,
-        assign_to=["auditor.sur1", "auditor.ken1"],
-        scheme="crc_2018",
-        created_by="quality.lead",
-    )
+    common = dict(SAMPLE, office_id=3, area_id=None, assign_to=["auditor.sur1", "auditor.ken1"])
     with engine.connect() as conn:
         lead = scope_of(conn, "quality.lead")
         pop = samples.eligible_cases(conn, *WINDOW, (3,), lead)
