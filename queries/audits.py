@@ -1,23 +1,18 @@
-"""Recording case audits: the audits a user may open, their answers, and saving them.
+"""Case audits: the audits a user may open, their case, their saved answers, progress per
+sample and auditor, and which key questions a case is asked.
 
-``save_audit`` replaces one audit's answers and must run inside one transaction
-(``with engine.begin() as conn:``): the answers, the audit's status and the audit_log row
-are stored together or not at all. Input is checked first by ``validate_answers`` (pure),
-which returns a message per field, so nothing is written when anything is wrong.
+Saving an audit is a command: ``dashboard.commands.audits.SaveAudit``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, exists, func, select
 
-from dashboard.access import audit_log
 from dashboard.access.scope import Scope
-from dashboard.data import summaries
 from dashboard.data.schema import (
     audit_answer,
     case_audit,
@@ -30,7 +25,6 @@ from dashboard.data.schema import (
 from dashboard.hmip.ratings import KeyQuestion, Scheme
 from queries._frames import read_frame
 
-REASON_MAX = 2000
 ANSWER_LABELS = {
     "sufficient": "Sufficient",
     "not_sufficient": "Not sufficient",
@@ -43,20 +37,7 @@ STANDARD_NEEDS = {
     "through the gate": "has_release",
     "resettlement": "has_release",
 }
-
-Answers = Mapping[str, tuple[str | None, str | None]]
-
-
-class AuditNotFoundError(PermissionError):
-    """No such audit, or not one this user may open."""
-
-
-class AuditValidationError(ValueError):
-    """The answers are not fit to save; ``errors`` maps field keys to messages."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        super().__init__(f"{len(self.errors)} answer(s) need attention")
+PROGRESS_COUNTS = ["audits", "complete", "in_progress", "not_started"]
 
 
 def _audit_rows(scope: Scope):
@@ -177,6 +158,29 @@ def progress(conn: Connection, scope: Scope) -> pd.DataFrame:
     return df
 
 
+def progress_totals(progress_rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``progress`` rows added up by the columns in by (["sample_id", "sample"] per sample,
+    ["auditor"] per auditor), in the order first met for a sample, by auditor name for
+    auditors. Columns: by..., audits, complete, in_progress, not_started, pct_complete
+    (0..100).
+    """
+    out = progress_rows.groupby(by, as_index=False, sort="auditor" in by)[PROGRESS_COUNTS].sum()
+    out["pct_complete"] = 100 * out["complete"] / out["audits"]
+    return out
+
+
+def audit_counts(listed: pd.DataFrame) -> dict[str, int]:
+    """Headline counts of ``assigned_audits`` rows: audits, drafts, complete and started
+    (not complete, at least one answer saved). Cases."""
+    not_complete = listed["status"] != "complete"
+    return {
+        "audits": len(listed),
+        "drafts": int((listed["status"] == "draft").sum()),
+        "complete": int((listed["status"] == "complete").sum()),
+        "started": int((not_complete & (listed["answers"] > 0)).sum()),
+    }
+
+
 def next_open_audit(listed: pd.DataFrame, current: int) -> int | None:
     """The audit to open after ``current``: the next one in the list that is not
     complete (wrapping round), or None when every other audit is complete. listed: as
@@ -192,14 +196,20 @@ def next_open_audit(listed: pd.DataFrame, current: int) -> int | None:
     return None
 
 
-def audit_case(conn: Connection, audit_id: int, scope: Scope) -> dict[str, Any] | None:
+def audit_case(
+    conn: Connection, audit_id: int, scope: Scope, lock: bool = False
+) -> dict[str, Any] | None:
     """One audit and its case, or None if it does not exist or is outside the scope.
+    lock: hold the audit's row for update until the transaction ends (before saving it).
 
     Keys: audit_id, sample_id, sample, person_id, crn, office, office_id, sentence_type,
     rosh_level, gender, tier, start_date, end_date, auditor, status, audit_date, scheme,
     has_unpaid_work, has_release (bools).
     """
-    row = conn.execute(_audit_rows(scope).where(case_audit.c.id == audit_id)).mappings().first()
+    stmt = _audit_rows(scope).where(case_audit.c.id == audit_id)
+    if lock:
+        stmt = stmt.with_for_update(of=case_audit)
+    row = conn.execute(stmt).mappings().first()
     if row is None:
         return None
     out = dict(row)
@@ -248,132 +258,3 @@ def questions_for_case(scheme: Scheme, case: Mapping[str, Any]) -> list[KeyQuest
             continue
         out.extend(standard.key_questions)
     return out
-
-
-def reason_key(code: str) -> str:
-    """The field key of a key question's reason in validation errors ('2.1a.reason')."""
-    return f"{code}.reason"
-
-
-def validate_answers(
-    questions: Sequence[KeyQuestion], answers: Answers, complete: bool
-) -> dict[str, str]:
-    """Messages for the fields that cannot be saved; empty when the answers are fine.
-
-    answers maps key question code -> (answer or None, reason or None). Keys of the
-    result are the code (the answer) or ``reason_key(code)`` (its reason). Rules:
-    answers must be one of sufficient / not_sufficient / not_applicable; not applicable
-    only where the question allows it; "not sufficient" needs a reason (at most
-    REASON_MAX characters); a complete audit answers every question. A draft may leave
-    questions unanswered.
-    """
-    errors: dict[str, str] = {}
-    by_code = {q.code: q for q in questions}
-    for code in answers:
-        if code not in by_code:
-            errors[code] = f"{code} is not a key question of this audit."
-    for q in questions:
-        answer, reason = answers.get(q.code, (None, None))
-        reason = (reason or "").strip()
-        if answer is None:
-            if complete:
-                errors[q.code] = "Answer this question to complete the audit (or save a draft)."
-            continue
-        if answer not in ANSWER_LABELS:
-            errors[q.code] = f"Unknown answer {answer!r}."
-        elif answer == "not_applicable" and not q.may_be_not_applicable:
-            errors[q.code] = "This question applies to every case: choose sufficient or not."
-        elif answer == "not_sufficient" and not reason:
-            errors[reason_key(q.code)] = "Give the reason this is not sufficient."
-        if len(reason) > REASON_MAX:
-            errors[reason_key(q.code)] = f"Keep the reason under {REASON_MAX} characters."
-    return errors
-
-
-# --- saving ---------------------------------------------------------------------------------
-
-
-def save_audit(
-    conn: Connection,
-    audit_id: int,
-    answers: Answers,
-    *,
-    complete: bool,
-    scope: Scope,
-    scheme: Scheme,
-    now: datetime | None = None,
-) -> int:
-    """Replace the audit's answers, set its status and log it; returns answers stored.
-
-    Call inside one transaction. The audit must be one the user may open
-    (``scope.audit_clause``) and their role must open the audit page, else
-    ``AuditNotFoundError``; the answers are checked with ``validate_answers`` against the
-    case's questions, else ``AuditValidationError`` (nothing written). Unanswered
-    questions of a draft are not stored; reasons are kept only for "not sufficient".
-    status becomes 'complete' or 'draft', audit_date today; one audit_log 'audit_saved'.
-    """
-    now = now or datetime.now(UTC)
-    if not scope.may_open("audit"):
-        raise AuditNotFoundError("Your role does not record case audits.")
-    row = (
-        conn.execute(
-            _audit_rows(scope).where(case_audit.c.id == audit_id).with_for_update(of=case_audit)
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise AuditNotFoundError(f"Audit {audit_id} is not one you can open.")
-    if row["scheme"] != scheme.scheme_id:
-        raise AuditValidationError(
-            {"scheme": f"This audit uses scheme {row['scheme']}, not {scheme.scheme_id}."}
-        )
-    questions = questions_for_case(scheme, row)
-    errors = validate_answers(questions, answers, complete)
-    if errors:
-        raise AuditValidationError(errors)
-    rows = []
-    for q in questions:
-        answer, reason = answers.get(q.code, (None, None))
-        if answer is None:
-            continue
-        reason = (reason or "").strip() if answer == "not_sufficient" else None
-        rows.append(
-            {
-                "audit_id": audit_id,
-                "standard": q.standard,
-                "key_question": q.code,
-                "answer": answer,
-                "reason": reason,
-            }
-        )
-    conn.execute(delete(audit_answer).where(audit_answer.c.audit_id == audit_id))
-    if rows:
-        conn.execute(insert(audit_answer), rows)
-    status = "complete" if complete else "draft"
-    conn.execute(
-        update(case_audit)
-        .where(case_audit.c.id == audit_id)
-        .values(status=status, audit_date=now.date())
-    )
-    # keep the monthly quality summaries exact: the old and the new audit month change
-    old_date = row["audit_date"]
-    old_date = old_date if isinstance(old_date, date) else date.fromisoformat(str(old_date)[:10])
-    summaries.refresh_months(conn, [old_date.replace(day=1), now.date().replace(day=1)],
-                             [int(row["office_id"])], tables=["case_audit", "audit_answer"])
-    audit_log.record(
-        conn,
-        scope.username,
-        "audit_saved",
-        target=f"case_audit:{audit_id}",
-        detail={
-            "status": status,
-            "answers": len(rows),
-            "questions": len(questions),
-            "not_sufficient": sum(r["answer"] == "not_sufficient" for r in rows),
-            "crn": row["crn"],
-            "sample_id": row["sample_id"],
-        },
-        now=now,
-    )
-    return len(rows)

@@ -1,20 +1,16 @@
-"""Case samples for internal audits: the eligible population, saved samples and their
-members, and saving a drawn sample with its draft audits assigned to auditors.
+"""Case samples for internal audits: the eligible population, HMIP's long list, drawing
+from the database, saved samples and their members.
 
-Reads are plain functions returning DataFrames; ``save_sample`` writes and must be called
-inside one transaction (``with engine.begin() as conn:``) so the sample, its members, its
-draft audits and the audit_log row are stored together or not at all.
+Saving a sample is a command: ``dashboard.commands.samples`` (SaveSample, RedrawSample).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, func, literal, select
 
-from dashboard.access import audit_log
 from dashboard.access.scope import Scope
 from dashboard.data.schema import (
     app_user,
@@ -28,10 +24,10 @@ from dashboard.data.schema import (
     staff_member,
 )
 from dashboard.hmip import hmip_sampling
-from dashboard.hmip.sampling import SEED_MAX, STRATA, assign_round_robin
+from dashboard.hmip.sampling import STRATA
 from queries._frames import read_frame
 
-NAME_MAX = 120
+OfficeIds = tuple[int, ...] | None  # the offices a sample covers; None: the whole region
 METHODS = {"hmip": "HMIP method", "custom_strata": "Custom strata"}
 CUSTOM_RULE = (
     "Custom strata: cases active at any time in the window (start on or before its end, end "
@@ -42,11 +38,11 @@ HMIP_WINDOW_RULE = "Cases whose sentence or licence started in the window. "
 
 
 class SampleError(ValueError):
-    """A sample cannot be saved as asked; the message is fit to show as is."""
+    """A sample cannot be drawn or saved as asked; the message is fit to show as is."""
 
 
-class SampleLockedError(SampleError):
-    """The sample already has audit answers: re-drawing it would throw recorded work away."""
+class SampleWindowError(SampleError):
+    """The window ends before it starts."""
 
 
 def _active(window_start: date, window_end: date) -> list:
@@ -54,14 +50,14 @@ def _active(window_start: date, window_end: date) -> list:
     return [person.c.start_date <= window_end, person.c.end_date >= window_start]
 
 
-def _check_window(window_start: date, window_end: date) -> None:
+def check_window(window_start: date, window_end: date) -> None:
+    """Raise SampleWindowError when the window ends before it starts."""
     if window_end < window_start:
-        raise SampleError("The window ends before it starts: choose an end on or after the start.")
+        raise SampleWindowError(
+            "The window ends before it starts: choose an end on or after the start.")
 
 
-def scope_office_ids(
-    conn: Connection, office_id: int | None, area_id: int | None
-) -> tuple[int, ...] | None:
+def scope_office_ids(conn: Connection, office_id: int | None, area_id: int | None) -> OfficeIds:
     """The offices a sample scope covers: (office_id,), the area's offices, or None for
     the whole region."""
     if office_id is not None:
@@ -74,49 +70,43 @@ def scope_office_ids(
     return None
 
 
-def scope_office_ids_from(
-    offices: pd.DataFrame, office_id: int | None, area_id: int | None
-) -> tuple[int, ...] | None:
-    """As scope_office_ids, from the reference.offices() frame already loaded (office_id,
-    area_id columns). NaN/None ids count as absent."""
-    if office_id is not None and not pd.isna(office_id):
-        return (int(office_id),)
-    if area_id is not None and not pd.isna(area_id):
-        ids = offices.loc[offices["area_id"] == int(area_id), "office_id"]
-        return tuple(sorted(int(i) for i in ids))
-    return None
+def sample_scope(
+    offices: pd.DataFrame, office_code: str | None, area_code: str | None
+) -> tuple[int | None, int | None, OfficeIds]:
+    """(office_id, area_id, office ids covered) of the office or area chosen by code, from
+    the reference.offices() frame already loaded (office_code, office_id, area_code,
+    area_id columns); (None, None, None) for the whole region."""
+    if office_code:
+        office_id = int(offices.loc[offices["office_code"] == office_code, "office_id"].iloc[0])
+        return office_id, None, (office_id,)
+    if area_code:
+        mine = offices[offices["area_code"] == area_code]
+        return None, int(mine["area_id"].iloc[0]), tuple(sorted(int(i) for i in mine["office_id"]))
+    return None, None, None
 
 
-def eligible_cases(
-    conn: Connection,
-    window_start: date,
-    window_end: date,
-    office_ids: tuple[int, ...] | None,
-    scope: Scope,
-) -> pd.DataFrame:
+def _in_window_and_offices(stmt, window: list, office_ids: OfficeIds, scope: Scope):
+    # a case belongs to a sample by its office, inside the user's scope
+    stmt = stmt.where(*window, scope.office_clause(person.c.office_id))
+    return stmt if office_ids is None else stmt.where(person.c.office_id.in_(office_ids))
+
+
+def eligible_cases(conn: Connection, window_start: date, window_end: date,
+                   office_ids: OfficeIds, scope: Scope) -> pd.DataFrame:
     """Cases active at any time in the window (start_date <= window_end and end_date >=
     window_start) in the offices (None: all), limited to the user's scope.
 
     One row per case. Columns: person_id, office_id, sentence_type, rosh_level, gender.
     """
-    _check_window(window_start, window_end)
-    stmt = (
-        select(person.c.id.label("person_id"), person.c.office_id, *(person.c[c] for c in STRATA))
-        .where(*_active(window_start, window_end), scope.office_clause(person.c.office_id))
-        .order_by(person.c.id)
-    )
-    if office_ids is not None:
-        stmt = stmt.where(person.c.office_id.in_(office_ids))
+    check_window(window_start, window_end)
+    stmt = select(person.c.id.label("person_id"), person.c.office_id,
+                  *(person.c[c] for c in STRATA)).order_by(person.c.id)
+    stmt = _in_window_and_offices(stmt, _active(window_start, window_end), office_ids, scope)
     return read_frame(stmt, conn)
 
 
-def hmip_long_list(
-    conn: Connection,
-    window_start: date,
-    window_end: date,
-    office_ids: tuple[int, ...] | None,
-    scope: Scope,
-) -> pd.DataFrame:
+def hmip_long_list(conn: Connection, window_start: date, window_end: date,
+                   office_ids: OfficeIds, scope: Scope) -> pd.DataFrame:
     """The long list for HMIP's method: cases whose sentence or licence started in the
     window (start_date from window_start to window_end), in the offices (None: all),
     limited to the user's scope; ordered by start date then CRN (the list order is HMIP's
@@ -126,7 +116,7 @@ def hmip_long_list(
     start_date, cluster (area name), office (office name), officer (staff reference, or
     'Unallocated'), sentence_group and rosh_low (for ``hmip_sampling``).
     """
-    _check_window(window_start, window_end)
+    check_window(window_start, window_end)
     stmt = (
         select(
             person.c.id.label("person_id"),
@@ -142,16 +132,10 @@ def hmip_long_list(
             .join(area, area.c.id == office.c.area_id)
             .outerjoin(staff_member, staff_member.c.id == person.c.officer_id)
         )
-        .where(
-            person.c.start_date >= window_start,
-            person.c.start_date <= window_end,
-            scope.office_clause(person.c.office_id),
-        )
         .order_by(person.c.start_date, person.c.crn)
     )
-    if office_ids is not None:
-        stmt = stmt.where(person.c.office_id.in_(office_ids))
-    df = read_frame(stmt, conn)
+    started = [person.c.start_date >= window_start, person.c.start_date <= window_end]
+    df = read_frame(_in_window_and_offices(stmt, started, office_ids, scope), conn)
     df["start_date"] = pd.to_datetime(df["start_date"]).dt.date
     df["sentence_group"] = df["sentence_type"].map(hmip_sampling.SENTENCE_GROUPS)
     df["rosh_low"] = df["rosh_level"].map(hmip_sampling.ROSH_LOW).astype(bool)
@@ -171,13 +155,31 @@ def person_ids_for_crns(conn: Connection, crns: tuple[str, ...], scope: Scope) -
     return out
 
 
+def long_list_in_window(conn: Connection, long_list: pd.DataFrame, window_start: date,
+                        window_end: date, scope: Scope) -> pd.DataFrame:
+    """The rows of a long-list file (``longlist.read_long_list``) whose start_date lies in
+    the window, renumbered from 0, with person_id: the case held here under that CRN and
+    visible to the user (NaN where none is)."""
+    in_window = long_list[
+        (long_list["start_date"] >= window_start) & (long_list["start_date"] <= window_end)
+    ].reset_index(drop=True)
+    known = person_ids_for_crns(conn, tuple(in_window["crn"]), scope)
+    return in_window.assign(person_id=in_window["crn"].map(known))
+
+
+def with_stratum_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """frame with HMIP's stratum codes replaced by their labels (the text stored with each
+    member, e.g. 'Male, community, RoSH low')."""
+    return frame.assign(stratum=frame["stratum"].map(hmip_sampling.STRATUM_LABELS))
+
+
 def draw_from_database(
     conn: Connection,
     *,
     method: str,
     window_start: date,
     window_end: date,
-    office_ids: tuple[int, ...] | None,
+    office_ids: OfficeIds,
     scope: Scope,
     confidence: float,
     margin: float,
@@ -195,32 +197,29 @@ def draw_from_database(
 
     if method == "hmip":
         cases = hmip_long_list(conn, window_start, window_end, office_ids, scope)
-        eligible, _ = hmip_sampling.prepare(cases, reference_day)
-        if eligible.empty:
-            return pd.DataFrame(columns=["person_id", "stratum"]), 0
-        n = ratings.sample_size(confidence, margin, population=len(eligible))
-        result = hmip_sampling.draw(cases, n, seed, reference_day, buffer_pct or 0.0)
-        labels = result.sample["stratum"].map(hmip_sampling.STRATUM_LABELS)
-        return (
-            pd.DataFrame({"person_id": result.sample["person_id"], "stratum": labels}),
-            len(eligible),
-        )
-    pop = eligible_cases(conn, window_start, window_end, office_ids, scope)
-    if pop.empty:
+        eligible = len(hmip_sampling.prepare(cases, reference_day)[0])
+    else:
+        cases = eligible_cases(conn, window_start, window_end, office_ids, scope)
+        eligible = len(cases)
+    if not eligible:
         return pd.DataFrame(columns=["person_id", "stratum"]), 0
-    n = ratings.sample_size(confidence, margin, population=len(pop))
-    drawn = sampling.draw_sample(pop, n, seed)
-    return drawn[["person_id", "stratum"]], len(pop)
+    n = ratings.sample_size(confidence, margin, population=eligible)
+    if method == "hmip":
+        drawn = with_stratum_labels(
+            hmip_sampling.draw(cases, n, seed, reference_day, buffer_pct or 0.0).sample)
+    else:
+        drawn = sampling.draw_sample(cases, n, seed)
+    return drawn[["person_id", "stratum"]], eligible
 
 
 def population_strata(
-    conn: Connection, window_start: date, window_end: date, office_ids: tuple[int, ...] | None
+    conn: Connection, window_start: date, window_end: date, office_ids: OfficeIds
 ) -> pd.DataFrame:
     """Cases active in the window per stratum (counts only, no people).
 
     Columns: sentence_type, rosh_level, gender, population (cases).
     """
-    _check_window(window_start, window_end)
+    check_window(window_start, window_end)
     groups = [person.c[c] for c in STRATA]
     stmt = (
         select(*groups, func.count(person.c.id).label("population"))
@@ -243,8 +242,8 @@ def auditors(conn: Connection) -> pd.DataFrame:
     return read_frame(stmt, conn)
 
 
-def samples(conn: Connection) -> pd.DataFrame:
-    """Saved samples, newest first (no person-level data).
+def samples(conn: Connection, sample_id: int | None = None) -> pd.DataFrame:
+    """Saved samples, newest first (no person-level data); only sample_id's if given.
 
     Columns: sample_id, name, scope (office or area name, or "Region"), office_id,
     area_id, window_start, window_end, confidence and margin (proportions 0..1),
@@ -310,6 +309,8 @@ def samples(conn: Connection) -> pd.DataFrame:
         )
         .order_by(case_sample.c.created_at.desc(), case_sample.c.id.desc())
     )
+    if sample_id is not None:
+        stmt = stmt.where(case_sample.c.id == sample_id)
     df = read_frame(stmt, conn)
     for col in ("window_start", "window_end"):
         df[col] = pd.to_datetime(df[col]).dt.date
@@ -406,153 +407,7 @@ def answers_in_sample(conn: Connection, sample_id: int) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-def save_sample(
-    conn: Connection,
-    *,
-    name: str,
-    window_start: date,
-    window_end: date,
-    office_id: int | None,
-    area_id: int | None,
-    confidence: float,
-    margin: float,
-    seed: int,
-    members: pd.DataFrame,
-    assign_to: Sequence[str],
-    scheme: str,
-    created_by: str,
-    population: int | None = None,
-    replace_sample_id: int | None = None,
-    now: datetime | None = None,
-    method: str = "custom_strata",
-    buffer_pct: float | None = None,
-    eligibility_rule: str | None = None,
-    source: str | None = None,
-) -> int:
-    """Store a drawn sample, its members and one draft audit per member; returns its id.
-
-    members: columns person_id and stratum, in draw order; the cases are assigned to the
-    auditors in assign_to in turn (``sampling.assign_round_robin``). One audit_log row
-    'sample_drawn'. Call inside one transaction. With replace_sample_id the saved sample
-    is re-drawn in place (same id, new members, seed and settings) unless any of its
-    audits has an answer: then ``SampleLockedError`` is raised and nothing changes. Raises
-    ``SampleError`` for a blank name, no members, an unknown auditor or a bad seed.
-    method ('hmip' or 'custom_strata'), buffer_pct, eligibility_rule (the rule in words;
-    defaults to the method's) and source (the long-list file, None for the database) are
-    stored with the sample so it says how it was drawn.
-    """
-    now = now or datetime.now(UTC)
-    name = " ".join((name or "").split())
-    if not name:
-        raise SampleError("Give the sample a name (e.g. 'Kent internal audit, Q4 2026').")
-    if len(name) > NAME_MAX:
-        raise SampleError(f"The sample name is too long (at most {NAME_MAX} characters).")
-    _check_window(window_start, window_end)
-    if members.empty:
-        raise SampleError("The sample has no cases: widen the window or the scope.")
-    if members["person_id"].duplicated().any():
-        raise SampleError("The sample lists a case twice.")
-    if not 0 <= int(seed) <= SEED_MAX:
-        raise SampleError(f"The seed must be a whole number from 0 to {SEED_MAX}.")
-    if method not in METHODS:
-        raise SampleError(f"Unknown sampling method {method!r}.")
-    if eligibility_rule is None:
-        eligibility_rule = (
-            HMIP_WINDOW_RULE + hmip_sampling.ELIGIBILITY_RULE if method == "hmip" else CUSTOM_RULE
-        )
-    known = set(auditors(conn)["username"])
-    unknown = [a for a in assign_to if a not in known]
-    if not assign_to or unknown:
-        raise SampleError(
-            "Choose at least one auditor"
-            + (f"; not an enabled auditor: {', '.join(unknown)}" if unknown else "")
-            + "."
-        )
-
-    values = dict(
-        name=name,
-        office_id=office_id,
-        area_id=area_id,
-        window_start=window_start,
-        window_end=window_end,
-        confidence=float(confidence),
-        margin=float(margin),
-        sample_size=len(members),
-        seed=int(seed),
-        created_by=created_by,
-        created_at=now,
-        method=method,
-        buffer_pct=None if buffer_pct is None else float(buffer_pct),
-        eligibility_rule=eligibility_rule,
-        source=source,
-    )
-    if replace_sample_id is None:
-        sample_id = int(conn.execute(insert(case_sample).values(**values)).inserted_primary_key[0])
-    else:
-        sample_id = int(replace_sample_id)
-        exists = conn.execute(
-            select(case_sample.c.id).where(case_sample.c.id == sample_id).with_for_update()
-        ).first()
-        if exists is None:
-            raise SampleError(f"Sample {sample_id} does not exist.")
-        answered = answers_in_sample(conn, sample_id)
-        if answered:
-            raise SampleLockedError(
-                f"Sample {sample_id} already has {answered} audit answers: it cannot be "
-                "re-drawn. Keep it, or draw a new sample alongside it."
-            )
-        conn.execute(delete(case_audit).where(case_audit.c.sample_id == sample_id))
-        conn.execute(delete(case_sample_member).where(case_sample_member.c.sample_id == sample_id))
-        conn.execute(update(case_sample).where(case_sample.c.id == sample_id).values(**values))
-
-    people = [int(p) for p in members["person_id"]]
-    conn.execute(
-        insert(case_sample_member),
-        [
-            {"sample_id": sample_id, "person_id": p, "stratum": str(s)}
-            for p, s in zip(people, members["stratum"], strict=True)
-        ],
-    )
-    assigned = assign_round_robin(members, list(assign_to))
-    conn.execute(
-        insert(case_audit),
-        [
-            {
-                "person_id": p,
-                "sample_id": sample_id,
-                "auditor": a,
-                "audit_date": now.date(),
-                "status": "draft",
-                "scheme": scheme,
-            }
-            for p, a in zip(people, assigned, strict=True)
-        ],
-    )
-    audit_log.record(
-        conn,
-        created_by,
-        "sample_drawn",
-        target=f"case_sample:{sample_id}",
-        filters={
-            "window_start": window_start.isoformat(),
-            "window_end": window_end.isoformat(),
-            "office_id": office_id,
-            "area_id": area_id,
-        },
-        detail={
-            "name": name,
-            "sample_size": len(members),
-            "seed": int(seed),
-            "confidence": float(confidence),
-            "margin": float(margin),
-            "population": population,
-            "scheme": scheme,
-            "method": method,
-            "buffer_pct": buffer_pct,
-            "source": source,
-            "auditors": list(assign_to),
-            "replaced": replace_sample_id is not None,
-        },
-        now=now,
-    )
-    return sample_id
+def sample_auditors(conn: Connection, sample_id: int) -> list[str]:
+    """The usernames the sample's audits are assigned to, sorted (empty: no audits)."""
+    stmt = select(case_audit.c.auditor).distinct().where(case_audit.c.sample_id == sample_id)
+    return sorted(str(a) for a in conn.execute(stmt).scalars())

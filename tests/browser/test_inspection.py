@@ -39,9 +39,9 @@ QUESTION = re.compile(r"^(\d+\.\d+[a-z])\b")
 @pytest.fixture(scope="module")
 def assigned_audits(fresh_app) -> list[int]:
     """Three Kent cases in a saved sample, as draft audits for auditor.ken1 (arranged
-    with the app's own save function; the test then works only through the browser)."""
+    with the app's own save command; the test then works only through the browser)."""
+    from dashboard.commands.samples import SaveSample
     from dashboard.data import db
-    from queries import samples
 
     people = fresh_app.rows(
         "SELECT p.id FROM person_on_probation p JOIN office o ON o.id = p.office_id "
@@ -51,11 +51,11 @@ def assigned_audits(fresh_app) -> list[int]:
                             "stratum": ["browser test"] * len(people)})
     engine = db.make_engine(f"sqlite:///{fresh_app.db_path}")
     with engine.begin() as conn:
-        sample_id = samples.save_sample(
+        sample_id = SaveSample(
             conn, name="Browser test sample", window_start=date(2026, 8, 1),
             window_end=date(2026, 10, 31), office_id=None, area_id=1, confidence=0.8,
             margin=0.05, seed=1, members=members, assign_to=["auditor.ken1"],
-            scheme="crc_2018", created_by="quality.lead", population=len(members))
+            scheme="crc_2018", created_by="quality.lead", population=len(members)).run()
     engine.dispose()
     return [a for (a,) in fresh_app.rows(
         "SELECT id FROM case_audit WHERE sample_id = ? ORDER BY id", (sample_id,))]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from dashboard.access import auth
 from dashboard.access.scope import scope_for
+from dashboard.commands.samples import SaveSample
 from dashboard.data import db, schema
 from dashboard.demo import demo_data
 from dashboard.hmip import hmip_sampling, ratings
@@ -90,40 +91,26 @@ def test_demo_samples_are_assigned_to_the_demo_auditor(engine):
 
 
 def test_hmip_sample_saved_with_method_window_and_rule(engine):
+    # HMIP's method from the database, 80 % confidence, 5 points margin, a 10 % buffer
+    draw = dict(method="hmip", window_start=WINDOW[0], window_end=WINDOW[1], confidence=0.8,
+                margin=0.05, seed=99, buffer_pct=10.0)
     with engine.begin() as conn:
-        scope = lead(conn)
         members, eligible = samples.draw_from_database(
-            conn,
-            method="hmip",
-            window_start=WINDOW[0],
-            window_end=WINDOW[1],
-            office_ids=None,
-            scope=scope,
-            confidence=0.8,
-            margin=0.05,
-            seed=99,
-            reference_day=AS_OF,
-            buffer_pct=10.0,
+            conn, office_ids=None, scope=lead(conn), reference_day=AS_OF, **draw
         )
-        sid = samples.save_sample(
+        sid = SaveSample(
             conn,
             name="HMIP test",
-            window_start=WINDOW[0],
-            window_end=WINDOW[1],
             office_id=None,
             area_id=None,
-            confidence=0.8,
-            margin=0.05,
-            seed=99,
             members=members,
             assign_to=["auditor.ken1"],
             scheme="pdu_2023",
             created_by="quality.lead",
             population=eligible,
-            method="hmip",
-            buffer_pct=10.0,
             now=NOW,
-        )
+            **draw,
+        ).run()
         row = samples.samples(conn).set_index("sample_id").loc[sid]
         stored = table(conn, "case_sample_member")
     n = ratings.sample_size(0.8, 0.05, population=eligible)
@@ -137,17 +124,7 @@ def test_hmip_sample_saved_with_method_window_and_rule(engine):
     # the same seed draws the same cases again
     with engine.connect() as conn:
         again, _ = samples.draw_from_database(
-            conn,
-            method="hmip",
-            window_start=WINDOW[0],
-            window_end=WINDOW[1],
-            office_ids=None,
-            scope=lead(conn),
-            confidence=0.8,
-            margin=0.05,
-            seed=99,
-            reference_day=AS_OF,
-            buffer_pct=10.0,
+            conn, office_ids=None, scope=lead(conn), reference_day=AS_OF, **draw
         )
     assert sorted(again["person_id"]) == sorted(mine["person_id"])
 

@@ -7,6 +7,7 @@ shared session fixtures stay untouched.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -15,6 +16,10 @@ from sqlalchemy import Date, DateTime, func, select
 
 from dashboard.access import auth
 from dashboard.access.scope import scope_for
+from dashboard.commands import audits as audit_commands
+from dashboard.commands import samples as sample_commands
+from dashboard.commands.audits import SaveAudit
+from dashboard.commands.samples import RedrawSample, SaveSample
 from dashboard.core.filters import Filters
 from dashboard.data import db, schema
 from dashboard.demo import demo_data
@@ -26,6 +31,9 @@ SCHEME = ratings.load_scheme("crc_2018")
 WINDOW = (date(2026, 8, 1), date(2026, 10, 31))
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 PERIOD = Filters(date(2025, 11, 1), date(2026, 10, 31))
+# what every sample saved here shares (window, confidence, margin, scheme, who drew it)
+SAMPLE = dict(window_start=WINDOW[0], window_end=WINDOW[1], confidence=0.8, margin=0.05,
+              scheme="crc_2018", created_by="quality.lead")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -79,23 +87,18 @@ def kent_sample(engine):
         pop = samples.eligible_cases(conn, *WINDOW, kent, ql)
     drawn = sampling.draw_sample(pop, ratings.sample_size(0.8, 0.05, len(pop)), seed=1234)
     with engine.begin() as conn:
-        sample_id = samples.save_sample(
+        sample_id = SaveSample(
             conn,
             name="Kent Q4",
-            window_start=WINDOW[0],
-            window_end=WINDOW[1],
             office_id=None,
             area_id=1,
-            confidence=0.8,
-            margin=0.05,
             seed=1234,
             members=drawn,
             assign_to=["auditor.ken1", "auditor.sur1"],
-            scheme="crc_2018",
-            created_by="quality.lead",
             population=len(pop),
             now=NOW,
-        )
+            **SAMPLE,
+        ).run()
     return sample_id, drawn
 
 
@@ -160,67 +163,53 @@ def test_saved_sample_rows_and_log(engine, kent_sample):
     assert strata["sample"].sum() == len(drawn) and strata["audited"].sum() == 0
 
 
-def test_bad_sample_writes_nothing(engine):
-    with engine.connect() as conn:
-        before = (
-            count(conn, schema.case_sample),
-            count(conn, schema.case_audit),
-            count(conn, schema.audit_log),
-        )
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"assign_to": ["nobody.here"]}, sample_commands.NotAnAuditorError,
+         "not an enabled auditor"),
+        ({"assign_to": []}, sample_commands.NoAuditorError, "at least one auditor"),
+        ({"name": "  "}, sample_commands.SampleNameError, "name"),
+        ({"name": "x" * 121}, sample_commands.SampleNameError, "too long"),
+        ({"window_end": WINDOW[0], "window_start": WINDOW[1]}, samples.SampleWindowError,
+         "ends before it starts"),
+        ({"members": pd.DataFrame({"person_id": [], "stratum": []})},
+         sample_commands.EmptySampleError, "no cases"),
+        ({"members": pd.DataFrame({"person_id": [1, 1], "stratum": ["x", "x"]})},
+         sample_commands.DuplicateCaseError, "twice"),
+        ({"seed": -1}, sample_commands.SeedError, "seed"),
+        ({"method": "guess"}, sample_commands.UnknownMethodError, "method"),
+        ({"replace_sample_id": 999999}, sample_commands.SampleNotFoundError, "does not exist"),
+    ],
+)
+def test_bad_sample_writes_nothing(engine, kwargs, error, message):
+    def counts():
+        with engine.connect() as conn:
+            return [count(conn, t) for t in (schema.case_sample, schema.case_audit,
+                                             schema.audit_log)]
+
+    before = counts()
     drawn = pd.DataFrame({"person_id": [1, 2], "stratum": ["x", "y"]})
-    for kwargs, message in (
-        ({"assign_to": ["nobody.here"]}, "not an enabled auditor"),
-        ({"assign_to": []}, "at least one auditor"),
-        ({"name": "  "}, "name"),
-    ):
-        args = dict(
-            name="Bad",
-            window_start=WINDOW[0],
-            window_end=WINDOW[1],
-            office_id=None,
-            area_id=None,
-            confidence=0.8,
-            margin=0.05,
-            seed=1,
-            members=drawn,
-            assign_to=["auditor.ken1"],
-            scheme="crc_2018",
-            created_by="quality.lead",
-        )
-        args.update(kwargs)
-        with pytest.raises(samples.SampleError, match=message), engine.begin() as conn:
-            samples.save_sample(conn, **args)
-    with engine.connect() as conn:
-        after = (
-            count(conn, schema.case_sample),
-            count(conn, schema.case_audit),
-            count(conn, schema.audit_log),
-        )
-    assert after == before
+    args = dict(SAMPLE, name="Bad", office_id=None, area_id=None, seed=1, members=drawn,
+                assign_to=["auditor.ken1"])
+    args.update(kwargs)
+    with pytest.raises(error, match=message), engine.begin() as conn:
+        SaveSample(conn, **args).run()
+    assert counts() == before
 
 
 def test_redraw_replaces_only_a_sample_without_answers(engine):
     with engine.connect() as conn:
         pop = samples.eligible_cases(conn, *WINDOW, (3,), scope_of(conn, "quality.lead"))
     first = sampling.draw_sample(pop, 20, seed=5)
-    common = dict(
-        name="Guildford",
-        window_start=WINDOW[0],
-        window_end=WINDOW[1],
-        office_id=3,
-        area_id=None,
-        confidence=0.8,
-        margin=0.05,
-        assign_to=["auditor.ken1"],
-        scheme="crc_2018",
-        created_by="quality.lead",
-    )
+    common = dict(SAMPLE, name="Guildford", office_id=3, area_id=None,
+                  assign_to=["auditor.ken1"])
     with engine.begin() as conn:
-        sid = samples.save_sample(conn, seed=5, members=first, **common)
+        sid = SaveSample(conn, seed=5, members=first, **common).run()
     second = sampling.draw_sample(pop, 20, seed=6)
     with engine.begin() as conn:
         assert (
-            samples.save_sample(conn, seed=6, members=second, replace_sample_id=sid, **common)
+            SaveSample(conn, seed=6, members=second, replace_sample_id=sid, **common).run()
             == sid
         )
     with engine.connect() as conn:
@@ -233,25 +222,77 @@ def test_redraw_replaces_only_a_sample_without_answers(engine):
     assert seed == 6
     # one answer saved: the sample is now locked
     with engine.begin() as conn:
-        audits.save_audit(
+        SaveAudit(
             conn,
+            scope_of(conn, "auditor.ken1"),
             audit_id,
             {"2.1a": ("sufficient", None)},
             complete=False,
-            scope=scope_of(conn, "auditor.ken1"),
             scheme=SCHEME,
             now=NOW,
-        )
+        ).run()
     third = sampling.draw_sample(pop, 20, seed=7)
     with (
-        pytest.raises(samples.SampleLockedError, match="cannot be re-drawn"),
+        pytest.raises(sample_commands.SampleLockedError, match="cannot be re-drawn"),
         engine.begin() as conn,
     ):
-        samples.save_sample(conn, seed=7, members=third, replace_sample_id=sid, **common)
+        SaveSample(conn, seed=7, members=third, replace_sample_id=sid, **common).run()
     with engine.connect() as conn:
         kept = samples.sample_members(conn, sid, scope_of(conn, "quality.lead"))
         assert sorted(kept["person_id"]) == sorted(second["person_id"])
         assert samples.answers_in_sample(conn, sid) == 1
+
+
+def test_redraw_draws_again_with_a_new_seed_unless_locked_or_from_a_file(engine):
+    common = dict(SAMPLE, office_id=3, area_id=None, assign_to=["auditor.sur1", "auditor.ken1"])
+    with engine.connect() as conn:
+        lead = scope_of(conn, "quality.lead")
+        pop = samples.eligible_cases(conn, *WINDOW, (3,), lead)
+    with engine.begin() as conn:
+        sid = SaveSample(conn, name="Redrawn", seed=11, members=sampling.draw_sample(pop, 15, 11),
+                         **common).run()
+        from_file = SaveSample(conn, name="From a file", seed=12, source="long_list.csv",
+                               members=sampling.draw_sample(pop, 15, 12), **common).run()
+        logged_before = count(conn, schema.audit_log)
+    with engine.begin() as conn:
+        assert RedrawSample(conn, lead, sid, seed=13, reference_day=AS_OF,
+                            fallback_scheme="pdu_2023", now=NOW).run() == sid
+    with engine.connect() as conn:
+        want, eligible = samples.draw_from_database(
+            conn, method="custom_strata", window_start=WINDOW[0], window_end=WINDOW[1],
+            office_ids=(3,), scope=lead, confidence=0.8, margin=0.05, seed=13,
+            reference_day=AS_OF)
+        members = samples.sample_members(conn, sid, lead)
+        info = samples.samples(conn, sample_id=sid).iloc[0]
+        log = raw(conn, "audit_log")
+    assert sorted(members["person_id"]) == sorted(want["person_id"])
+    assert set(members["auditor"]) == {"auditor.ken1", "auditor.sur1"}
+    assert info["seed"] == 13 and info["scheme"] == "crc_2018" and info["name"] == "Redrawn"
+    assert info["members"] == len(want) == info["audits_draft"]
+    assert len(log) == logged_before + 1
+    last = log.sort_values("id").iloc[-1]
+    assert (last["action"], last["target"]) == ("sample_drawn", f"case_sample:{sid}")
+    assert json.loads(last["detail"])["replaced"] is True
+    assert json.loads(last["detail"])["population"] == eligible
+    with (pytest.raises(sample_commands.SampleFromFileError, match="long_list.csv"),
+          engine.begin() as conn):
+        RedrawSample(conn, lead, from_file, seed=14, reference_day=AS_OF,
+                     fallback_scheme="pdu_2023").run()
+    with (pytest.raises(sample_commands.SampleNotFoundError), engine.begin() as conn):
+        RedrawSample(conn, lead, 999999, seed=14, reference_day=AS_OF,
+                     fallback_scheme="pdu_2023").run()
+    with engine.begin() as conn:
+        sur = scope_of(conn, "auditor.sur1")
+        audit_id = int(audits.assigned_audits(conn, sur, sample_id=sid)["audit_id"].iloc[0])
+        SaveAudit(conn, sur, audit_id, {"2.1a": ("sufficient", None)}, complete=False,
+                  scheme=SCHEME, now=NOW).run()
+    with (pytest.raises(sample_commands.SampleLockedError, match="cannot be re-drawn"),
+          engine.begin() as conn):
+        RedrawSample(conn, lead, sid, seed=15, reference_day=AS_OF,
+                     fallback_scheme="pdu_2023").run()
+    with engine.connect() as conn:
+        kept = samples.sample_members(conn, sid, lead)
+    assert sorted(kept["person_id"]) == sorted(want["person_id"])
 
 
 # --- audits ---------------------------------------------------------------------------------
@@ -278,12 +319,46 @@ def test_auditors_see_only_their_own_audits(engine, kent_sample):
     ]
     assert sorted(mine["audit_id"]) == sorted(expected["id"])
     assert len(everyone) == (all_audits["sample_id"] == sample_id).sum()
-    with pytest.raises(audits.AuditNotFoundError), engine.begin() as conn:
-        audits.save_audit(conn, theirs, {}, complete=False, scope=ken, scheme=SCHEME)
-    with pytest.raises(audits.AuditNotFoundError, match="role"), engine.begin() as conn:
-        audits.save_audit(
-            conn, theirs, {}, complete=False, scope=scope_of(conn, "am.kent"), scheme=SCHEME
-        )
+    with pytest.raises(audit_commands.AuditNotAssignedError), engine.begin() as conn:
+        SaveAudit(conn, ken, theirs, {}, complete=False, scheme=SCHEME).run()
+    with pytest.raises(audit_commands.RoleMayNotAuditError, match="role"), engine.begin() as conn:
+        SaveAudit(
+            conn, scope_of(conn, "am.kent"), theirs, {}, complete=False, scheme=SCHEME
+        ).run()
+
+
+@pytest.mark.parametrize(
+    ("answers", "complete", "scheme", "error", "field"),
+    [
+        ({"2.1a": ("maybe", None)}, False, SCHEME, audit_commands.AnswerOutsideSchemeError,
+         "2.1a"),
+        ({"9.9z": ("sufficient", None)}, False, SCHEME,
+         audit_commands.AnswerOutsideSchemeError, "9.9z"),
+        ({"2.1a": ("sufficient", None)}, True, SCHEME, audit_commands.AnswerMissingError,
+         "2.1b"),
+        ({"2.1a": ("not_sufficient", " ")}, False, SCHEME, audit_commands.ReasonMissingError,
+         "2.1a.reason"),
+        ({"2.1a": ("not_sufficient", "x" * 2001)}, False, SCHEME,
+         audit_commands.ReasonTooLongError, "2.1a.reason"),
+        ({}, False, ratings.load_scheme("pdu_2023"), audit_commands.SchemeMismatchError,
+         "scheme"),
+    ],
+)
+def test_each_bad_save_raises_its_error_and_writes_nothing(
+    engine, kent_sample, answers, complete, scheme, error, field
+):
+    sample_id, _ = kent_sample
+    with engine.connect() as conn:
+        sur = scope_of(conn, "auditor.sur1")
+        audit_id = int(audits.assigned_audits(conn, sur, sample_id=sample_id)["audit_id"].iloc[-1])
+        before = (count(conn, schema.audit_answer), count(conn, schema.audit_log))
+        status = audits.audit_case(conn, audit_id, sur)["status"]
+    with pytest.raises(error) as failure, engine.begin() as conn:
+        SaveAudit(conn, sur, audit_id, answers, complete=complete, scheme=scheme).run()
+    assert field in failure.value.errors
+    with engine.connect() as conn:
+        assert (count(conn, schema.audit_answer), count(conn, schema.audit_log)) == before
+        assert audits.audit_case(conn, audit_id, sur)["status"] == status
 
 
 def test_questions_follow_the_case():
@@ -304,7 +379,7 @@ def test_validation_messages_are_per_field():
         "2.2a": ("maybe", None),
         "2.2b": ("not_sufficient", "x" * 2001),
     }
-    errors = audits.validate_answers(questions, draft, complete=False)
+    errors = audit_commands.validate_answers(questions, draft, complete=False)
     assert errors == {
         "2.1a.reason": "Give the reason this is not sufficient.",
         "2.1b": "This question applies to every case: choose sufficient or not.",
@@ -312,10 +387,10 @@ def test_validation_messages_are_per_field():
         "2.2a": "Unknown answer 'maybe'.",
         "2.2b.reason": "Keep the reason under 2000 characters.",
     }
-    complete = audits.validate_answers(questions, {"2.1a": ("sufficient", None)}, True)
+    complete = audit_commands.validate_answers(questions, {"2.1a": ("sufficient", None)}, True)
     assert set(complete) == {q.code for q in questions} - {"2.1a"}
     everything = {q.code: ("sufficient", None) for q in questions}
-    assert audits.validate_answers(questions, everything, complete=True) == {}
+    assert audit_commands.validate_answers(questions, everything, complete=True) == {}
 
 
 def test_save_audit_is_all_or_nothing_and_logged_once(engine, kent_sample):
@@ -328,8 +403,8 @@ def test_save_audit_is_all_or_nothing_and_logged_once(engine, kent_sample):
     questions = audits.questions_for_case(SCHEME, case)
     answers = {q.code: ("sufficient", None) for q in questions}
     answers["2.3c"] = ("not_sufficient", "")
-    with pytest.raises(audits.AuditValidationError) as failure, engine.begin() as conn:
-        audits.save_audit(conn, audit_id, answers, complete=True, scope=ken, scheme=SCHEME)
+    with pytest.raises(audit_commands.ReasonMissingError) as failure, engine.begin() as conn:
+        SaveAudit(conn, ken, audit_id, answers, complete=True, scheme=SCHEME).run()
     assert failure.value.errors == {"2.3c.reason": "Give the reason this is not sufficient."}
     with engine.connect() as conn:
         assert audits.audit_answers(conn, audit_id, ken).empty
@@ -337,9 +412,8 @@ def test_save_audit_is_all_or_nothing_and_logged_once(engine, kent_sample):
     answers["2.3c"] = ("not_sufficient", "Safeguarding checks missing")
     answers["2.1a"] = ("sufficient", "ignored: only not sufficient keeps a reason")
     with engine.begin() as conn:
-        stored = audits.save_audit(
-            conn, audit_id, answers, complete=True, scope=ken, scheme=SCHEME, now=NOW
-        )
+        save = SaveAudit(conn, ken, audit_id, answers, complete=True, scheme=SCHEME, now=NOW)
+        stored = save.run()
     assert stored == len(questions)
     with engine.connect() as conn:
         saved = audits.audit_answers(conn, audit_id, ken).set_index("key_question")
@@ -354,20 +428,20 @@ def test_save_audit_is_all_or_nothing_and_logged_once(engine, kent_sample):
     assert len(rows) == 1 and rows["username"].item() == "auditor.ken1"
     # a later draft save replaces the answers (no duplicates, unique per question)
     with engine.begin() as conn:
-        audits.save_audit(
+        SaveAudit(
             conn,
+            ken,
             audit_id,
             {"2.1a": ("not_sufficient", "Late")},
             complete=False,
-            scope=ken,
             scheme=SCHEME,
             now=NOW,
-        )
+        ).run()
     with engine.connect() as conn:
         again = audits.audit_answers(conn, audit_id, ken)
     assert again[["key_question", "answer"]].values.tolist() == [["2.1a", "not_sufficient"]]
     with engine.begin() as conn:  # back to complete for the readiness checks below
-        audits.save_audit(conn, audit_id, answers, complete=True, scope=ken, scheme=SCHEME, now=NOW)
+        SaveAudit(conn, ken, audit_id, answers, complete=True, scheme=SCHEME, now=NOW).run()
 
 
 # --- readiness ------------------------------------------------------------------------------
