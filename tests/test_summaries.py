@@ -2,7 +2,9 @@
 
 On the generated dataset (SQLite and PostgreSQL) every page query read from the summaries
 is compared with the same query computed from the raw rows (the ``*_from_rows``
-functions, which share no code with dashboard/data/summaries.py). Then an import is imitated
+functions; they share with dashboard/data/summaries/ only the counted expressions of
+dashboard/data/event_counts.py, which tests/queries/test_independent.py checks against
+pandas). Then an import is imitated
 (rows inserted, updated and deleted in one month for one office) and the incremental
 refresh_months is checked against a full rebuild, table by table.
 """
@@ -17,7 +19,7 @@ import pandas.testing as pdt
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from dashboard.core.filters import Filters, month_end
+from dashboard.core.filters import Filters, month_end, month_start
 from dashboard.data import db, schema, summaries
 from dashboard.data import summary_schema as ss
 from dashboard.demo import demo_data
@@ -138,7 +140,7 @@ def test_summaries_cover_the_data(generated_engine):
         first_sentence = conn.execute(select(func.min(schema.upw_order.c.sentence_date))
                                       ).scalar()
     assert last == date(2026, 10, 1)
-    assert first <= summaries.month_start(summaries._as_date(first_sentence))
+    assert first <= month_start(summaries.as_date(first_sentence))
     assert first < date(2024, 11, 1)  # the lead-in before the history window is covered
 
 
