@@ -27,8 +27,11 @@ from dashboard.core.filters import Filters, month_start
 from dashboard.data import summaries
 from dashboard.data.allocations import held, office_held, on_date, unallocated
 from dashboard.data.schema import area, calendar_day, office, person, upw_order, upw_session
-from dashboard.data.sqlfuncs import month_of, one_year_after
+from dashboard.data.sqlfuncs import one_year_after
 from dashboard.data.summaries import DEADLINE_SPAN_DAYS, START_WORKING_DAYS
+from dashboard.data.summaries.unpaid_work import ORDERS as ORDERS_COUNTED
+from dashboard.data.summaries.unpaid_work import SESSIONS as SESSIONS_COUNTED
+from dashboard.data.summaries.unpaid_work import order_closed
 from dashboard.data.summary_schema import (
     summary_upw_completed,
     summary_upw_due,
@@ -37,13 +40,15 @@ from dashboard.data.summary_schema import (
     summary_upw_session,
     summary_upw_start,
 )
+from dashboard.stats.measures import add_rate
 from queries import Level, level_columns
 from queries._frames import read_frame
 
-__all__ = ["COMPLETIONS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
-           "START_WORKING_DAYS", "anniversary", "completions", "completions_from_rows",
-           "completions_per_office", "hours_worked", "hours_worked_from_rows", "orders_made",
-           "orders_made_from_rows", "orders_per_office", "outstanding", "outstanding_from_rows",
+__all__ = ["CARDS", "COMPLETIONS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
+           "START_WORKING_DAYS", "anniversary", "by_month", "by_office", "completions",
+           "completions_from_rows", "completions_per_office", "hours_worked",
+           "hours_worked_from_rows", "orders_made", "orders_made_from_rows",
+           "orders_per_office", "outstanding", "outstanding_from_rows",
            "outstanding_per_office", "sessions_per_office", "start_times",
            "start_deadline_join", "start_times_from_rows", "starts_per_office"]
 
@@ -54,14 +59,6 @@ def _from_orders(stmt, day):
             .outerjoin(held, on_date(person.c.id, day))
             .join(office, office.c.id == office_held)
             .join(area, area.c.id == office.c.area_id))
-
-
-def _closed(o):
-    """The day an order closed: completed or terminated, whichever came first (or NULL)."""
-    return case((o.c.completed_date.is_(None), o.c.terminated_date),
-                (o.c.terminated_date.is_(None), o.c.completed_date),
-                (o.c.completed_date < o.c.terminated_date, o.c.completed_date),
-                else_=o.c.terminated_date)
 
 
 def _from_summary(stmt, table):
@@ -158,6 +155,42 @@ def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
         office_level=level == "office"), conn)
 
 
+CARDS = (  # measure key, numerator, denominator: the page's rate cards
+    ("upw_completed_in_12_months", "completed_in_12_months", "due_12_months"),
+    ("upw_started_in_7_days", "started_in_7_days", "orders_due_to_start"),
+    ("upw_attendance", "sessions_attended", "sessions"),
+)
+
+
+def by_office(conn: Connection, f: Filters) -> pd.DataFrame:
+    """Every unpaid work figure per office: the columns of hours_worked, orders_made,
+    outstanding, completions and start_times (0 where an office has none), plus
+    completed_12m (% completed within 12 months, with completed_12m_low/_high, Wilson
+    95 %), started_7d (% started within 7 working days) and attendance (% sessions
+    attended)."""
+    keys = ["area", "office", "office_code"]
+    offices = hours_worked(conn, f)
+    for part in (orders_made(conn, f), outstanding(conn, f), completions(conn, f),
+                 start_times(conn, f)):
+        offices = offices.merge(part, on=keys, how="outer")
+    offices = offices.fillna(0)
+    offices = add_rate(offices, "completed_in_12_months", "due_12_months", "completed_12m")
+    offices = add_rate(offices, "started_in_7_days", "orders_due_to_start", "started_7d",
+                       interval=False)
+    return add_rate(offices, "sessions_attended", "sessions", "attendance", interval=False)
+
+
+def by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Sessions and orders per month at the level. Columns: month, [area, office,
+    office_code], sessions, sessions_attended, hours_worked, orders, hours_ordered (0 in
+    a month with sessions but no orders, or the reverse)."""
+    worked = hours_worked(conn, f, level, by_month=True)
+    ordered = orders_made(conn, f, level, by_month=True)
+    names = [c for c in ("month", "area", "office", "office_code") if c in worked.columns]
+    return worked.merge(ordered, on=names, how="outer").fillna(
+        {"hours_worked": 0, "sessions_attended": 0, "hours_ordered": 0, "orders": 0})
+
+
 # --- per office, from the summaries (also composed by queries.overview) ------------------
 
 def sessions_per_office(f: Filters, by_month: bool = False):
@@ -232,30 +265,13 @@ def start_deadline_join(stmt, sentence_date):
 def hours_worked_from_rows(conn: Connection, f: Filters, level: Level = "office",
                            by_month: bool = False) -> pd.DataFrame:
     """hours_worked computed from upw_session rows."""
-    groups = [*([month_of(upw_session.c.session_date).label("month")] if by_month else []),
-              *level_columns(level)]
-    stmt = _from_orders(
-        select(*groups, func.count(upw_session.c.id).label("sessions"),
-               func.coalesce(func.sum(case((upw_session.c.attended, 1), else_=0)), 0).label(
-                   "sessions_attended"),
-               func.coalesce(func.sum(upw_session.c.hours_worked), 0.0).label("hours_worked"))
-        .select_from(upw_session)
-        .join(upw_order, upw_order.c.id == upw_session.c.order_id), upw_session.c.session_date
-    ).where(*f.clauses(upw_session.c.session_date, office_held))
-    return read_frame(_grouped(stmt, groups), conn)
+    return read_frame(SESSIONS_COUNTED.by_level(f, level_columns(level), by_month), conn)
 
 
 def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
                           by_month: bool = False) -> pd.DataFrame:
     """orders_made computed from upw_order rows."""
-    groups = [*([month_of(upw_order.c.sentence_date).label("month")] if by_month else []),
-              *level_columns(level)]
-    stmt = _from_orders(
-        select(*groups, func.count(upw_order.c.id).label("orders"),
-               func.coalesce(func.sum(upw_order.c.hours_ordered), 0).label("hours_ordered"))
-        .select_from(upw_order), upw_order.c.sentence_date
-    ).where(*f.clauses(upw_order.c.sentence_date, office_held))
-    return read_frame(_grouped(stmt, groups), conn)
+    return read_frame(ORDERS_COUNTED.by_level(f, level_columns(level), by_month), conn)
 
 
 def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
@@ -284,7 +300,7 @@ def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
         # held at `at`; else where the person is, if no allocation spans the live order
         or_(held.c.id.is_not(None), unallocated(upw_order.c.person_id,
                                                 upw_order.c.sentence_date,
-                                                before=_closed(upw_order))),
+                                                before=order_closed(upw_order))),
     )
     return read_frame(_grouped(stmt, groups), conn)
 
