@@ -45,11 +45,8 @@ def coverage(conn: Connection, f: Filters, level: Level = "office",
     """
     if not summaries.serves(conn, f):
         return coverage_from_rows(conn, f, level, by_month)
-    s = summary_release
-    return read_frame(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
-                                        f.clauses(s.c.month, s.c.office_id),
-                                        by_month=by_month, office_level=level == "office"),
-                       conn)
+    return read_frame(summaries.period_rollup(summary_release, COUNTS, f, level_columns(level),
+                                               level == "office", by_month), conn)
 
 
 def coverage_rates(conn: Connection, f: Filters, level: Level = "office",
@@ -66,9 +63,7 @@ def coverage_rates(conn: Connection, f: Filters, level: Level = "office",
 
 def releases_per_office(f: Filters, by_month: bool = False):
     """office_id, [month], COUNTS from summary_release (summaries must serve f)."""
-    s = summary_release
-    return summaries.per_office(s, [(c, c) for c in COUNTS],
-                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+    return summaries.period_per_office(summary_release, COUNTS, f, by_month)
 
 
 def coverage_from_rows(conn: Connection, f: Filters, level: Level = "office",

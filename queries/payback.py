@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 
 from dashboard.core.filters import Filters, month_start
 from dashboard.data import summaries
+from dashboard.data import summary_schema as ss
 from dashboard.data.allocations import held, office_held, on_date, unallocated
 from dashboard.data.schema import area, calendar_day, office, person, upw_order, upw_session
 from dashboard.data.sqlfuncs import one_year_after
@@ -32,14 +33,6 @@ from dashboard.data.summaries import DEADLINE_SPAN_DAYS, START_WORKING_DAYS
 from dashboard.data.summaries.unpaid_work import ORDERS as ORDERS_COUNTED
 from dashboard.data.summaries.unpaid_work import SESSIONS as SESSIONS_COUNTED
 from dashboard.data.summaries.unpaid_work import order_closed
-from dashboard.data.summary_schema import (
-    summary_upw_completed,
-    summary_upw_due,
-    summary_upw_order,
-    summary_upw_outstanding,
-    summary_upw_session,
-    summary_upw_start,
-)
 from dashboard.stats.measures import add_rate
 from queries import Level, level_columns
 from queries._frames import read_frame
@@ -88,11 +81,9 @@ def hours_worked(conn: Connection, f: Filters, level: Level = "office",
     sessions, sessions_attended, hours_worked (hours)."""
     if not summaries.serves(conn, f):
         return hours_worked_from_rows(conn, f, level, by_month)
-    s = summary_upw_session
-    return read_frame(summaries.rollup(s, [(c, c) for c in SESSIONS], level_columns(level),
-                                        f.clauses(s.c.month, s.c.office_id),
-                                        by_month=by_month, office_level=level == "office"),
-                       conn)
+    return read_frame(summaries.period_rollup(ss.summary_upw_session, SESSIONS, f,
+                                               level_columns(level), level == "office",
+                                               by_month), conn)
 
 
 def orders_made(conn: Connection, f: Filters, level: Level = "office",
@@ -101,11 +92,8 @@ def orders_made(conn: Connection, f: Filters, level: Level = "office",
     orders, hours_ordered (hours)."""
     if not summaries.serves(conn, f):
         return orders_made_from_rows(conn, f, level, by_month)
-    s = summary_upw_order
-    return read_frame(summaries.rollup(s, [(c, c) for c in ORDERS], level_columns(level),
-                                        f.clauses(s.c.month, s.c.office_id),
-                                        by_month=by_month, office_level=level == "office"),
-                       conn)
+    return read_frame(summaries.period_rollup(ss.summary_upw_order, ORDERS, f, level_columns(level),
+                                               level == "office", by_month), conn)
 
 
 def outstanding(conn: Connection, f: Filters, level: Level = "office",
@@ -149,10 +137,8 @@ def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
     """
     if not summaries.serves(conn, f):
         return start_times_from_rows(conn, f, level)
-    s = summary_upw_start
-    return read_frame(summaries.rollup(
-        s, [(c, c) for c in STARTS], level_columns(level), _starts_where(f),
-        office_level=level == "office"), conn)
+    return read_frame(summaries.period_rollup(ss.summary_upw_start, STARTS, f,
+                                               level_columns(level), level == "office"), conn)
 
 
 CARDS = (  # measure key, numerator, denominator: the page's rate cards
@@ -195,22 +181,18 @@ def by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFr
 
 def sessions_per_office(f: Filters, by_month: bool = False):
     """office_id, [month], SESSIONS."""
-    s = summary_upw_session
-    return summaries.per_office(s, [(c, c) for c in SESSIONS],
-                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+    return summaries.period_per_office(ss.summary_upw_session, SESSIONS, f, by_month)
 
 
 def orders_per_office(f: Filters, by_month: bool = False):
     """office_id, [month], ORDERS (by sentence month)."""
-    s = summary_upw_order
-    return summaries.per_office(s, [(c, c) for c in ORDERS],
-                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+    return summaries.period_per_office(ss.summary_upw_order, ORDERS, f, by_month)
 
 
 def outstanding_per_office(f: Filters, at: date | None = None):
     """office_id, OUTSTANDING at the end of at's month (a month end), offices with live
     orders only."""
-    s = summary_upw_outstanding
+    s = ss.summary_upw_outstanding
     return summaries.per_office(
         s, [(c, c) for c in OUTSTANDING],
         [s.c.month == month_start(at or f.end), s.c.live_orders > 0,
@@ -220,7 +202,7 @@ def outstanding_per_office(f: Filters, at: date | None = None):
 def completions_per_office(f: Filters):
     """office_id, COMPLETIONS: completions by completion month, 12-month dues by
     anniversary month."""
-    done, due = summary_upw_completed, summary_upw_due
+    done, due = ss.summary_upw_completed, ss.summary_upw_due
     zero = literal_column("0")
     rows = union_all(
         select(done.c.office_id, done.c.orders_completed.label("orders_completed"),
@@ -235,12 +217,7 @@ def completions_per_office(f: Filters):
 
 def starts_per_office(f: Filters):
     """office_id, STARTS: orders by the month of their 7-working-day start deadline."""
-    return summaries.per_office(summary_upw_start, [(c, c) for c in STARTS], _starts_where(f))
-
-
-def _starts_where(f: Filters) -> list:
-    s = summary_upw_start
-    return f.clauses(s.c.month, s.c.office_id)
+    return summaries.period_per_office(ss.summary_upw_start, STARTS, f)
 
 
 def anniversary(sentence_date):

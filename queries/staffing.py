@@ -17,12 +17,7 @@ from dashboard.data import summaries
 from dashboard.data.allocations import held, office_held, on_date, unallocated
 from dashboard.data.schema import area, establishment, office, person, staff_member
 from dashboard.data.sqlfuncs import month_of
-from dashboard.data.summaries import (
-    CASE_HOLDING,
-    LICENCE_FACTOR,
-    POINTS_PER_FTE,
-    TIER_POINTS,
-)
+from dashboard.data.summaries.rules import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
 from dashboard.data.summaries.staffing import ABSENCE as ABSENCE_COUNTED
 from dashboard.data.summaries.staffing import workload_points
 from dashboard.data.summary_schema import summary_absence, summary_caseload, summary_staffing
@@ -51,11 +46,9 @@ def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
     """
     if not summaries.serves(conn, f):
         return gaps_by_month_from_rows(conn, f, level, by_grade)
-    s = summary_staffing
-    return read_frame(summaries.rollup(
-        s, [(c, c) for c in GAPS], level_columns(level), f.clauses(s.c.month, s.c.office_id),
-        by_month=True, keys=["grade"] if by_grade else [], office_level=level == "office"),
-        conn)
+    return read_frame(summaries.period_rollup(
+        summary_staffing, GAPS, f, level_columns(level), level == "office", by_month=True,
+        keys=["grade"] if by_grade else []), conn)
 
 
 def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -80,10 +73,8 @@ def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFra
     """
     if not summaries.serves(conn, f):
         return absence_from_rows(conn, f, level)
-    s = summary_absence
-    return read_frame(summaries.rollup(s, [(c, c) for c in ABSENCE], level_columns(level),
-                                        f.clauses(s.c.month, s.c.office_id),
-                                        office_level=level == "office"), conn)
+    return read_frame(summaries.period_rollup(summary_absence, ABSENCE, f,
+                                               level_columns(level), level == "office"), conn)
 
 
 def last_month(gaps: pd.DataFrame) -> pd.DataFrame:
@@ -130,9 +121,8 @@ def office_snapshot(gaps: pd.DataFrame, caseload: pd.DataFrame,
 
 def gaps_per_office(f: Filters, by_month: bool = False, by_grade: bool = False):
     """office_id, [month], [grade], GAPS from summary_staffing (summaries must serve f)."""
-    s = summary_staffing
-    return summaries.per_office(s, [(c, c) for c in GAPS], f.clauses(s.c.month, s.c.office_id),
-                                by_month=by_month, keys=["grade"] if by_grade else [])
+    return summaries.period_per_office(summary_staffing, GAPS, f, by_month,
+                                       keys=["grade"] if by_grade else [])
 
 
 def caseload_per_office(f: Filters, by_month: bool = False):
@@ -144,7 +134,7 @@ def caseload_per_office(f: Filters, by_month: bool = False):
                func.sum(case((s.c.grade.in_(CASE_HOLDING), s.c.in_post_fte), else_=0.0)).label(
                    "case_holding_fte"),
                func.sum(case((s.c.grade == "PO", 1), else_=0)).label("po_rows"))
-        .where(*f.clauses(s.c.month, s.c.office_id))
+        .where(*summaries.in_period(s, f))
         .group_by(s.c.office_id, s.c.month)
         .subquery()
     )
@@ -168,9 +158,7 @@ def caseload_per_office(f: Filters, by_month: bool = False):
 
 def absence_per_office(f: Filters):
     """office_id, ABSENCE from summary_absence."""
-    s = summary_absence
-    return summaries.per_office(s, [(c, c) for c in ABSENCE],
-                                f.clauses(s.c.month, s.c.office_id))
+    return summaries.period_per_office(summary_absence, ABSENCE, f)
 
 
 # --- the same figures from the raw rows -------------------------------------------------

@@ -25,18 +25,13 @@ def appointments(conn: Connection, f: Filters, level: Level = "office",
     appointments, kept, acceptable_absence, failed, enforcement_actions."""
     if not summaries.serves(conn, f):
         return appointments_from_rows(conn, f, level, by_month)
-    s = summary_appointment
-    return read_frame(summaries.rollup(s, [(c, c) for c in COUNTS], level_columns(level),
-                                        f.clauses(s.c.month, s.c.office_id),
-                                        by_month=by_month, office_level=level == "office"),
-                       conn)
+    return read_frame(summaries.period_rollup(summary_appointment, COUNTS, f, level_columns(level),
+                                               level == "office", by_month), conn)
 
 
 def appointments_per_office(f: Filters, by_month: bool = False):
     """office_id, [month], COUNTS from summary_appointment (summaries must serve f)."""
-    s = summary_appointment
-    return summaries.per_office(s, [(c, c) for c in COUNTS],
-                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+    return summaries.period_per_office(summary_appointment, COUNTS, f, by_month)
 
 
 def appointments_from_rows(conn: Connection, f: Filters, level: Level = "office",

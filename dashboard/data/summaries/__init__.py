@@ -33,7 +33,14 @@ used across queries/, the importer, the demo generator and the tests.
 """
 
 from dashboard.data.summaries.months import as_date, is_month_end, month_range
-from dashboard.data.summaries.reading import per_office, roll_up, rollup
+from dashboard.data.summaries.reading import (
+    in_period,
+    per_office,
+    period_per_office,
+    period_rollup,
+    roll_up,
+    rollup,
+)
 from dashboard.data.summaries.refresh import DEPENDS, refresh_all, refresh_months
 from dashboard.data.summaries.rules import (
     ANNIVERSARY_SPAN_DAYS,
@@ -52,7 +59,9 @@ from dashboard.data.summaries.state import coverage, covers, mark_data_changed, 
 __all__ = [
     "ANNIVERSARY_SPAN_DAYS", "CASE_HOLDING", "CONTACT_DAYS", "DEADLINE_SPAN_DAYS", "DEPENDS",
     "LICENCE_FACTOR", "POINTS_PER_FTE", "SCREENING_WORKING_DAYS", "SICKNESS",
-    "START_WORKING_DAYS", "TIER_POINTS", "as_date", "coverage", "covers", "is_month_end",
-    "mark_data_changed", "month_range", "per_office", "refresh_all", "refresh_months",
+    "START_WORKING_DAYS", "TIER_POINTS", "as_date", "coverage", "covers", "in_period",
+    "is_month_end",
+    "mark_data_changed", "month_range", "per_office", "period_per_office", "period_rollup",
+    "refresh_all", "refresh_months",
     "roll_up", "rollup", "serves",
 ]

@@ -83,3 +83,23 @@ def rollup(table: Table, measures: Sequence[tuple[str, str]], level_columns: Seq
              *[grouped.c[g.name] for g in groups[1:]]]
     return (select(*outer, *[grouped.c[name] for name, _column in measures])
             .order_by(*outer))
+
+
+def in_period(table: Table, f) -> list:
+    """WHERE clauses: a summary table's rows of the filters' months and offices."""
+    return f.clauses(table.c.month, table.c.office_id)
+
+
+def period_rollup(table: Table, names: Sequence[str], f, level_columns: Sequence,
+                  office_level: bool, by_month: bool = False, keys: Sequence[str] = ()):
+    """rollup of the summary columns `names` (shown under their own names) over the
+    filters' months and offices."""
+    return rollup(table, [(c, c) for c in names], level_columns, in_period(table, f),
+                  by_month=by_month, keys=keys, office_level=office_level)
+
+
+def period_per_office(table: Table, names: Sequence[str], f, by_month: bool = False,
+                      keys: Sequence[str] = ()):
+    """per_office of the summary columns `names` over the filters' months and offices."""
+    return per_office(table, [(c, c) for c in names], in_period(table, f), by_month=by_month,
+                      keys=keys)
