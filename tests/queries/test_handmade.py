@@ -6,11 +6,22 @@ comments show the arithmetic. Runs on SQLite and PostgreSQL (hand_engine is para
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from dashboard.core.filters import Filters
 from dashboard.hmip import ratings
-from queries import gate, overview, payback, quality, readiness, reference, staffing, supervision
+from queries import (
+    caseload,
+    gate,
+    overview,
+    payback,
+    quality,
+    readiness,
+    reference,
+    staffing,
+    supervision,
+)
 
 SEP_OCT = Filters(date(2026, 9, 1), date(2026, 10, 31))
 OCT = Filters(date(2026, 10, 1), date(2026, 10, 31))
@@ -239,3 +250,12 @@ def test_judgement_area(hand_engine, f, expected):
     with hand_engine.connect() as conn:
         offices = reference.offices(conn)
     assert readiness.judgement_area(offices, f) == expected
+
+
+def test_caseload_rates_leave_no_capacity_blank():
+    rows_ = pd.DataFrame({"open_cases": [10, 3], "case_holding_fte": [2.0, 0.0],
+                          "workload_points": [350.0, 60.0], "available_points": [1400.0, 0.0]})
+    got = caseload.with_rates(rows_)
+    assert got["caseload_per_officer"].iloc[0] == pytest.approx(5.0)
+    assert got["workload_capacity"].iloc[0] == pytest.approx(25.0)
+    assert got[["caseload_per_officer", "workload_capacity"]].iloc[1].isna().all()
