@@ -40,11 +40,7 @@ c[2].metric("Workload capacity",
             ui.pct(100 * total["workload_points"] / total["available_points"]), border=True,
             help="Weighted workload points ÷ available points. Above 110 % is excessive.")
 
-rows = rows.assign(
-    caseload_per_officer=rows["open_cases"] / rows["case_holding_fte"].where(
-        rows["case_holding_fte"] > 0),
-    workload_capacity=100 * rows["workload_points"] / rows["available_points"].where(
-        rows["available_points"] > 0))
+rows = caseload.with_rates(rows)
 shown = rows.drop(columns=[c for c in ("office_code", "team_code", "officer_id")
                            if c in rows])
 st.subheader(f"By {level}, {day:%d %b %Y}")

@@ -2,18 +2,11 @@
 
 import streamlit as st
 
-from dashboard.app import charts, ui
+from dashboard.app import cards, charts, ui
 from dashboard.core.targets import target_for
-from dashboard.stats.measures import add_rate
 from queries import gate, reference
 
-MEASURES = [  # measure key, numerator, denominator
-    ("ttg_screened_in_5_days", "screened_in_5_days", "releases"),
-    ("ttg_plan_before_release", "plan_before_release", "releases"),
-    ("ttg_contact_12_weeks", "contact_12_weeks", "custody_12_weeks"),
-    ("ttg_housed_on_release", "housed", "accommodation_known"),
-    ("ttg_first_appointment_kept", "first_appointment_kept", "first_appointment_due"),
-]
+MEASURES = gate.MEASURES
 f = ui.page_header(
     "gate",
     "Through the Gate",
@@ -26,27 +19,20 @@ f = ui.page_header(
 )
 level, series = ui.trend_level(f)
 with st.spinner("Checking releases…"):
-    offices = ui.query(gate.coverage, f, level="office")
-    monthly = ui.query(gate.coverage, f, level=level, by_month=True)
+    offices = ui.query(gate.coverage_rates, f, level="office")
+    monthly = ui.query(gate.coverage_rates, f, level=level, by_month=True)
     targets = ui.query(reference.targets)
 
 if offices.empty or offices["releases"].sum() == 0:
     ui.empty_state("releases from custody")
     st.stop()
 
-for frame in (offices, monthly):
-    frame["housed"] = frame["settled"] + frame["temporary"]
-    for key, num, den in MEASURES:
-        add_rate(frame, num, den, key)
 t = offices.sum(numeric_only=True)
 
 c = st.columns(3) + st.columns(3)
 c[0].metric("Releases", ui.num(t["releases"]), border=True,
             help=f"People released from custody in {f.period_text()}.")
-for col, (key, num, den) in zip(c[1:], MEASURES, strict=True):
-    ui.measure_card(col, key, {key: 100 * t[num] / t[den] if t[den] else None,
-                               num: t[num], den: t[den]}, None, target_for(targets, key),
-                    num, den)
+cards.rate_cards(c[1:], list(MEASURES), t, targets)
 
 choice = st.segmented_control(
     "Measure for the charts", [m for m, _n, _d in MEASURES], default=MEASURES[1][0],

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from dashboard.app import charts, ui
+from dashboard.app import cards, charts, ui
 from dashboard.core.targets import target_for
-from dashboard.stats.measures import add_rate
 from queries import payback, reference
 
 f = ui.page_header(
@@ -21,25 +20,13 @@ f = ui.page_header(
 )
 level, series = ui.trend_level(f)
 with st.spinner("Adding up hours…"):
-    worked = ui.query(payback.hours_worked, f, level="office")
-    ordered = ui.query(payback.orders_made, f, level="office")
-    live = ui.query(payback.outstanding, f, level="office")
-    done = ui.query(payback.completions, f, level="office")
-    starts = ui.query(payback.start_times, f, level="office")
-    worked_month = ui.query(payback.hours_worked, f, level=level, by_month=True)
-    ordered_month = ui.query(payback.orders_made, f, level=level, by_month=True)
+    offices = ui.query(payback.by_office, f)
+    monthly = ui.query(payback.by_month, f, level=level)
     targets = ui.query(reference.targets)
 
-keys = ["area", "office", "office_code"]
-offices = worked.merge(ordered, on=keys, how="outer").merge(live, on=keys, how="outer").merge(
-    done, on=keys, how="outer").merge(starts, on=keys, how="outer").fillna(0)
 if offices.empty:
     ui.empty_state("unpaid work orders or sessions")
     st.stop()
-offices = add_rate(offices, "completed_in_12_months", "due_12_months", "completed_12m")
-offices = add_rate(offices, "started_in_7_days", "orders_due_to_start", "started_7d",
-                   interval=False)
-offices = add_rate(offices, "sessions_attended", "sessions", "attendance", interval=False)
 t = offices.sum(numeric_only=True)
 
 c = st.columns(3) + st.columns(3)
@@ -49,13 +36,7 @@ c[1].metric("Hours worked", ui.num(t["hours_worked"]), border=True,
             help=f"{t['sessions_attended']:,.0f} sessions attended.")
 c[2].metric("Hours outstanding", ui.num(t["hours_outstanding"]), border=True,
             help=f"On {t['live_orders']:,.0f} orders live on {f.end:%d %b %Y}.")
-for col, key, num, den in [
-        (c[3], "upw_completed_in_12_months", "completed_in_12_months", "due_12_months"),
-        (c[4], "upw_started_in_7_days", "started_in_7_days", "orders_due_to_start"),
-        (c[5], "upw_attendance", "sessions_attended", "sessions")]:
-    ui.measure_card(col, key, {key: 100 * t[num] / t[den] if t[den] else None,
-                               num: t[num], den: t[den]}, None, target_for(targets, key),
-                    num, den)
+cards.rate_cards(c[3:], list(payback.CARDS), t, targets)
 
 left, right = st.columns(2)
 ui.chart(left, charts.bar_by_unit(
@@ -69,9 +50,6 @@ ui.chart(right, charts.bar_by_unit(
     interval=("completed_12m_low", "completed_12m_high"),
     target=target_for(targets, "upw_completed_in_12_months").green_from), key="complete_bar")
 
-names = [c for c in ("month", "area", "office", "office_code") if c in worked_month.columns]
-monthly = worked_month.merge(ordered_month, on=names, how="outer").fillna(
-    {"hours_worked": 0, "sessions_attended": 0, "hours_ordered": 0, "orders": 0})
 ui.chart(left, charts.trend(monthly, "hours_worked", "Hours worked by month", "Hours",
                                series=series, hover={"sessions_attended": "Sessions attended"},
                                value_format=",.0f"), key="worked_trend")

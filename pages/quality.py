@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from dashboard.app import charts, ui
+from dashboard.app import cards, charts, ui
 from dashboard.core import display
 from dashboard.core.targets import target_for
 from dashboard.hmip import ratings
-from dashboard.stats.measures import add_rate
 from queries import quality, reference
 
 SCHEME_ID = "crc_2018"
@@ -56,15 +55,9 @@ c[3].metric("Its rating", worst["rating"], border=True,
 st.subheader("Rating each case standard would get")
 st.caption(f"Scheme: {scheme.title}. Sample: {audited['cases_audited']:,} cases audited "
            f"({audited['audits']:,} audits).")
-for _, row in standards.iterrows():
-    icon = {"Outstanding": ":material/star:", "Good": ":material/check_circle:",
-            "Requires improvement": ":material/warning:",
-            "Inadequate": ":material/cancel:"}.get(row["rating"], ":material/help:")
-    st.markdown(f"{icon} {row['statement']}")
+cards.rating_lines(standards["statement"], standards["rating"])
 
-kq = add_rate(counts.copy(), "sufficient", "applicable", "pct")
-kq["question"] = kq["key_question"] + " " + kq["key_question"].map(
-    lambda code: scheme.key_question(code).label)
+kq = quality.key_question_rates(counts, scheme)
 left, right = st.columns(2)
 fig = charts.bar_by_unit(kq, "question", "pct", "% sufficient by key question (95 % interval)",
                          "% sufficient", hover={"sufficient": "Sufficient",
@@ -75,17 +68,14 @@ for edge in (50, 65, 80):
     fig.add_vline(x=edge, line_dash="dot", line_color="#777")
 ui.chart(left, fig, key="kq_bar")
 
-offices = by_office.groupby(["area", "office"], as_index=False)[["sufficient",
-                                                                  "applicable"]].sum()
-offices = add_rate(offices, "sufficient", "applicable", "pct")
+offices = quality.office_rates(by_office)
 ui.chart(right, charts.bar_by_unit(
     offices, "office", "pct", "% sufficient by office, all key questions (95 % interval)",
     "% sufficient", hover={"sufficient": "Sufficient", "applicable": "Judgements"},
     interval=("pct_low", "pct_high"), target=target_for(targets, "pct_sufficient").green_from),
     key="office_bar")
 
-trend = monthly.groupby(["month", series], as_index=False)[["sufficient", "applicable"]].sum()
-trend = add_rate(trend, "sufficient", "applicable", "pct", interval=False)
+trend = quality.monthly_rates(monthly, series)
 ui.chart(st, charts.trend(trend, "pct", "% sufficient by month, all key questions",
                              "% sufficient", series=series,
                              hover={"sufficient": "Sufficient", "applicable": "Judgements"},

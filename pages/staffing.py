@@ -33,23 +33,8 @@ if gaps.empty:
     ui.empty_state("establishment records")
     st.stop()
 
-last = gaps["month"].max()
-snap = gaps[gaps["month"] == last]
-by_office = snap.groupby(["area", "office"], as_index=False)[
-    ["establishment_fte", "in_post_fte", "vacancy_fte"]].sum()
-load = caseload[caseload["month"] == last][
-    ["office", "open_cases", "case_holding_fte", "workload_points", "available_points"]]
-by_office = by_office.merge(load, on="office", how="left").merge(
-    absence[["office", "working_days_lost"]], on="office", how="left").fillna(
-    {"working_days_lost": 0})
-by_office["vacancy_rate"] = 100 * by_office["vacancy_fte"] / by_office["establishment_fte"]
-by_office["caseload_per_officer"] = by_office["open_cases"] / by_office["case_holding_fte"]
-by_office["workload_capacity"] = 100 * by_office["workload_points"] / by_office[
-    "available_points"]
-avg_fte = gaps.groupby("office")["in_post_fte"].sum() / gaps["month"].nunique()
-by_office["absence_days_per_fte"] = by_office["working_days_lost"] / by_office["office"].map(
-    avg_fte)
-
+snap = staffing.last_month(gaps)
+by_office = staffing.office_snapshot(gaps, caseload, absence)
 total = by_office.sum(numeric_only=True)
 c = st.columns(3) + st.columns(3)
 c[0].metric("Establishment (FTE)", ui.num(total["establishment_fte"], 1), border=True,
@@ -70,7 +55,7 @@ c[4].metric("Workload capacity",
             ui.pct(100 * total["workload_points"] / total["available_points"]), border=True,
             help="Weighted workload points ÷ available points. Above 110 % is excessive.")
 c[5].metric("Sickness absence (days/FTE)",
-            ui.num(total["working_days_lost"] / avg_fte.sum(), 1),
+            ui.num(total["working_days_lost"] / staffing.average_fte(gaps).sum(), 1),
             border=True, help=f"Working days lost in {f.period_text()} per average FTE.")
 
 left, right = st.columns(2)
@@ -98,9 +83,7 @@ ui.chart(right, charts.trend(
     target=target_for(targets, "vacancy_rate").green_from), key="vac_trend")
 
 st.subheader(f"By office and grade, {ui.last_month_label(f)}")
-table = snap.drop(columns=["office_code", "month"]).copy()
-table["vacancy_rate"] = 100 * table["vacancy_fte"] / table["establishment_fte"]
-ui.table_with_download(table, ui.file_stem("staffing", f), {
+ui.table_with_download(snap.drop(columns=["office_code", "month"]), ui.file_stem("staffing", f), {
     "establishment_fte": st.column_config.NumberColumn("Establishment (FTE)", format="%.1f"),
     "in_post_fte": st.column_config.NumberColumn("In post (FTE)", format="%.1f"),
     "vacancy_fte": st.column_config.NumberColumn("Vacant (FTE)", format="%.1f"),

@@ -22,7 +22,8 @@ from dashboard.access.scope import Scope, require_person_level
 from dashboard.core.filters import Filters, month_start
 from dashboard.data.allocations import held, office_held, officer_held, on_date, unallocated
 from dashboard.data.schema import area, office, person, staff_member, team
-from dashboard.data.summaries import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
+from dashboard.data.summaries import CASE_HOLDING, POINTS_PER_FTE
+from dashboard.data.summaries.staffing import workload_points
 from queries._frames import read_frame
 
 DRILL_LEVELS = ("area", "office", "team", "officer")
@@ -52,8 +53,7 @@ def _counted():
 
 
 def _points():
-    tier = case(*[(person.c.tier == t, p) for t, p in TIER_POINTS.items()], else_=0)
-    return tier * case((person.c.sentence_type == "licence", LICENCE_FACTOR), else_=1.0)
+    return workload_points(person)
 
 
 def _names(level: str, team_col, officer_col):
@@ -153,6 +153,16 @@ def caseload(conn: Connection, f: Filters, level: str = "team",
         if col != "officer_id":
             merged[col] = merged[col].astype(str)
     return merged[columns].sort_values(keys).reset_index(drop=True)
+
+
+def with_rates(rows: pd.DataFrame) -> pd.DataFrame:
+    """caseload rows with caseload_per_officer (open cases per case-holding FTE) and
+    workload_capacity (% of available points); NaN where there is no capacity."""
+    return rows.assign(
+        caseload_per_officer=rows["open_cases"] / rows["case_holding_fte"].where(
+            rows["case_holding_fte"] > 0),
+        workload_capacity=100 * rows["workload_points"] / rows["available_points"].where(
+            rows["available_points"] > 0))
 
 
 def officer_cases(conn: Connection, f: Filters, scope: Scope, officer_id: int,

@@ -25,25 +25,23 @@ from sqlalchemy.orm import aliased
 
 from dashboard.core.filters import Filters, month_start
 from dashboard.data import summaries
+from dashboard.data import summary_schema as ss
 from dashboard.data.allocations import held, office_held, on_date, unallocated
 from dashboard.data.schema import area, calendar_day, office, person, upw_order, upw_session
-from dashboard.data.sqlfuncs import month_of, one_year_after
+from dashboard.data.sqlfuncs import one_year_after
 from dashboard.data.summaries import DEADLINE_SPAN_DAYS, START_WORKING_DAYS
-from dashboard.data.summary_schema import (
-    summary_upw_completed,
-    summary_upw_due,
-    summary_upw_order,
-    summary_upw_outstanding,
-    summary_upw_session,
-    summary_upw_start,
-)
+from dashboard.data.summaries.unpaid_work import ORDERS as ORDERS_COUNTED
+from dashboard.data.summaries.unpaid_work import SESSIONS as SESSIONS_COUNTED
+from dashboard.data.summaries.unpaid_work import order_closed
+from dashboard.stats.measures import add_rate
 from queries import Level, level_columns
 from queries._frames import read_frame
 
-__all__ = ["COMPLETIONS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
-           "START_WORKING_DAYS", "anniversary", "completions", "completions_from_rows",
-           "completions_per_office", "hours_worked", "hours_worked_from_rows", "orders_made",
-           "orders_made_from_rows", "orders_per_office", "outstanding", "outstanding_from_rows",
+__all__ = ["CARDS", "COMPLETIONS", "ORDERS", "OUTSTANDING", "SESSIONS", "STARTS",
+           "START_WORKING_DAYS", "anniversary", "by_month", "by_office", "completions",
+           "completions_from_rows", "completions_per_office", "hours_worked",
+           "hours_worked_from_rows", "orders_made", "orders_made_from_rows",
+           "orders_per_office", "outstanding", "outstanding_from_rows",
            "outstanding_per_office", "sessions_per_office", "start_times",
            "start_deadline_join", "start_times_from_rows", "starts_per_office"]
 
@@ -54,14 +52,6 @@ def _from_orders(stmt, day):
             .outerjoin(held, on_date(person.c.id, day))
             .join(office, office.c.id == office_held)
             .join(area, area.c.id == office.c.area_id))
-
-
-def _closed(o):
-    """The day an order closed: completed or terminated, whichever came first (or NULL)."""
-    return case((o.c.completed_date.is_(None), o.c.terminated_date),
-                (o.c.terminated_date.is_(None), o.c.completed_date),
-                (o.c.completed_date < o.c.terminated_date, o.c.completed_date),
-                else_=o.c.terminated_date)
 
 
 def _from_summary(stmt, table):
@@ -91,11 +81,9 @@ def hours_worked(conn: Connection, f: Filters, level: Level = "office",
     sessions, sessions_attended, hours_worked (hours)."""
     if not summaries.serves(conn, f):
         return hours_worked_from_rows(conn, f, level, by_month)
-    s = summary_upw_session
-    return read_frame(summaries.rollup(s, [(c, c) for c in SESSIONS], level_columns(level),
-                                        f.clauses(s.c.month, s.c.office_id),
-                                        by_month=by_month, office_level=level == "office"),
-                       conn)
+    return read_frame(summaries.period_rollup(ss.summary_upw_session, SESSIONS, f,
+                                               level_columns(level), level == "office",
+                                               by_month), conn)
 
 
 def orders_made(conn: Connection, f: Filters, level: Level = "office",
@@ -104,11 +92,8 @@ def orders_made(conn: Connection, f: Filters, level: Level = "office",
     orders, hours_ordered (hours)."""
     if not summaries.serves(conn, f):
         return orders_made_from_rows(conn, f, level, by_month)
-    s = summary_upw_order
-    return read_frame(summaries.rollup(s, [(c, c) for c in ORDERS], level_columns(level),
-                                        f.clauses(s.c.month, s.c.office_id),
-                                        by_month=by_month, office_level=level == "office"),
-                       conn)
+    return read_frame(summaries.period_rollup(ss.summary_upw_order, ORDERS, f, level_columns(level),
+                                               level == "office", by_month), conn)
 
 
 def outstanding(conn: Connection, f: Filters, level: Level = "office",
@@ -152,32 +137,62 @@ def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
     """
     if not summaries.serves(conn, f):
         return start_times_from_rows(conn, f, level)
-    s = summary_upw_start
-    return read_frame(summaries.rollup(
-        s, [(c, c) for c in STARTS], level_columns(level), _starts_where(f),
-        office_level=level == "office"), conn)
+    return read_frame(summaries.period_rollup(ss.summary_upw_start, STARTS, f,
+                                               level_columns(level), level == "office"), conn)
+
+
+CARDS = (  # measure key, numerator, denominator: the page's rate cards
+    ("upw_completed_in_12_months", "completed_in_12_months", "due_12_months"),
+    ("upw_started_in_7_days", "started_in_7_days", "orders_due_to_start"),
+    ("upw_attendance", "sessions_attended", "sessions"),
+)
+
+
+def by_office(conn: Connection, f: Filters) -> pd.DataFrame:
+    """Every unpaid work figure per office: the columns of hours_worked, orders_made,
+    outstanding, completions and start_times (0 where an office has none), plus
+    completed_12m (% completed within 12 months, with completed_12m_low/_high, Wilson
+    95 %), started_7d (% started within 7 working days) and attendance (% sessions
+    attended)."""
+    keys = ["area", "office", "office_code"]
+    offices = hours_worked(conn, f)
+    for part in (orders_made(conn, f), outstanding(conn, f), completions(conn, f),
+                 start_times(conn, f)):
+        offices = offices.merge(part, on=keys, how="outer")
+    offices = offices.fillna(0)
+    offices = add_rate(offices, "completed_in_12_months", "due_12_months", "completed_12m")
+    offices = add_rate(offices, "started_in_7_days", "orders_due_to_start", "started_7d",
+                       interval=False)
+    return add_rate(offices, "sessions_attended", "sessions", "attendance", interval=False)
+
+
+def by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
+    """Sessions and orders per month at the level. Columns: month, [area, office,
+    office_code], sessions, sessions_attended, hours_worked, orders, hours_ordered (0 in
+    a month with sessions but no orders, or the reverse)."""
+    worked = hours_worked(conn, f, level, by_month=True)
+    ordered = orders_made(conn, f, level, by_month=True)
+    names = [c for c in ("month", "area", "office", "office_code") if c in worked.columns]
+    return worked.merge(ordered, on=names, how="outer").fillna(
+        {"hours_worked": 0, "sessions_attended": 0, "hours_ordered": 0, "orders": 0})
 
 
 # --- per office, from the summaries (also composed by queries.overview) ------------------
 
 def sessions_per_office(f: Filters, by_month: bool = False):
     """office_id, [month], SESSIONS."""
-    s = summary_upw_session
-    return summaries.per_office(s, [(c, c) for c in SESSIONS],
-                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+    return summaries.period_per_office(ss.summary_upw_session, SESSIONS, f, by_month)
 
 
 def orders_per_office(f: Filters, by_month: bool = False):
     """office_id, [month], ORDERS (by sentence month)."""
-    s = summary_upw_order
-    return summaries.per_office(s, [(c, c) for c in ORDERS],
-                                f.clauses(s.c.month, s.c.office_id), by_month=by_month)
+    return summaries.period_per_office(ss.summary_upw_order, ORDERS, f, by_month)
 
 
 def outstanding_per_office(f: Filters, at: date | None = None):
     """office_id, OUTSTANDING at the end of at's month (a month end), offices with live
     orders only."""
-    s = summary_upw_outstanding
+    s = ss.summary_upw_outstanding
     return summaries.per_office(
         s, [(c, c) for c in OUTSTANDING],
         [s.c.month == month_start(at or f.end), s.c.live_orders > 0,
@@ -187,7 +202,7 @@ def outstanding_per_office(f: Filters, at: date | None = None):
 def completions_per_office(f: Filters):
     """office_id, COMPLETIONS: completions by completion month, 12-month dues by
     anniversary month."""
-    done, due = summary_upw_completed, summary_upw_due
+    done, due = ss.summary_upw_completed, ss.summary_upw_due
     zero = literal_column("0")
     rows = union_all(
         select(done.c.office_id, done.c.orders_completed.label("orders_completed"),
@@ -202,12 +217,7 @@ def completions_per_office(f: Filters):
 
 def starts_per_office(f: Filters):
     """office_id, STARTS: orders by the month of their 7-working-day start deadline."""
-    return summaries.per_office(summary_upw_start, [(c, c) for c in STARTS], _starts_where(f))
-
-
-def _starts_where(f: Filters) -> list:
-    s = summary_upw_start
-    return f.clauses(s.c.month, s.c.office_id)
+    return summaries.period_per_office(ss.summary_upw_start, STARTS, f)
 
 
 def anniversary(sentence_date):
@@ -232,30 +242,13 @@ def start_deadline_join(stmt, sentence_date):
 def hours_worked_from_rows(conn: Connection, f: Filters, level: Level = "office",
                            by_month: bool = False) -> pd.DataFrame:
     """hours_worked computed from upw_session rows."""
-    groups = [*([month_of(upw_session.c.session_date).label("month")] if by_month else []),
-              *level_columns(level)]
-    stmt = _from_orders(
-        select(*groups, func.count(upw_session.c.id).label("sessions"),
-               func.coalesce(func.sum(case((upw_session.c.attended, 1), else_=0)), 0).label(
-                   "sessions_attended"),
-               func.coalesce(func.sum(upw_session.c.hours_worked), 0.0).label("hours_worked"))
-        .select_from(upw_session)
-        .join(upw_order, upw_order.c.id == upw_session.c.order_id), upw_session.c.session_date
-    ).where(*f.clauses(upw_session.c.session_date, office_held))
-    return read_frame(_grouped(stmt, groups), conn)
+    return read_frame(SESSIONS_COUNTED.by_level(f, level_columns(level), by_month), conn)
 
 
 def orders_made_from_rows(conn: Connection, f: Filters, level: Level = "office",
                           by_month: bool = False) -> pd.DataFrame:
     """orders_made computed from upw_order rows."""
-    groups = [*([month_of(upw_order.c.sentence_date).label("month")] if by_month else []),
-              *level_columns(level)]
-    stmt = _from_orders(
-        select(*groups, func.count(upw_order.c.id).label("orders"),
-               func.coalesce(func.sum(upw_order.c.hours_ordered), 0).label("hours_ordered"))
-        .select_from(upw_order), upw_order.c.sentence_date
-    ).where(*f.clauses(upw_order.c.sentence_date, office_held))
-    return read_frame(_grouped(stmt, groups), conn)
+    return read_frame(ORDERS_COUNTED.by_level(f, level_columns(level), by_month), conn)
 
 
 def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
@@ -284,7 +277,7 @@ def outstanding_from_rows(conn: Connection, f: Filters, level: Level = "office",
         # held at `at`; else where the person is, if no allocation spans the live order
         or_(held.c.id.is_not(None), unallocated(upw_order.c.person_id,
                                                 upw_order.c.sentence_date,
-                                                before=_closed(upw_order))),
+                                                before=order_closed(upw_order))),
     )
     return read_frame(_grouped(stmt, groups), conn)
 

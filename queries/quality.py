@@ -7,14 +7,14 @@ period, else the raw rows (``*_from_rows``); both give the same figures.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from dashboard.core.filters import Filters
 from dashboard.data import summaries
-from dashboard.data.allocations import held, office_held, on_date
-from dashboard.data.schema import area, audit_answer, case_audit, office, person
-from dashboard.data.sqlfuncs import month_of
+from dashboard.data.schema import audit_answer, case_audit, person
+from dashboard.data.summaries.audits import ANSWERS, AUDITS
 from dashboard.data.summary_schema import summary_audit, summary_audit_answer
+from dashboard.stats.measures import add_rate
 from queries import Level, level_columns
 from queries._frames import read_frame
 
@@ -49,6 +49,31 @@ def audits_completed(conn: Connection, f: Filters, level: Level = "office") -> p
                                         office_level=level == "office"), conn)
 
 
+def key_question_rates(counts: pd.DataFrame, scheme) -> pd.DataFrame:
+    """key_question_counts (region level) with pct (% sufficient of applicable), pct_low
+    and pct_high (Wilson 95 %, percent) and question (code and the scheme's label)."""
+    kq = add_rate(counts.copy(), "sufficient", "applicable", "pct")
+    kq["question"] = kq["key_question"] + " " + kq["key_question"].map(
+        lambda code: scheme.key_question(code).label)
+    return kq
+
+
+def office_rates(by_office: pd.DataFrame) -> pd.DataFrame:
+    """key_question_counts (office level) added up over the key questions. Columns: area,
+    office, sufficient, applicable, pct (% sufficient), pct_low, pct_high (Wilson 95 %)."""
+    offices = by_office.groupby(["area", "office"], as_index=False)[
+        ["sufficient", "applicable"]].sum()
+    return add_rate(offices, "sufficient", "applicable", "pct")
+
+
+def monthly_rates(monthly: pd.DataFrame, series: str) -> pd.DataFrame:
+    """key_question_counts by month added up over the key questions per month and
+    `series` (a level column). Columns: month, <series>, sufficient, applicable, pct."""
+    trend = monthly.groupby(["month", series], as_index=False)[["sufficient",
+                                                                "applicable"]].sum()
+    return add_rate(trend, "sufficient", "applicable", "pct", interval=False)
+
+
 # --- per office, from the summaries (also composed by queries.overview) ------------------
 
 def answers_per_office(f: Filters, scheme: str = "crc_2018", by_month: bool = False,
@@ -73,46 +98,16 @@ def key_question_counts_from_rows(conn: Connection, f: Filters, level: Level = "
                                   by_month: bool = False,
                                   scheme: str = "crc_2018") -> pd.DataFrame:
     """key_question_counts computed from case_audit and audit_answer rows."""
-    groups = [*([month_of(case_audit.c.audit_date).label("month")] if by_month else []),
-              *level_columns(level), audit_answer.c.standard, audit_answer.c.key_question]
-    stmt = (
-        select(*groups,
-               func.count(audit_answer.c.id).label("audits"),
-               func.sum(case((audit_answer.c.answer != "not_applicable", 1), else_=0)).label(
-                   "applicable"),
-               func.sum(case((audit_answer.c.answer == "sufficient", 1), else_=0)).label(
-                   "sufficient"))
-        .select_from(audit_answer)
-        .join(case_audit, case_audit.c.id == audit_answer.c.audit_id)
-        .join(person, person.c.id == case_audit.c.person_id)
-        .outerjoin(held, on_date(person.c.id, case_audit.c.audit_date))
-        .join(office, office.c.id == office_held)
-        .join(area, area.c.id == office.c.area_id)
-        .where(case_audit.c.status == "complete", case_audit.c.scheme == scheme,
-               *f.clauses(case_audit.c.audit_date, office_held))
-        .group_by(*groups)
-        .order_by(*groups)
-    )
-    return read_frame(stmt, conn)
+    return read_frame(ANSWERS.by_level(
+        f, level_columns(level), by_month, keys=[audit_answer.c.standard,
+                                                 audit_answer.c.key_question],
+        where=[case_audit.c.scheme == scheme], names={"answers": "audits"}), conn)
 
 
 def audits_completed_from_rows(conn: Connection, f: Filters,
                                level: Level = "office") -> pd.DataFrame:
     """audits_completed computed from case_audit rows."""
-    groups = level_columns(level)
-    stmt = (
-        select(*groups, func.count(case_audit.c.id).label("audits"))
-        .select_from(case_audit)
-        .join(person, person.c.id == case_audit.c.person_id)
-        .outerjoin(held, on_date(person.c.id, case_audit.c.audit_date))
-        .join(office, office.c.id == office_held)
-        .join(area, area.c.id == office.c.area_id)
-        .where(case_audit.c.status == "complete",
-               *f.clauses(case_audit.c.audit_date, office_held))
-    )
-    if groups:
-        stmt = stmt.group_by(*groups).order_by(*groups)
-    return read_frame(stmt, conn)
+    return read_frame(AUDITS.by_level(f, level_columns(level)), conn)
 
 
 def cases_audited(conn: Connection, f: Filters, scheme: str = "crc_2018") -> pd.DataFrame:

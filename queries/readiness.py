@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import pandas as pd
-from sqlalchemy import Connection, case, false, func, insert, not_, select, tuple_
+from sqlalchemy import Connection, false, func, insert, not_, select, tuple_
 
 from dashboard.access import audit_log
 from dashboard.access.scope import Scope
@@ -30,7 +30,7 @@ from dashboard.data.schema import (
     standard_judgement,
 )
 from dashboard.data.schema import audit_log as audit_log_table
-from dashboard.data.sqlfuncs import month_of
+from dashboard.data.sqlfuncs import count_where, month_of
 from dashboard.hmip import ratings, sampling
 from dashboard.hmip.ratings import Scheme
 from queries import Level, level_columns, samples
@@ -77,13 +77,8 @@ def _in_scheme(scheme: str | tuple[str, ...]):
     return tuple_(audit_answer.c.key_question, audit_answer.c.standard).in_(pairs)
 
 
-def answers_left_out(
-    conn: Connection,
-    f: Filters,
-    scheme: str = "crc_2018",
-    sample_id: int | None = None,
-    audit_version: int = 0,
-) -> pd.DataFrame:
+def answers_left_out(conn: Connection, f: Filters, scheme: str = "crc_2018",
+                     sample_id: int | None = None, audit_version: int = 0) -> pd.DataFrame:
     """Answers on the basis whose key question or standard is not in the scheme, so no
     rating counts them (counts only, no people).
 
@@ -104,34 +99,33 @@ def answers_left_out(
     return read_frame(stmt, conn)
 
 
-def _answers_from():
+def _audits_from():
+    """Audits joined to the person and to the office holding the case on the audit date
+    (last year's evidence stays put): one row per audit."""
     return (
-        audit_answer.join(case_audit, case_audit.c.id == audit_answer.c.audit_id)
-        .join(person, person.c.id == case_audit.c.person_id)
-        # the office holding the case on the audit date: last year's evidence stays put
+        case_audit.join(person, person.c.id == case_audit.c.person_id)
         .outerjoin(held, on_date(person.c.id, case_audit.c.audit_date))
         .join(office, office.c.id == office_held)
         .join(area, area.c.id == office.c.area_id)
     )
 
 
+def _answers_from():
+    """_audits_from with each audit's answers: one row per answer."""
+    return _audits_from().join(audit_answer, audit_answer.c.audit_id == case_audit.c.id)
+
+
 def _counts(groups: list):
     return select(
-        *groups,
-        func.count(func.distinct(case_audit.c.id)).label("audits"),
-        func.sum(case((audit_answer.c.answer != "not_applicable", 1), else_=0)).label("applicable"),
-        func.sum(case((audit_answer.c.answer == "sufficient", 1), else_=0)).label("sufficient"),
+        *groups, func.count(func.distinct(case_audit.c.id)).label("audits"),
+        count_where(audit_answer.c.answer != "not_applicable").label("applicable"),
+        count_where(audit_answer.c.answer == "sufficient").label("sufficient"),
     ).select_from(_answers_from())
 
 
-def key_question_counts(
-    conn: Connection,
-    f: Filters,
-    scheme: str = "crc_2018",
-    sample_id: int | None = None,
-    level: Level = "office",
-    audit_version: int = 0,
-) -> pd.DataFrame:
+def key_question_counts(conn: Connection, f: Filters, scheme: str = "crc_2018",
+                        sample_id: int | None = None, level: Level = "office",
+                        audit_version: int = 0) -> pd.DataFrame:
     """Judgements per key question on the basis (period, or sample when sample_id).
 
     Columns: [area, office, office_code], standard, key_question, audits (cases answering
@@ -147,19 +141,26 @@ def key_question_counts(
     return read_frame(stmt, conn)
 
 
+def judgement_area(offices: pd.DataFrame, f: Filters) -> tuple[str | None, int | None]:
+    """The area whose domain 1 judgements apply to the filters: (area_code, area_id) of the
+    chosen area, or of the chosen office's area; (None, None) for the region. offices:
+    queries.reference.offices (office_code, area_code, area_id)."""
+    area_code = f.area_code or (
+        offices.loc[offices["office_code"] == f.office_code, "area_code"].iloc[0]
+        if f.office_code else None)
+    if not area_code:
+        return None, None
+    return area_code, int(offices.loc[offices["area_code"] == area_code, "area_id"].iloc[0])
+
+
 def quarter_of(month: str) -> str:
     """'2026-05' -> '2026 Q2'."""
     year, m = month.split("-")
     return f"{year} Q{(int(m) - 1) // 3 + 1}"
 
 
-def trend_counts(
-    conn: Connection,
-    f: Filters,
-    scheme: str = "crc_2018",
-    by: str = "quarter",
-    audit_version: int = 0,
-) -> pd.DataFrame:
+def trend_counts(conn: Connection, f: Filters, scheme: str = "crc_2018",
+                 by: str = "quarter", audit_version: int = 0) -> pd.DataFrame:
     """Judgements per key question over time, in the filters' offices.
 
     by 'quarter': completed audits by the quarter of their audit date, from the start of
@@ -203,94 +204,56 @@ def trend_counts(
     return out.sort_values(["period_order", "key_question"]).reset_index(drop=True)
 
 
-def not_sufficient_cases(
-    conn: Connection,
-    f: Filters,
-    scope: Scope,
-    scheme: str = "crc_2018",
-    sample_id: int | None = None,
-    audit_version: int = 0,
-) -> pd.DataFrame:
-    """The cases behind each "not sufficient" on the basis, limited to the user's scope
-    (``scope.person_clause``): person-level rows.
-
-    Columns: audit_id, crn, office, audit_date, auditor, standard, key_question, reason.
-    """
-    stmt = (
-        select(
-            case_audit.c.id.label("audit_id"),
-            person.c.crn,
-            office.c.name.label("office"),
-            case_audit.c.audit_date,
-            case_audit.c.auditor,
-            audit_answer.c.standard,
-            audit_answer.c.key_question,
-            audit_answer.c.reason,
-        )
-        .select_from(_answers_from())
-        .where(
-            audit_answer.c.answer == "not_sufficient",
-            *_basis(f, scheme, sample_id),
-            _in_scheme(scheme),
-            scope.person_clause(person.c.id, person.c.office_id),
-        )
-        .order_by(audit_answer.c.key_question, office.c.name, person.c.crn)
-    )
+def _person_rows(conn: Connection, columns: list, where: list, order: list) -> pd.DataFrame:
+    """Answers on the basis as person-level rows, audit_date as a date."""
+    stmt = select(*columns).select_from(_answers_from()).where(*where).order_by(*order)
     df = read_frame(stmt, conn)
     df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
     return df
 
 
-def answer_rows(
-    conn: Connection,
-    f: Filters,
-    scope: Scope,
-    scheme: str = "crc_2018",
-    sample_id: int | None = None,
-    audit_version: int = 0,
-) -> pd.DataFrame:
+def not_sufficient_cases(conn: Connection, f: Filters, scope: Scope,
+                         scheme: str = "crc_2018", sample_id: int | None = None,
+                         audit_version: int = 0) -> pd.DataFrame:
+    """The cases behind each "not sufficient" on the basis, limited to the user's scope
+    (``scope.person_clause``): person-level rows.
+
+    Columns: audit_id, crn, office, audit_date, auditor, standard, key_question, reason.
+    """
+    return _person_rows(
+        conn,
+        [case_audit.c.id.label("audit_id"), person.c.crn, office.c.name.label("office"),
+         case_audit.c.audit_date, case_audit.c.auditor, audit_answer.c.standard,
+         audit_answer.c.key_question, audit_answer.c.reason],
+        [audit_answer.c.answer == "not_sufficient", *_basis(f, scheme, sample_id),
+         _in_scheme(scheme), scope.person_clause(person.c.id, person.c.office_id)],
+        [audit_answer.c.key_question, office.c.name, person.c.crn],
+    )
+
+
+def answer_rows(conn: Connection, f: Filters, scope: Scope, scheme: str = "crc_2018",
+                sample_id: int | None = None, audit_version: int = 0) -> pd.DataFrame:
     """Every answer on the basis that the user may see (person-level), for the evidence
     pack.
 
     Columns: audit_id, crn, area, office, sentence_type, rosh_level, gender, audit_date,
     auditor, standard, key_question, answer, reason.
     """
-    stmt = (
-        select(
-            case_audit.c.id.label("audit_id"),
-            person.c.crn,
-            area.c.name.label("area"),
-            office.c.name.label("office"),
-            person.c.sentence_type,
-            person.c.rosh_level,
-            person.c.gender,
-            case_audit.c.audit_date,
-            case_audit.c.auditor,
-            audit_answer.c.standard,
-            audit_answer.c.key_question,
-            audit_answer.c.answer,
-            audit_answer.c.reason,
-        )
-        .select_from(_answers_from())
-        .where(
-            *_basis(f, scheme, sample_id),
-            _in_scheme(scheme),
-            scope.person_clause(person.c.id, person.c.office_id),
-        )
-        .order_by(audit_answer.c.standard, person.c.crn, audit_answer.c.key_question)
+    return _person_rows(
+        conn,
+        [case_audit.c.id.label("audit_id"), person.c.crn, area.c.name.label("area"),
+         office.c.name.label("office"), person.c.sentence_type, person.c.rosh_level,
+         person.c.gender, case_audit.c.audit_date, case_audit.c.auditor,
+         audit_answer.c.standard, audit_answer.c.key_question, audit_answer.c.answer,
+         audit_answer.c.reason],
+        [*_basis(f, scheme, sample_id), _in_scheme(scheme),
+         scope.person_clause(person.c.id, person.c.office_id)],
+        [audit_answer.c.standard, person.c.crn, audit_answer.c.key_question],
     )
-    df = read_frame(stmt, conn)
-    df["audit_date"] = pd.to_datetime(df["audit_date"]).dt.date
-    return df
 
 
-def audited_strata(
-    conn: Connection,
-    f: Filters,
-    scheme: str = "crc_2018",
-    sample_id: int | None = None,
-    audit_version: int = 0,
-) -> pd.DataFrame:
+def audited_strata(conn: Connection, f: Filters, scheme: str = "crc_2018",
+                   sample_id: int | None = None, audit_version: int = 0) -> pd.DataFrame:
     """Completed audits on the basis per stratum (counts only, no people).
 
     Columns: sentence_type, rosh_level, gender, audited (cases).
@@ -298,11 +261,7 @@ def audited_strata(
     groups = [person.c.sentence_type, person.c.rosh_level, person.c.gender]
     stmt = (
         select(*groups, func.count(func.distinct(case_audit.c.person_id)).label("audited"))
-        .select_from(
-            case_audit.join(person, person.c.id == case_audit.c.person_id)
-            # the basis filters on the office holding the case on the audit date
-            .outerjoin(held, on_date(person.c.id, case_audit.c.audit_date))
-        )
+        .select_from(_audits_from())
         .where(*_basis(f, scheme, sample_id))
         .group_by(*groups)
         .order_by(*groups)
@@ -313,43 +272,27 @@ def audited_strata(
 # --- domain 1: recorded judgements -----------------------------------------------------------
 
 
-def judgements(
-    conn: Connection, scheme: str, area_id: int | None = None, audit_version: int = 0
-) -> pd.DataFrame:
+def judgements(conn: Connection, scheme: str, area_id: int | None = None,
+               audit_version: int = 0) -> pd.DataFrame:
     """The latest recorded judgement of each standard of the scheme for the area (None:
     the region). Columns: standard, rating, notes, evidence_link, judged_by, judged_at.
     """
-    where = [
-        standard_judgement.c.scheme == scheme,
-        standard_judgement.c.area_id.is_(None)
-        if area_id is None
-        else standard_judgement.c.area_id == area_id,
-    ]
+    j = standard_judgement
+    where = [j.c.scheme == scheme,
+             j.c.area_id.is_(None) if area_id is None else j.c.area_id == area_id]
     stmt = (
-        select(
-            standard_judgement.c.id,
-            standard_judgement.c.standard,
-            standard_judgement.c.rating,
-            standard_judgement.c.notes,
-            standard_judgement.c.evidence_link,
-            standard_judgement.c.judged_by,
-            standard_judgement.c.judged_at,
-        )
+        select(j.c.id, j.c.standard, j.c.rating, j.c.notes, j.c.evidence_link, j.c.judged_by,
+               j.c.judged_at)
         .where(*where)
-        .order_by(
-            standard_judgement.c.standard,
-            standard_judgement.c.judged_at.desc(),
-            standard_judgement.c.id.desc(),
-        )
+        .order_by(j.c.standard, j.c.judged_at.desc(), j.c.id.desc())
     )
     df = read_frame(stmt, conn)
     latest = df.drop_duplicates("standard", keep="first").drop(columns="id")
     return latest.reset_index(drop=True)
 
 
-def validate_judgement(
-    scheme: Scheme, standard: str, rating: str | None, notes: str, evidence_link: str | None
-) -> dict[str, str]:
+def validate_judgement(scheme: Scheme, standard: str, rating: str | None, notes: str,
+                       evidence_link: str | None) -> dict[str, str]:
     """Messages per field ('standard', 'rating', 'notes', 'evidence_link'); empty if fine.
 
     The standard must be a judgement standard of the scheme, the rating one of its rating
@@ -386,17 +329,9 @@ class JudgementError(ValueError):
         super().__init__("; ".join(errors.values()))
 
 
-def save_judgement(
-    conn: Connection,
-    scheme: Scheme,
-    standard: str,
-    rating: str,
-    notes: str,
-    evidence_link: str | None,
-    area_id: int | None,
-    scope: Scope,
-    now: datetime | None = None,
-) -> int:
+def save_judgement(conn: Connection, scheme: Scheme, standard: str, rating: str, notes: str,
+                   evidence_link: str | None, area_id: int | None, scope: Scope,
+                   now: datetime | None = None) -> int:
     """Record a judgement (a new row: earlier ones are kept as history) and log it.
 
     Only quality leads record judgements (else PermissionError). Raises JudgementError
@@ -410,46 +345,22 @@ def save_judgement(
         raise JudgementError(errors)
     now = now or datetime.now(UTC)
     link = (evidence_link or "").strip() or None
-    new_id = int(
-        conn.execute(
-            insert(standard_judgement).values(
-                scheme=scheme.scheme_id,
-                standard=standard,
-                area_id=area_id,
-                rating=rating,
-                notes=notes.strip(),
-                evidence_link=link,
-                judged_by=scope.username,
-                judged_at=now,
-            )
-        ).inserted_primary_key[0]
-    )
-    audit_log.record(
-        conn,
-        scope.username,
-        "judgement_recorded",
-        target=f"standard_judgement:{new_id}",
-        detail={
-            "scheme": scheme.scheme_id,
-            "standard": standard,
-            "rating": rating,
-            "area_id": area_id,
-        },
-        now=now,
-    )
+    new_id = int(conn.execute(insert(standard_judgement).values(
+        scheme=scheme.scheme_id, standard=standard, area_id=area_id, rating=rating,
+        notes=notes.strip(), evidence_link=link, judged_by=scope.username, judged_at=now,
+    )).inserted_primary_key[0])
+    audit_log.record(conn, scope.username, "judgement_recorded",
+                     target=f"standard_judgement:{new_id}",
+                     detail={"scheme": scheme.scheme_id, "standard": standard,
+                             "rating": rating, "area_id": area_id}, now=now)
     return new_id
 
 
 # --- the evidence pack ---------------------------------------------------------------------
 
 
-def evidence_frames(
-    conn: Connection,
-    f: Filters,
-    scope: Scope,
-    scheme: str = "crc_2018",
-    sample_id: int | None = None,
-) -> dict:
+def evidence_frames(conn: Connection, f: Filters, scope: Scope, scheme: str = "crc_2018",
+                    sample_id: int | None = None) -> dict:
     """What the evidence pack needs besides the ratings, for the same basis.
 
     Keys: answers (``answer_rows``), strata (``sampling.strata_table_from_counts`` of the

@@ -15,23 +15,20 @@ from sqlalchemy import Connection, and_, case, func, literal, or_, select
 from dashboard.core.filters import Filters
 from dashboard.data import summaries
 from dashboard.data.allocations import held, office_held, on_date, unallocated
-from dashboard.data.schema import area, establishment, office, person, staff_absence, staff_member
+from dashboard.data.schema import area, establishment, office, person, staff_member
 from dashboard.data.sqlfuncs import month_of
-from dashboard.data.summaries import (
-    CASE_HOLDING,
-    LICENCE_FACTOR,
-    POINTS_PER_FTE,
-    SICKNESS,
-    TIER_POINTS,
-)
+from dashboard.data.summaries.rules import CASE_HOLDING, LICENCE_FACTOR, POINTS_PER_FTE, TIER_POINTS
+from dashboard.data.summaries.staffing import ABSENCE as ABSENCE_COUNTED
+from dashboard.data.summaries.staffing import workload_points
 from dashboard.data.summary_schema import summary_absence, summary_caseload, summary_staffing
 from queries import Level, level_columns
 from queries._frames import read_frame
 
 __all__ = ["ABSENCE", "CASELOAD", "CASE_HOLDING", "GAPS", "LICENCE_FACTOR", "POINTS_PER_FTE",
-           "TIER_POINTS", "absence", "absence_from_rows", "absence_per_office",
+           "TIER_POINTS", "absence", "absence_from_rows", "absence_per_office", "average_fte",
            "caseload_by_month", "caseload_by_month_from_rows", "caseload_per_office",
-           "gaps_by_month", "gaps_by_month_from_rows", "gaps_per_office"]
+           "gaps_by_month", "gaps_by_month_from_rows", "gaps_per_office", "last_month",
+           "office_snapshot"]
 
 
 GAPS = ("establishment_fte", "in_post_fte", "vacancy_fte", "staff_in_post")
@@ -49,11 +46,9 @@ def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
     """
     if not summaries.serves(conn, f):
         return gaps_by_month_from_rows(conn, f, level, by_grade)
-    s = summary_staffing
-    return read_frame(summaries.rollup(
-        s, [(c, c) for c in GAPS], level_columns(level), f.clauses(s.c.month, s.c.office_id),
-        by_month=True, keys=["grade"] if by_grade else [], office_level=level == "office"),
-        conn)
+    return read_frame(summaries.period_rollup(
+        summary_staffing, GAPS, f, level_columns(level), level == "office", by_month=True,
+        keys=["grade"] if by_grade else []), conn)
 
 
 def caseload_by_month(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
@@ -78,19 +73,56 @@ def absence(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFra
     """
     if not summaries.serves(conn, f):
         return absence_from_rows(conn, f, level)
-    s = summary_absence
-    return read_frame(summaries.rollup(s, [(c, c) for c in ABSENCE], level_columns(level),
-                                        f.clauses(s.c.month, s.c.office_id),
-                                        office_level=level == "office"), conn)
+    return read_frame(summaries.period_rollup(summary_absence, ABSENCE, f,
+                                               level_columns(level), level == "office"), conn)
+
+
+def last_month(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The rows of gaps_by_month (by grade) for its last month, with vacancy_rate (%)."""
+    snap = gaps[gaps["month"] == gaps["month"].max()].copy()
+    snap["vacancy_rate"] = 100 * snap["vacancy_fte"] / snap["establishment_fte"]
+    return snap
+
+
+def average_fte(gaps: pd.DataFrame) -> pd.Series:
+    """office -> staff in post (FTE) per month, averaged over the months of gaps."""
+    return gaps.groupby("office")["in_post_fte"].sum() / gaps["month"].nunique()
+
+
+def office_snapshot(gaps: pd.DataFrame, caseload: pd.DataFrame,
+                    absence: pd.DataFrame) -> pd.DataFrame:
+    """Each office in the last month of the period, from gaps_by_month (office level, by
+    grade), caseload_by_month (office level) and absence (office level).
+
+    Columns: area, office, establishment_fte, in_post_fte, vacancy_fte (that month),
+    open_cases, case_holding_fte, workload_points, available_points (that month),
+    working_days_lost (the period; 0 if none), vacancy_rate (%), caseload_per_officer
+    (cases per case-holding FTE), workload_capacity (%), absence_days_per_fte (working
+    days lost per average FTE in post over the period).
+    """
+    last = gaps["month"].max()
+    by_office = gaps[gaps["month"] == last].groupby(["area", "office"], as_index=False)[
+        ["establishment_fte", "in_post_fte", "vacancy_fte"]].sum()
+    load = caseload[caseload["month"] == last][
+        ["office", "open_cases", "case_holding_fte", "workload_points", "available_points"]]
+    by_office = by_office.merge(load, on="office", how="left").merge(
+        absence[["office", "working_days_lost"]], on="office", how="left").fillna(
+        {"working_days_lost": 0})
+    by_office["vacancy_rate"] = 100 * by_office["vacancy_fte"] / by_office["establishment_fte"]
+    by_office["caseload_per_officer"] = by_office["open_cases"] / by_office["case_holding_fte"]
+    by_office["workload_capacity"] = 100 * by_office["workload_points"] / by_office[
+        "available_points"]
+    by_office["absence_days_per_fte"] = by_office["working_days_lost"] / by_office[
+        "office"].map(average_fte(gaps))
+    return by_office
 
 
 # --- per office, from the summaries (also composed by queries.overview) ------------------
 
 def gaps_per_office(f: Filters, by_month: bool = False, by_grade: bool = False):
     """office_id, [month], [grade], GAPS from summary_staffing (summaries must serve f)."""
-    s = summary_staffing
-    return summaries.per_office(s, [(c, c) for c in GAPS], f.clauses(s.c.month, s.c.office_id),
-                                by_month=by_month, keys=["grade"] if by_grade else [])
+    return summaries.period_per_office(summary_staffing, GAPS, f, by_month,
+                                       keys=["grade"] if by_grade else [])
 
 
 def caseload_per_office(f: Filters, by_month: bool = False):
@@ -102,7 +134,7 @@ def caseload_per_office(f: Filters, by_month: bool = False):
                func.sum(case((s.c.grade.in_(CASE_HOLDING), s.c.in_post_fte), else_=0.0)).label(
                    "case_holding_fte"),
                func.sum(case((s.c.grade == "PO", 1), else_=0)).label("po_rows"))
-        .where(*f.clauses(s.c.month, s.c.office_id))
+        .where(*summaries.in_period(s, f))
         .group_by(s.c.office_id, s.c.month)
         .subquery()
     )
@@ -126,9 +158,7 @@ def caseload_per_office(f: Filters, by_month: bool = False):
 
 def absence_per_office(f: Filters):
     """office_id, ABSENCE from summary_absence."""
-    s = summary_absence
-    return summaries.per_office(s, [(c, c) for c in ABSENCE],
-                                f.clauses(s.c.month, s.c.office_id))
+    return summaries.period_per_office(summary_absence, ABSENCE, f)
 
 
 # --- the same figures from the raw rows -------------------------------------------------
@@ -187,8 +217,7 @@ def caseload_by_month_from_rows(conn: Connection, f: Filters,
                *f.clauses(establishment.c.month, establishment.c.office_id))
         .subquery()
     )
-    points = case(*[(person.c.tier == t, p) for t, p in TIER_POINTS.items()], else_=0)
-    weighted = points * case((person.c.sentence_type == "licence", LICENCE_FACTOR), else_=1.0)
+    weighted = workload_points(person)
     first_days = select(spine.c.month).distinct().subquery()
     open_on = (  # cases open on each first day, for the office holding them that day
         select(first_days.c.month, office_held.label("office_id"),
@@ -243,18 +272,4 @@ def caseload_by_month_from_rows(conn: Connection, f: Filters,
 
 def absence_from_rows(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
     """absence computed from staff_absence rows."""
-    groups = level_columns(level)
-    stmt = (
-        select(*groups, func.count(staff_absence.c.id).label("episodes"),
-               func.coalesce(func.sum(staff_absence.c.working_days_lost), 0.0).label(
-                   "working_days_lost"))
-        .select_from(staff_absence)
-        .join(staff_member, staff_member.c.id == staff_absence.c.staff_member_id)
-        .join(office, office.c.id == staff_member.c.office_id)
-        .join(area, area.c.id == office.c.area_id)
-        .where(staff_absence.c.reason == SICKNESS,
-               *f.clauses(staff_absence.c.start_date, staff_member.c.office_id))
-    )
-    if groups:
-        stmt = stmt.group_by(*groups).order_by(*groups)
-    return read_frame(stmt, conn)
+    return read_frame(ABSENCE_COUNTED.by_level(f, level_columns(level)), conn)

@@ -79,21 +79,18 @@ def load(engine: Engine) -> None:
             person(6, 3, "community_order", D(2026, 2, 1), D(2027, 1, 31), "B"),
             person(7, 2, "licence", D(2026, 9, 1), D(2027, 2, 28), "C"),
         ])
+        def appointment(pid, day, outcome, enforced=False):
+            return {"person_id": pid, "appointment_date": day, "outcome": outcome,
+                    "enforcement_action": enforced}
+
         put(schema.appointment, [
-            {"person_id": 1, "appointment_date": D(2026, 9, 3), "outcome": "kept",
-             "enforcement_action": False},
-            {"person_id": 1, "appointment_date": D(2026, 9, 17), "outcome": "failed",
-             "enforcement_action": True},
-            {"person_id": 1, "appointment_date": D(2026, 10, 1), "outcome": "kept",
-             "enforcement_action": False},
-            {"person_id": 1, "appointment_date": D(2026, 10, 15),
-             "outcome": "acceptable_absence", "enforcement_action": False},
-            {"person_id": 4, "appointment_date": D(2026, 10, 2), "outcome": "kept",
-             "enforcement_action": False},
-            {"person_id": 5, "appointment_date": D(2026, 10, 6), "outcome": "failed",
-             "enforcement_action": False},
-            {"person_id": 6, "appointment_date": D(2026, 8, 20), "outcome": "kept",
-             "enforcement_action": False},
+            appointment(1, D(2026, 9, 3), "kept"),
+            appointment(1, D(2026, 9, 17), "failed", enforced=True),
+            appointment(1, D(2026, 10, 1), "kept"),
+            appointment(1, D(2026, 10, 15), "acceptable_absence"),
+            appointment(4, D(2026, 10, 2), "kept"),
+            appointment(5, D(2026, 10, 6), "failed"),
+            appointment(6, D(2026, 8, 20), "kept"),
         ])
         put(schema.upw_order, [
             {"id": 1, "person_id": 1, "sentence_date": D(2026, 1, 12), "hours_ordered": 60,

@@ -20,10 +20,11 @@ import pytest
 from sqlalchemy import text
 
 from dashboard.core.filters import Filters, add_months, month_end
-from dashboard.data import db, summaries
+from dashboard.data import summaries
 from dashboard.demo import demo_data
 from dashboard.ingest import importer
 from queries import caseload, gate, payback, quality, staffing, supervision
+from tests.backend_engines import migrated_engine
 
 AS_OF = date(2026, 10, 31)
 MOVE = date(2026, 5, 15)
@@ -37,12 +38,7 @@ SUSSEX_PAIR = demo_data.Scale("pair", (("SUSSEX", "Sussex"),), (
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def engine(request, tmp_path_factory):
     """Horsham and Bognor Regis, generated (seed 12), on each backend; modified here."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('transfer') / 'pair.sqlite'}"
-    else:
-        url = request.getfixturevalue("new_pg_url")()
-    eng = db.make_engine(url)
-    db.upgrade(eng)
+    eng = migrated_engine(request, tmp_path_factory, "transfer")
     demo_data.generate(eng, seed=12, as_of=AS_OF, scale=SUSSEX_PAIR)
     yield eng
     eng.dispose()

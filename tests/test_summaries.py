@@ -2,7 +2,9 @@
 
 On the generated dataset (SQLite and PostgreSQL) every page query read from the summaries
 is compared with the same query computed from the raw rows (the ``*_from_rows``
-functions, which share no code with dashboard/data/summaries.py). Then an import is imitated
+functions; they share with dashboard/data/summaries/ only the counted expressions of
+dashboard/data/event_counts.py, which tests/queries/test_independent.py checks against
+pandas). Then an import is imitated
 (rows inserted, updated and deleted in one month for one office) and the incremental
 refresh_months is checked against a full rebuild, table by table.
 """
@@ -17,11 +19,12 @@ import pandas.testing as pdt
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from dashboard.core.filters import Filters, month_end
-from dashboard.data import db, schema, summaries
+from dashboard.core.filters import Filters, month_end, month_start
+from dashboard.data import schema, summaries
 from dashboard.data import summary_schema as ss
 from dashboard.demo import demo_data
 from queries import LEVELS, gate, overview, payback, quality, staffing, supervision
+from tests.backend_engines import migrated_engine
 
 AS_OF = date(2026, 10, 31)
 KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question"}
@@ -56,40 +59,39 @@ def periods(conn) -> dict[str, Filters]:
 
 # query name -> (read through the summaries, computed from the raw rows)
 Pair = tuple[Callable, Callable]
+
+
+def pair(query: Callable, from_rows: Callable, **kw) -> Pair:
+    """The query and its raw-row twin, called with the same keyword arguments."""
+    return (lambda c, f, lv: query(c, f, lv, **kw), lambda c, f, lv: from_rows(c, f, lv, **kw))
+
+
 QUERIES: dict[str, Pair] = {
-    "gaps_by_month[by_grade]": (
-        lambda c, f, lv: staffing.gaps_by_month(c, f, lv, by_grade=True),
-        lambda c, f, lv: staffing.gaps_by_month_from_rows(c, f, lv, by_grade=True)),
-    "gaps_by_month[total]": (
-        lambda c, f, lv: staffing.gaps_by_month(c, f, lv, by_grade=False),
-        lambda c, f, lv: staffing.gaps_by_month_from_rows(c, f, lv, by_grade=False)),
+    "gaps_by_month[by_grade]": pair(staffing.gaps_by_month, staffing.gaps_by_month_from_rows,
+                                    by_grade=True),
+    "gaps_by_month[total]": pair(staffing.gaps_by_month, staffing.gaps_by_month_from_rows,
+                                 by_grade=False),
     "caseload_by_month": (staffing.caseload_by_month, staffing.caseload_by_month_from_rows),
     "absence": (staffing.absence, staffing.absence_from_rows),
     "key_question_counts": (quality.key_question_counts,
                             quality.key_question_counts_from_rows),
-    "key_question_counts[by_month]": (
-        lambda c, f, lv: quality.key_question_counts(c, f, lv, by_month=True),
-        lambda c, f, lv: quality.key_question_counts_from_rows(c, f, lv, by_month=True)),
+    "key_question_counts[by_month]": pair(quality.key_question_counts,
+                                          quality.key_question_counts_from_rows, by_month=True),
     "audits_completed": (quality.audits_completed, quality.audits_completed_from_rows),
     "hours_worked": (payback.hours_worked, payback.hours_worked_from_rows),
-    "hours_worked[by_month]": (
-        lambda c, f, lv: payback.hours_worked(c, f, lv, by_month=True),
-        lambda c, f, lv: payback.hours_worked_from_rows(c, f, lv, by_month=True)),
+    "hours_worked[by_month]": pair(payback.hours_worked, payback.hours_worked_from_rows,
+                                   by_month=True),
     "orders_made": (payback.orders_made, payback.orders_made_from_rows),
-    "orders_made[by_month]": (
-        lambda c, f, lv: payback.orders_made(c, f, lv, by_month=True),
-        lambda c, f, lv: payback.orders_made_from_rows(c, f, lv, by_month=True)),
+    "orders_made[by_month]": pair(payback.orders_made, payback.orders_made_from_rows,
+                                  by_month=True),
     "outstanding": (payback.outstanding, payback.outstanding_from_rows),
     "completions": (payback.completions, payback.completions_from_rows),
     "start_times": (payback.start_times, payback.start_times_from_rows),
     "coverage": (gate.coverage, gate.coverage_from_rows),
-    "coverage[by_month]": (
-        lambda c, f, lv: gate.coverage(c, f, lv, by_month=True),
-        lambda c, f, lv: gate.coverage_from_rows(c, f, lv, by_month=True)),
+    "coverage[by_month]": pair(gate.coverage, gate.coverage_from_rows, by_month=True),
     "appointments": (supervision.appointments, supervision.appointments_from_rows),
-    "appointments[by_month]": (
-        lambda c, f, lv: supervision.appointments(c, f, lv, by_month=True),
-        lambda c, f, lv: supervision.appointments_from_rows(c, f, lv, by_month=True)),
+    "appointments[by_month]": pair(supervision.appointments,
+                                   supervision.appointments_from_rows, by_month=True),
     "overview counts": (overview.measure_counts_from_summaries,
                         overview.measure_counts_from_rows),
 }
@@ -138,7 +140,7 @@ def test_summaries_cover_the_data(generated_engine):
         first_sentence = conn.execute(select(func.min(schema.upw_order.c.sentence_date))
                                       ).scalar()
     assert last == date(2026, 10, 1)
-    assert first <= summaries.month_start(summaries._as_date(first_sentence))
+    assert first <= month_start(summaries.as_date(first_sentence))
     assert first < date(2024, 11, 1)  # the lead-in before the history window is covered
 
 
@@ -181,12 +183,7 @@ def test_non_whole_months_read_the_raw_rows(generated_engine):
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def fresh_engine(request, tmp_path_factory):
     """A small generated database of this module's own (the tests change rows)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('summaries') / 'fresh.sqlite'}"
-    else:
-        url = request.getfixturevalue("new_pg_url")()
-    engine = db.make_engine(url)
-    db.upgrade(engine)
+    engine = migrated_engine(request, tmp_path_factory, "summaries")
     demo_data.generate(engine, seed=11, as_of=AS_OF, scale=demo_data.small_scale())
     yield engine
     engine.dispose()

@@ -30,9 +30,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Date, and_, case, func, or_, select, union_all, update
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Connection, and_, case, func, or_, select, union_all, update
 
 from dashboard.data.schema import (
     appointment,
@@ -54,19 +52,27 @@ office_held = func.coalesce(held.c.office_id, person.c.office_id)
 officer_held = case((held.c.id.is_not(None), held.c.officer_id), else_=person.c.officer_id)
 
 
+def overlapping(allocation, person_id, first, last=None, before=None) -> list:
+    """WHERE/ON clauses: `allocation` is a row of `person_id` covering some day from
+    `first` to `last` (inclusive) or up to `before` (exclusive); neither: open-ended. The
+    pieces a period is cut into, one per allocation (snapshots and the summaries)."""
+    clauses = [allocation.c.person_id == person_id,
+               or_(allocation.c.end_date.is_(None), allocation.c.end_date >= first)]
+    if last is not None:
+        clauses.append(allocation.c.start_date <= last)
+    if before is not None:
+        clauses.append(allocation.c.start_date < before)
+    return clauses
+
+
 def unallocated(person_id, first, last=None, before=None):
     """WHERE clause for snapshots: the person has no allocation on any day from `first`
     to `last` (inclusive) or up to `before` (exclusive); neither: open-ended. Such a span
     counts where the person is now; otherwise only the days allocations cover count (as
     the monthly summaries do)."""
     other = held.alias("any_allocation")
-    clauses = [other.c.person_id == person_id,
-               or_(other.c.end_date.is_(None), other.c.end_date >= first)]
-    if last is not None:
-        clauses.append(other.c.start_date <= last)
-    if before is not None:
-        clauses.append(other.c.start_date < before)
-    return ~select(other.c.id).where(*clauses).exists()
+    return ~select(other.c.id).where(*overlapping(other, person_id, first, last,
+                                                  before)).exists()
 
 
 def on_date(person_id, day, allocation=held):
@@ -102,25 +108,6 @@ def sync_current(conn: Connection, person_ids: Iterable[int] | None = None) -> i
     for start in range(0, len(ids), 500):
         changed += conn.execute(stmt.where(person.c.id.in_(ids[start:start + 500]))).rowcount
     return changed
-
-
-class day_after(FunctionElement):  # noqa: N801 - reads like a SQL function
-    """The day after a date (NULL stays NULL): where an allocation ending on a date hands
-    the case over. A date on both dialects (SQLite's ISO text, PostgreSQL's date)."""
-
-    type = Date()
-    inherit_cache = True
-    name = "day_after"
-
-
-@compiles(day_after, "sqlite")
-def _day_after_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
-
-
-@compiles(day_after)
-def _day_after_default(element, compiler, **kw):
-    return f"({compiler.process(element.clauses, **kw)} + 1)"
 
 
 # --- imports: checks over the whole file, and keeping the person's columns in step -------

@@ -6,10 +6,22 @@ comments show the arithmetic. Runs on SQLite and PostgreSQL (hand_engine is para
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from dashboard.core.filters import Filters
-from queries import gate, overview, payback, quality, staffing, supervision
+from dashboard.hmip import ratings
+from queries import (
+    caseload,
+    gate,
+    overview,
+    payback,
+    quality,
+    readiness,
+    reference,
+    staffing,
+    supervision,
+)
 
 SEP_OCT = Filters(date(2026, 9, 1), date(2026, 10, 31))
 OCT = Filters(date(2026, 10, 1), date(2026, 10, 31))
@@ -157,3 +169,93 @@ def test_overview_region_rates(hand_engine):
     assert frame["hours_outstanding"] == pytest.approx(39.0 + 43.0)
     # caseload: 5 open cases on 1 Oct / (11.5 + 4 + 3) case-holding FTE
     assert frame["caseload_per_officer"] == pytest.approx(5 / 18.5)
+
+
+# --- the frames the pages draw (merges and rates moved out of pages/) -----------------------
+
+def test_payback_by_office_merges_and_rates(hand_engine):
+    with hand_engine.connect() as conn:
+        got = rows(payback.by_office(conn, SEP_OCT))
+        monthly = payback.by_month(conn, SEP_OCT, "region")
+    # every office of any part, 0 where a part has none: only Chatham made orders
+    assert set(got) == {"Ashford", "Chatham", "Guildford"}
+    assert got["Ashford"]["hours_ordered"] == 0 and got["Chatham"]["hours_ordered"] == 50
+    assert got["Ashford"]["hours_outstanding"] == pytest.approx(39.0)
+    # Ashford: 2 of 3 sessions attended; 0 of 1 order completed in 12 months
+    assert got["Ashford"]["attendance"] == pytest.approx(100 * 2 / 3)
+    assert got["Ashford"]["completed_12m"] == pytest.approx(0.0)
+    assert got["Guildford"]["completed_12m"] == pytest.approx(100.0)
+    assert got["Chatham"]["started_7d"] == pytest.approx(100.0)
+    assert got["Ashford"]["completed_12m_high"] > got["Ashford"]["completed_12m_low"]
+    # the months: hours worked and ordered side by side (0 where a month has none)
+    assert monthly["hours_worked"].sum() == pytest.approx(14.0 + 40.0 + 10.0)
+    assert monthly["hours_ordered"].sum() == 50
+
+
+def test_gate_rates(hand_engine):
+    with hand_engine.connect() as conn:
+        got = rows(gate.coverage_rates(conn, SEP_OCT, "office"))
+    # housed = settled + temporary: Ashford settled, Chatham temporary, Guildford NFA
+    assert (got["Ashford"]["housed"], got["Chatham"]["housed"], got["Guildford"]["housed"]) == (
+        1, 1, 0)
+    assert got["Ashford"]["ttg_contact_12_weeks"] == pytest.approx(100.0)
+    assert got["Chatham"]["ttg_contact_12_weeks"] == pytest.approx(0.0)
+    assert got["Guildford"]["ttg_first_appointment_kept"] == pytest.approx(0.0)
+    assert got["Guildford"]["ttg_contact_12_weeks"] != got["Guildford"]["ttg_contact_12_weeks"]
+    for key, _num, _den in gate.MEASURES:
+        assert {key, f"{key}_low", f"{key}_high"} <= set(got["Ashford"])
+
+
+def test_staffing_office_snapshot(hand_engine):
+    with hand_engine.connect() as conn:
+        gaps = staffing.gaps_by_month(conn, SEP_OCT, "office", by_grade=True)
+        caseload = staffing.caseload_by_month(conn, SEP_OCT, "office")
+        absence = staffing.absence(conn, SEP_OCT, "office")
+    got = rows(staffing.office_snapshot(gaps, caseload, absence))
+    # October: Ashford 15 budgeted, 11.5 in post, 3.5 vacant; 2 cases on 11.5 FTE
+    assert got["Ashford"]["vacancy_rate"] == pytest.approx(100 * 3.5 / 15)
+    assert got["Ashford"]["caseload_per_officer"] == pytest.approx(2 / 11.5)
+    assert got["Ashford"]["workload_capacity"] == pytest.approx(100 * 55 / (11.5 * 700))
+    # absence: 5 days lost over Ashford's average FTE in post ((12.5 + 11.5) / 2 months)
+    assert got["Ashford"]["absence_days_per_fte"] == pytest.approx(5 / 12.0)
+    assert got["Chatham"]["working_days_lost"] == 0
+    snap = staffing.last_month(gaps)
+    assert set(snap["month"]) == {"2026-10"}
+    assert snap["vacancy_rate"].max() == pytest.approx(100 * 3 / 10)  # Ashford PO
+    assert staffing.average_fte(gaps)["Chatham"] == pytest.approx((3 + 4) / 2)
+
+
+def test_quality_rates(hand_engine):
+    with hand_engine.connect() as conn:
+        region = quality.key_question_counts(conn, SEP_OCT, "region")
+        offices = quality.key_question_counts(conn, SEP_OCT, "office")
+        monthly = quality.key_question_counts(conn, SEP_OCT, "region", by_month=True)
+    scheme = ratings.load_scheme("crc_2018")
+    kq = rows(quality.key_question_rates(region, scheme), "key_question")
+    assert kq["2.1b"]["pct"] == pytest.approx(50.0)  # 1 of 2
+    assert kq["2.1b"]["question"] == "2.1b " + scheme.key_question("2.1b").label
+    assert quality.office_rates(offices)["sufficient"].sum() == 3
+    assert quality.office_rates(offices)["applicable"].sum() == 5
+    trend = quality.monthly_rates(monthly.assign(region="All"), "region")
+    assert trend["sufficient"].sum() == 3 and trend["applicable"].sum() == 5
+
+
+@pytest.mark.parametrize(("f", "expected"), [
+    (SEP_OCT, (None, None)),
+    (KENT, ("KENT", 1)),
+    (Filters(date(2026, 9, 1), date(2026, 10, 31), office_ids=(3,), office_code="GUI"),
+     ("SURREY", 2)),
+])
+def test_judgement_area(hand_engine, f, expected):
+    with hand_engine.connect() as conn:
+        offices = reference.offices(conn)
+    assert readiness.judgement_area(offices, f) == expected
+
+
+def test_caseload_rates_leave_no_capacity_blank():
+    rows_ = pd.DataFrame({"open_cases": [10, 3], "case_holding_fte": [2.0, 0.0],
+                          "workload_points": [350.0, 60.0], "available_points": [1400.0, 0.0]})
+    got = caseload.with_rates(rows_)
+    assert got["caseload_per_officer"].iloc[0] == pytest.approx(5.0)
+    assert got["workload_capacity"].iloc[0] == pytest.approx(25.0)
+    assert got[["caseload_per_officer", "workload_capacity"]].iloc[1].isna().all()

@@ -21,9 +21,10 @@ from sqlalchemy import Date, delete, select
 
 from dashboard.core.filters import Filters
 from dashboard.core.workdays import bank_holidays, calendar_rows
-from dashboard.data import db, schema
+from dashboard.data import schema
 from queries import LEVELS, gate, payback, quality, staffing, supervision
 from tests import handmade
+from tests.backend_engines import migrated_engine
 
 LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "region": []}
 KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question"}
@@ -385,52 +386,36 @@ def exp_appointments(raw: Raw, f: Filters, level: str, by_month: bool) -> pd.Dat
 # --- the cases ----------------------------------------------------------------------------
 
 Query = Callable[..., pd.DataFrame]
+
+
+def both(query: Query, expected: Callable[..., pd.DataFrame], **kw) -> tuple:
+    """The query and its pandas expectation, called with the same keyword arguments."""
+    return (lambda c, f, lv: query(c, f, lv, **kw), lambda r, f, lv: expected(r, f, lv, **kw))
+
+
 CASES: dict[str, tuple[Query, Callable[..., pd.DataFrame]]] = {
-    "gaps_by_month[by_grade]": (
-        lambda c, f, lv: staffing.gaps_by_month(c, f, lv, by_grade=True),
-        lambda r, f, lv: exp_gaps(r, f, lv, True)),
-    "gaps_by_month[total]": (
-        lambda c, f, lv: staffing.gaps_by_month(c, f, lv, by_grade=False),
-        lambda r, f, lv: exp_gaps(r, f, lv, False)),
+    "gaps_by_month[by_grade]": both(staffing.gaps_by_month, exp_gaps, by_grade=True),
+    "gaps_by_month[total]": both(staffing.gaps_by_month, exp_gaps, by_grade=False),
     "caseload_by_month": (staffing.caseload_by_month, exp_caseload),
     "absence": (staffing.absence, exp_absence),
-    "key_question_counts": (
-        lambda c, f, lv: quality.key_question_counts(c, f, lv),
-        lambda r, f, lv: exp_key_questions(r, f, lv, False)),
-    "key_question_counts[by_month]": (
-        lambda c, f, lv: quality.key_question_counts(c, f, lv, by_month=True),
-        lambda r, f, lv: exp_key_questions(r, f, lv, True)),
+    "key_question_counts": both(quality.key_question_counts, exp_key_questions, by_month=False),
+    "key_question_counts[by_month]": both(quality.key_question_counts, exp_key_questions,
+                                          by_month=True),
     "audits_completed": (quality.audits_completed, exp_audits_completed),
-    "hours_worked": (
-        lambda c, f, lv: payback.hours_worked(c, f, lv),
-        lambda r, f, lv: exp_hours_worked(r, f, lv, False)),
-    "hours_worked[by_month]": (
-        lambda c, f, lv: payback.hours_worked(c, f, lv, by_month=True),
-        lambda r, f, lv: exp_hours_worked(r, f, lv, True)),
-    "orders_made": (
-        lambda c, f, lv: payback.orders_made(c, f, lv),
-        lambda r, f, lv: exp_orders_made(r, f, lv, False)),
-    "orders_made[by_month]": (
-        lambda c, f, lv: payback.orders_made(c, f, lv, by_month=True),
-        lambda r, f, lv: exp_orders_made(r, f, lv, True)),
+    "hours_worked": both(payback.hours_worked, exp_hours_worked, by_month=False),
+    "hours_worked[by_month]": both(payback.hours_worked, exp_hours_worked, by_month=True),
+    "orders_made": both(payback.orders_made, exp_orders_made, by_month=False),
+    "orders_made[by_month]": both(payback.orders_made, exp_orders_made, by_month=True),
     "outstanding": (payback.outstanding, exp_outstanding),
     "outstanding[at_mid_period]": (
         lambda c, f, lv: payback.outstanding(c, f, lv, at=f.start + timedelta(days=14)),
         lambda r, f, lv: exp_outstanding(r, f, lv, at=f.start + timedelta(days=14))),
     "completions": (payback.completions, exp_completions),
     "start_times": (payback.start_times, exp_start_times),
-    "coverage": (
-        lambda c, f, lv: gate.coverage(c, f, lv),
-        lambda r, f, lv: exp_coverage(r, f, lv, False)),
-    "coverage[by_month]": (
-        lambda c, f, lv: gate.coverage(c, f, lv, by_month=True),
-        lambda r, f, lv: exp_coverage(r, f, lv, True)),
-    "appointments": (
-        lambda c, f, lv: supervision.appointments(c, f, lv),
-        lambda r, f, lv: exp_appointments(r, f, lv, False)),
-    "appointments[by_month]": (
-        lambda c, f, lv: supervision.appointments(c, f, lv, by_month=True),
-        lambda r, f, lv: exp_appointments(r, f, lv, True)),
+    "coverage": both(gate.coverage, exp_coverage, by_month=False),
+    "coverage[by_month]": both(gate.coverage, exp_coverage, by_month=True),
+    "appointments": both(supervision.appointments, exp_appointments, by_month=False),
+    "appointments[by_month]": both(supervision.appointments, exp_appointments, by_month=True),
 }
 
 
@@ -461,12 +446,7 @@ def test_filters_select_rows(raw, filter_name):
 def extended_engine(request, tmp_path_factory):
     """The hand-made dataset plus rows that probe edge cases: a release after a long
     sentence (reception before the calendar table starts) and a non-sickness absence."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('extended') / 'x.sqlite'}"
-    else:
-        url = request.getfixturevalue("new_pg_url")()
-    engine = db.make_engine(url)
-    db.upgrade(engine)
+    engine = migrated_engine(request, tmp_path_factory, "extended")
     handmade.load(engine)
     with engine.begin() as conn:
         conn.execute(schema.person.insert(), [{
@@ -505,19 +485,15 @@ SEP_OCT = Filters(date(2026, 9, 1), date(2026, 10, 31))
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_coverage_counts_releases_after_long_sentences(extended_engine, level):
+@pytest.mark.parametrize("case", ["coverage", "absence"])
+def test_edge_rows_count_as_in_pandas(extended_engine, case, level):
+    """coverage counts the release after a long sentence (reception before the calendar
+    starts); absence counts sickness only (not the added annual leave)."""
+    query, expected = CASES[case]
     with extended_engine.connect() as conn:
         raw_rows = read_raw(conn)
-        got = gate.coverage(conn, SEP_OCT, level)
-    assert_same(got, exp_coverage(raw_rows, SEP_OCT, level, False))
-
-
-@pytest.mark.parametrize("level", LEVELS)
-def test_absence_counts_sickness_only(extended_engine, level):
-    with extended_engine.connect() as conn:
-        raw_rows = read_raw(conn)
-        got = staffing.absence(conn, SEP_OCT, level)
-    assert_same(got, exp_absence(raw_rows, SEP_OCT, level))
+        got = query(conn, SEP_OCT, level)
+    assert_same(got, expected(raw_rows, SEP_OCT, level))
 
 
 def test_release_outside_the_calendar_is_still_counted(extended_engine):
