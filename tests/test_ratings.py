@@ -1,4 +1,4 @@
-"""Tests for the HMIP rating engine (dashboard/hmip/ratings.py) and its scheme files.
+"""Tests for the HMIP rating engine (dashboard/hmip/ratings/) and its scheme files.
 
 Expected numbers are written out by hand (with the arithmetic in comments) or computed by
 an independent route (binomial sums for the incomplete beta), never by calling the code
@@ -26,6 +26,7 @@ from dashboard.hmip.ratings import (
     available_schemes,
     load_scheme,
     load_scheme_from_path,
+    loading,
     overall_rating,
     probability_all_at_least,
     probability_at_least,
@@ -39,7 +40,7 @@ from dashboard.hmip.ratings import (
     wilson_interval,
 )
 
-CRC_FILE = Path(ratings.__file__).parent / "frameworks" / "crc_2018.yaml"
+CRC_FILE = ratings.FRAMEWORKS_DIR / "crc_2018.yaml"
 OUT, GOOD, RI, INAD = "Outstanding", "Good", "Requires improvement", "Inadequate"
 
 
@@ -285,7 +286,7 @@ def test_missing_file(tmp_path):
 
 def test_scheme_id_must_match_file_name(tmp_path, monkeypatch):
     _write_variant(tmp_path, lambda d: None, name="other.yaml")  # says scheme: crc_2018
-    monkeypatch.setattr(ratings, "FRAMEWORKS_DIR", tmp_path)
+    monkeypatch.setattr(loading, "FRAMEWORKS_DIR", tmp_path)
     with pytest.raises(SchemeError, match="other.yaml: file says scheme 'crc_2018'"):
         load_scheme("other")
 
