@@ -467,11 +467,19 @@ def test_incomplete_beta_matches_binomial_sum(a, b, x):
     )
 
 
-def test_incomplete_beta_rejects_bad_arguments():
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: regularized_incomplete_beta(0, 1, 0.5),
+        lambda: regularized_incomplete_beta(1, 1, 1.5),
+        lambda: probability_at_least(11, 10, 65),  # more sufficient than applicable
+        lambda: probability_at_least(5, 10, 165),  # threshold above 100 %
+    ],
+    ids=["beta_a_zero", "beta_x_above_1", "counts", "threshold"],
+)
+def test_incomplete_beta_and_probability_reject_bad_arguments(call):
     with pytest.raises(ValueError):
-        regularized_incomplete_beta(0, 1, 0.5)
-    with pytest.raises(ValueError):
-        regularized_incomplete_beta(1, 1, 1.5)
+        call()
 
 
 def test_probability_at_least_known_values():
@@ -484,13 +492,6 @@ def test_probability_at_least_known_values():
     assert 0.07 < expected < 0.09  # the "8 % chance" in the statement below
     # Jeffreys prior, Beta(0.5, 0.5): 0/0 -> P(p >= 0.75) = 1 - (2/pi) asin(sqrt .75) = 1/3.
     assert probability_at_least(0, 0, 75, prior=(0.5, 0.5)) == pytest.approx(1 / 3, abs=1e-12)
-
-
-def test_probability_at_least_rejects_bad_counts():
-    with pytest.raises(ValueError):
-        probability_at_least(11, 10, 65)
-    with pytest.raises(ValueError):
-        probability_at_least(5, 10, 165)
 
 
 def test_probability_all_is_product_of_independent_posteriors():

@@ -2,7 +2,7 @@
 
 Pure: DataFrames in, bytes out; no Streamlit, no database, no browser.
 
-- ``pack``: the summary tables, the one rule for showing a value, the ``EvidencePack``;
+- ``contents``: the summary tables, the one rule for showing a value, the ``EvidencePack``;
 - ``workbook``: the workbook, written with xlsxwriter (a sheet per standard with its key
   questions and every answer, the sample and its strata, the method);
 - ``pdf``: the PDF, written with reportlab (ratings table, a chart drawn with reportlab's
@@ -16,7 +16,7 @@ etc. by the readiness page and the tests.
 
 from __future__ import annotations
 
-from dashboard.hmip.evidence.pack import (
+from dashboard.hmip.evidence.contents import (
     RATING_TABLE,
     SMALL_SAMPLE,
     EvidencePack,

@@ -1,7 +1,7 @@
 """The evidence pack summary as a PDF (reportlab, A4 landscape): overall rating, ratings
 table, a chart drawn with reportlab's own graphics, the weakest key questions, Domain 1
 judgements, the cases judged not sufficient, strata, the scheme's rules and the method.
-Values are shown as on the readiness page (``evidence.pack.shown_value``).
+Values are shown as on the readiness page (``evidence.contents.shown_value``).
 """
 
 from __future__ import annotations
@@ -13,15 +13,7 @@ import pandas as pd
 
 from dashboard.core import display
 from dashboard.core.spreadsheet_safe import neutralise
-from dashboard.hmip.evidence.pack import (
-    HEADINGS,
-    EvidencePack,
-    method_lines,
-    pack_overall_text,
-    rating_rows,
-    shown_value,
-    unrated_standards,
-)
+from dashboard.hmip.evidence import contents
 from dashboard.hmip.ratings import Scheme, provenance_table
 
 PDF_CASE_ROWS = 60  # more not-sufficient cases than this: the PDF groups them by reason
@@ -134,7 +126,7 @@ def _plain_pdf(value: Any) -> str:
     return str(value).translate(_PDF_TEXT).encode("cp1252", "replace").decode("cp1252")
 
 
-def pdf_bytes(pack: EvidencePack) -> bytes:
+def pdf_bytes(pack: contents.EvidencePack) -> bytes:
     """The evidence pack summary (PDF, A4 landscape, numbered pages): overall, ratings
     table, chart, weakest key questions, Domain 1 judgements (notes, evidence links), the
     cases judged not sufficient with the auditor's reason (within scope), strata, the
@@ -177,7 +169,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         return t
 
     def words(column: str, value: Any) -> str:
-        shown = shown_value(column, value, banded)
+        shown = contents.shown_value(column, value, banded)
         return "–" if shown is None else str(shown)
 
     story: list[Any] = [
@@ -190,10 +182,12 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
             ),
             styles["BodyText"],
         ),
-        Paragraph(_pdf_text(f"Overall rating: {pack_overall_text(pack)}"), styles["Heading2"]),
+        Paragraph(
+            _pdf_text(f"Overall rating: {contents.pack_overall_text(pack)}"), styles["Heading2"]
+        ),
         Paragraph("Rating each standard would get", styles["Heading3"]),
     ]
-    shown = rating_rows(pack.ratings, scheme=pack.scheme)
+    shown = contents.rating_rows(pack.ratings, scheme=pack.scheme)
     banded = display.rating_judge(pack.scheme)
     story.append(
         table(
@@ -221,7 +215,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
             [70 * mm, 35 * mm, 30 * mm, 25 * mm, 40 * mm, 25 * mm, 35 * mm],
         )
     )
-    unrated = unrated_standards(pack.ratings, pack.scheme)
+    unrated = contents.unrated_standards(pack.ratings, pack.scheme)
     if unrated:
         story.append(Paragraph(_pdf_text("Not rated here: " + "; ".join(unrated) + "."), small))
     story.append(Spacer(1, 4 * mm))
@@ -333,7 +327,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         story.append(
             table(
                 [
-                    *(HEADINGS[c] for c in cols),
+                    *(contents.HEADINGS[c] for c in cols),
                     "Cases (population)",
                     "% of population",
                     "Cases drawn",
@@ -366,7 +360,7 @@ def pdf_bytes(pack: EvidencePack) -> bytes:
         )
     )
     story.append(Paragraph("Method", styles["Heading3"]))
-    for label, text in method_lines(pack):
+    for label, text in contents.method_lines(pack):
         story.append(Paragraph(f"<b>{_pdf_text(label)}:</b> {_pdf_text(text)}", small))
     doc.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return buffer.getvalue()

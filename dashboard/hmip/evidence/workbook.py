@@ -1,7 +1,7 @@
 """The evidence pack workbook (.xlsx, written with xlsxwriter): a summary, the Domain 1
 judgements, the cases judged not sufficient, a sheet per standard with its key questions
 and every answer, offices, the sample and its strata, the scheme's rules and the method.
-Values are shown as on the readiness page (``evidence.pack.shown_value``).
+Values are shown as on the readiness page (``evidence.contents.shown_value``).
 """
 
 from __future__ import annotations
@@ -16,15 +16,7 @@ import pandas as pd
 
 from dashboard.core import display
 from dashboard.core.spreadsheet_safe import neutralise
-from dashboard.hmip.evidence.pack import (
-    HEADINGS,
-    EvidencePack,
-    method_lines,
-    pack_overall_text,
-    rating_rows,
-    shown_value,
-    unrated_standards,
-)
+from dashboard.hmip.evidence import contents
 from dashboard.hmip.ratings import provenance_table
 
 
@@ -40,14 +32,14 @@ def _sheet_name(text: str, used: set[str]) -> str:
 
 
 def _cells(series: pd.Series, judge: display.Judge | None = None) -> list[Any]:
-    """A column as cell values, shown as on screen (``shown_value``): numbers stay
+    """A column as cell values, shown as on screen (``contents.shown_value``): numbers stay
     numbers, dates stay dates (written as Excel dates), missing values None (a blank
     cell), everything else text. Decided once per column."""
     name = str(series.name)
     if pd.api.types.is_bool_dtype(series):
         return [None if pd.isna(v) else ("Yes" if v else "No") for v in series]
     if pd.api.types.is_numeric_dtype(series):
-        return [None if pd.isna(v) else shown_value(name, float(v), judge) for v in series]
+        return [None if pd.isna(v) else contents.shown_value(name, float(v), judge) for v in series]
     if pd.api.types.is_datetime64_any_dtype(series):
         return [None if pd.isna(v) else v.to_pydatetime().replace(tzinfo=None) for v in series]
     out: list[Any] = []
@@ -57,13 +49,14 @@ def _cells(series: pd.Series, judge: display.Judge | None = None) -> list[Any]:
         elif isinstance(v, bool):
             out.append("Yes" if v else "No")
         elif isinstance(v, int | float):
-            out.append(shown_value(name, float(v), judge))
+            out.append(contents.shown_value(name, float(v), judge))
         elif isinstance(v, datetime):
             out.append(v.replace(tzinfo=None))
         elif isinstance(v, date):
             out.append(v)
         else:
-            out.append(neutralise(shown_value(name, str(v))))  # a stored '=…' is shown, never run
+            # a stored '=…' is shown, never run
+            out.append(neutralise(contents.shown_value(name, str(v))))
     return out
 
 
@@ -78,12 +71,12 @@ def _write_table(
     links: tuple[str, ...] = (),
     judge: display.Judge | None = None,
 ) -> int:
-    """Write df at row under a header of readable headings (HEADINGS, then headings);
+    """Write df at row under a header of readable headings (contents.HEADINGS, then headings);
     returns the next free row. Percentages are written as display.py shows them (one
     decimal; % sufficient with more near one of judge's bands), dates as dates. main: the
     sheet's main table: its header row is frozen and filtered. links: columns whose
     http(s) values are written as hyperlinks."""
-    headings = {**HEADINGS, **(headings or {})}
+    headings = {**contents.HEADINGS, **(headings or {})}
     widths: dict[int, int] = ws.__dict__.setdefault("_widths", {})
     for j, col in enumerate(df.columns):
         title = neutralise(str(headings.get(col, str(col).replace("_", " ").capitalize())))
@@ -114,7 +107,7 @@ def _write_table(
     return row + len(df) + 2
 
 
-def workbook_bytes(pack: EvidencePack) -> bytes:
+def workbook_bytes(pack: contents.EvidencePack) -> bytes:
     """The evidence pack workbook (.xlsx). Sheets: Summary (ratings and overall), Domain 1
     judgements (notes, evidence links), Not sufficient (each case judged not sufficient,
     with the auditor's reason, within the user's scope), a sheet per standard (key
@@ -145,11 +138,11 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     ws.write(0, 0, pack.title, fmt["title"])
     ws.write(1, 0, f"Evidence: {pack.basis_label}")
     ws.write(2, 0, f"Scheme: {pack.scheme.title}")
-    ws.write(3, 0, f"Overall: {pack_overall_text(pack)}")
+    ws.write(3, 0, f"Overall: {contents.pack_overall_text(pack)}")
     ws.write(4, 0, f"Generated {pack.generated_at:%d %b %Y %H:%M} UTC by {pack.generated_by}")
-    row = _write_table(ws, rating_rows(pack.ratings, scheme=pack.scheme), 6, fmt, main=True,
-                       judge=banded)
-    unrated = unrated_standards(pack.ratings, pack.scheme)
+    summary_rows = contents.rating_rows(pack.ratings, scheme=pack.scheme)
+    row = _write_table(ws, summary_rows, 6, fmt, main=True, judge=banded)
+    unrated = contents.unrated_standards(pack.ratings, pack.scheme)
     if unrated:
         ws.write(row, 0, "Not rated here: " + "; ".join(unrated))
 
@@ -186,7 +179,7 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
 
     ws = wb.add_worksheet(_sheet_name("Offices", used))
     keep = tuple(c for c in ("area", "office") if c in pack.office_ratings.columns)
-    _write_table(ws, rating_rows(pack.office_ratings, keep, pack.scheme), 0, fmt,
+    _write_table(ws, contents.rating_rows(pack.office_ratings, keep, pack.scheme), 0, fmt,
                  main=True, judge=banded)
     if pack.sample is not None:
         ws = wb.add_worksheet(_sheet_name("Sample", used))
@@ -202,7 +195,7 @@ def workbook_bytes(pack: EvidencePack) -> bytes:
     ws = wb.add_worksheet(_sheet_name("Method", used))
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 110)
-    for i, (label, text) in enumerate(method_lines(pack)):
+    for i, (label, text) in enumerate(contents.method_lines(pack)):
         ws.write(i, 0, neutralise(label), fmt["head"])
         ws.write(i, 1, neutralise(text), fmt["wrap"])
     wb.close()

@@ -144,17 +144,9 @@ def rate_standards(answers: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
                 "ci_high": 100 * high if applicable else math.nan,
             }
         )
-    out = pd.DataFrame(rows, columns=KEY_QUESTION_COLUMNS)
-    return out.astype(
-        {
-            "sufficient": "int64",
-            "applicable": "int64",
-            "not_applicable": "int64",
-            "pct_sufficient": "float64",
-            "ci_low": "float64",
-            "ci_high": "float64",
-        }
-    )
+    whole = dict.fromkeys(("sufficient", "applicable", "not_applicable"), "int64")
+    percents = dict.fromkeys(("pct_sufficient", "ci_low", "ci_high"), "float64")
+    return pd.DataFrame(rows, columns=KEY_QUESTION_COLUMNS).astype(whole | percents)
 
 
 def standard_ratings(
@@ -282,14 +274,9 @@ def _standard_ratings_one(
             ),
         )
         rows.append(row)
-    out = pd.DataFrame(rows, columns=STANDARD_COLUMNS)
-    return out.astype(
-        {
-            "sufficient": "int64",
-            "applicable": "int64",
-            "score": "Int64",
-            "p_at_least_good": "float64",
-        }
+    dtypes = {"sufficient": "int64", "applicable": "int64", "score": "Int64"}
+    return pd.DataFrame(rows, columns=STANDARD_COLUMNS).astype(
+        dtypes | {"p_at_least_good": "float64"}
     )
 
 
