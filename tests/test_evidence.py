@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from dashboard.hmip import evidence, ratings, sampling
+from dashboard.hmip.evidence import workbook
 
 SCHEME = ratings.load_scheme("crc_2018")
 
@@ -247,7 +248,7 @@ def test_pdf_opens_and_shows_the_figures(pack):
 
 def test_sheet_names_are_valid_and_unique():
     used: set[str] = set()
-    first = evidence._sheet_name("3.2 Through the Gate: resettlement / planning [x]", used)
-    second = evidence._sheet_name("3.2 Through the Gate: resettlement / planning [x]", used)
+    first = workbook._sheet_name("3.2 Through the Gate: resettlement / planning [x]", used)
+    second = workbook._sheet_name("3.2 Through the Gate: resettlement / planning [x]", used)
     assert len(first) <= 31 and len(second) <= 31 and first != second
     assert not set("[]:*?/\\") & set(first + second)

@@ -243,56 +243,37 @@ def test_ro_wont_assign_beyond_max(adjuster):
     assert out == [unmodified("ro1", 3, 3), adjusted("ro2", 6, 7, -1), adjusted("ro3", 5, 5, +1)]
 
 
-def test_ro_reallocating_two(adjuster):
-    out = adjuster.adjust(
-        [ro("ro1", 4, 5), ro("ro2", 8, 8), ro("ro3", 5, 5), ro("ro4", 1, 2), ro("ro5", 6, 6)]
-    )
-    assert net(out) == [
-        ("ro1", 5, 5, +1),
-        ("ro2", 6, 8, -2),
-        ("ro3", 5, 5, 0),
-        ("ro4", 2, 2, +1),
-        ("ro5", 6, 6, 0),
-    ]
+# RoAllocationAdjusterTest's reallocations: officers given as (officer, count, total), and
+# what HMIP's test expects back as (officer, count, total, net change).
+REALLOCATIONS = {
+    "reallocating_two": (
+        [("ro1", 4, 5), ("ro2", 8, 8), ("ro3", 5, 5), ("ro4", 1, 2), ("ro5", 6, 6)],
+        [("ro1", 5, 5, +1), ("ro2", 6, 8, -2), ("ro3", 5, 5, 0), ("ro4", 2, 2, +1),
+         ("ro5", 6, 6, 0)],
+    ),
+    "reallocating_multiple": (
+        [("ro1", 4, 6), ("ro2", 12, 12), ("ro3", 5, 6), ("ro4", 1, 5), ("ro5", 6, 6)],
+        [("ro1", 6, 6, +2), ("ro2", 6, 12, -6), ("ro3", 6, 6, +1), ("ro4", 4, 5, +3),
+         ("ro5", 6, 6, 0)],
+    ),
+    "reallocating_to_full_capacity": (
+        [("ro1", 4, 8), ("ro2", 12, 12), ("ro3", 5, 8), ("ro4", 1, 8), ("ro5", 8, 8)],
+        [("ro1", 6, 8, +2), ("ro2", 6, 12, -6), ("ro3", 6, 8, +1), ("ro4", 6, 8, +5),
+         ("ro5", 6, 8, -2)],
+    ),
+    "beyond_capacity_drops_cases": (
+        [("ro1", 4, 8), ("ro2", 120, 120), ("ro3", 5, 8), ("ro4", 1, 8), ("ro5", 8, 8)],
+        [("ro1", 6, 8, +2), ("ro2", 6, 120, -114), ("ro3", 6, 8, +1), ("ro4", 6, 8, +5),
+         ("ro5", 6, 8, -2)],
+    ),
+}
 
 
-def test_ro_reallocating_multiple(adjuster):
-    out = adjuster.adjust(
-        [ro("ro1", 4, 6), ro("ro2", 12, 12), ro("ro3", 5, 6), ro("ro4", 1, 5), ro("ro5", 6, 6)]
-    )
-    assert net(out) == [
-        ("ro1", 6, 6, +2),
-        ("ro2", 6, 12, -6),
-        ("ro3", 6, 6, +1),
-        ("ro4", 4, 5, +3),
-        ("ro5", 6, 6, 0),
-    ]
-
-
-def test_ro_reallocating_to_full_capacity(adjuster):
-    out = adjuster.adjust(
-        [ro("ro1", 4, 8), ro("ro2", 12, 12), ro("ro3", 5, 8), ro("ro4", 1, 8), ro("ro5", 8, 8)]
-    )
-    assert net(out) == [
-        ("ro1", 6, 8, +2),
-        ("ro2", 6, 12, -6),
-        ("ro3", 6, 8, +1),
-        ("ro4", 6, 8, +5),
-        ("ro5", 6, 8, -2),
-    ]
-
-
-def test_ro_beyond_capacity_drops_cases(adjuster):
-    out = adjuster.adjust(
-        [ro("ro1", 4, 8), ro("ro2", 120, 120), ro("ro3", 5, 8), ro("ro4", 1, 8), ro("ro5", 8, 8)]
-    )
-    assert net(out) == [
-        ("ro1", 6, 8, +2),
-        ("ro2", 6, 120, -114),
-        ("ro3", 6, 8, +1),
-        ("ro4", 6, 8, +5),
-        ("ro5", 6, 8, -2),
-    ]
+@pytest.mark.parametrize(
+    ("given", "expected"), list(REALLOCATIONS.values()), ids=list(REALLOCATIONS)
+)
+def test_ro_reallocations(adjuster, given, expected):
+    assert net(adjuster.adjust([ro(*officer) for officer in given])) == expected
 
 
 def test_ro_reallocating_across_adjustments(adjuster):
@@ -358,30 +339,23 @@ def test_alloc_even_split():
     assert drawn["ldu"] == {"N01AAA": 1, "N01BBB": 1, "N02AAA": 1, "N02BBB": 1}
 
 
-def test_alloc_proportional_at_cluster_level():
-    buckets, drawn = calc(4, [("N01", "N01AAA", "ro1")] * 2 + [("N02", "N02AAA", "ro1")] * 4)
-    assert [(b.cluster, b.cluster_size.count, b.cluster_size.percentage) for b in buckets] == [
-        ("N01", 1, "33.33"),
-        ("N02", 3, "66.67"),
+@pytest.mark.parametrize(
+    ("level", "second", "drawn_at", "expected"),
+    [
+        ("cluster", ("N02", "N02AAA", "ro1"), "cluster", {"N01": 1, "N02": 3}),
+        ("office", ("N01", "N01BBB", "ro1"), "ldu", {"N01AAA": 1, "N01BBB": 3}),
+        ("officer", ("N01", "N01AAA", "ro2"), "ro", {"ro1": 1, "ro2": 3}),
+    ],
+    ids=["cluster", "ldu", "ro"],
+)
+def test_alloc_proportional_at_each_level(level, second, drawn_at, expected):
+    # 2 cases in the first group and 4 in the second, at one level: 4 drawn split 1 and 3.
+    buckets, drawn = calc(4, [("N01", "N01AAA", "ro1")] * 2 + [second] * 4)
+    sizes = [(getattr(b, level), getattr(b, f"{level}_size")) for b in buckets]
+    assert [(k, s.count, s.percentage) for k, s in sizes] == [
+        (k, n, pct) for k, n, pct in zip(expected, (1, 3), ("33.33", "66.67"), strict=True)
     ]
-    assert drawn["cluster"] == {"N01": 1, "N02": 3}
-
-
-def test_alloc_proportional_at_ldu_level():
-    buckets, drawn = calc(4, [("N01", "N01AAA", "ro1")] * 2 + [("N01", "N01BBB", "ro1")] * 4)
-    assert [(b.office, b.office_size.count, b.office_size.percentage) for b in buckets] == [
-        ("N01AAA", 1, "33.33"),
-        ("N01BBB", 3, "66.67"),
-    ]
-    assert drawn["ldu"] == {"N01AAA": 1, "N01BBB": 3}
-
-
-def test_alloc_proportional_at_ro_level():
-    buckets, drawn = calc(4, [("N01", "N01AAA", "ro1")] * 2 + [("N01", "N01AAA", "ro2")] * 4)
-    assert [(b.officer, b.officer_size.count, b.officer_size.percentage) for b in buckets] == [
-        ("ro1", 1, "33.33"),
-        ("ro2", 3, "66.67"),
-    ]
+    assert drawn[drawn_at] == expected
 
 
 def test_alloc_complex():

@@ -1,4 +1,4 @@
-"""Tests for the HMIP rating engine (dashboard/hmip/ratings.py) and its scheme files.
+"""Tests for the HMIP rating engine (dashboard/hmip/ratings/) and its scheme files.
 
 Expected numbers are written out by hand (with the arithmetic in comments) or computed by
 an independent route (binomial sums for the incomplete beta), never by calling the code
@@ -26,6 +26,7 @@ from dashboard.hmip.ratings import (
     available_schemes,
     load_scheme,
     load_scheme_from_path,
+    loading,
     overall_rating,
     probability_all_at_least,
     probability_at_least,
@@ -39,7 +40,7 @@ from dashboard.hmip.ratings import (
     wilson_interval,
 )
 
-CRC_FILE = Path(ratings.__file__).parent / "frameworks" / "crc_2018.yaml"
+CRC_FILE = ratings.FRAMEWORKS_DIR / "crc_2018.yaml"
 OUT, GOOD, RI, INAD = "Outstanding", "Good", "Requires improvement", "Inadequate"
 
 
@@ -285,7 +286,7 @@ def test_missing_file(tmp_path):
 
 def test_scheme_id_must_match_file_name(tmp_path, monkeypatch):
     _write_variant(tmp_path, lambda d: None, name="other.yaml")  # says scheme: crc_2018
-    monkeypatch.setattr(ratings, "FRAMEWORKS_DIR", tmp_path)
+    monkeypatch.setattr(loading, "FRAMEWORKS_DIR", tmp_path)
     with pytest.raises(SchemeError, match="other.yaml: file says scheme 'crc_2018'"):
         load_scheme("other")
 
@@ -466,11 +467,19 @@ def test_incomplete_beta_matches_binomial_sum(a, b, x):
     )
 
 
-def test_incomplete_beta_rejects_bad_arguments():
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: regularized_incomplete_beta(0, 1, 0.5),
+        lambda: regularized_incomplete_beta(1, 1, 1.5),
+        lambda: probability_at_least(11, 10, 65),  # more sufficient than applicable
+        lambda: probability_at_least(5, 10, 165),  # threshold above 100 %
+    ],
+    ids=["beta_a_zero", "beta_x_above_1", "counts", "threshold"],
+)
+def test_incomplete_beta_and_probability_reject_bad_arguments(call):
     with pytest.raises(ValueError):
-        regularized_incomplete_beta(0, 1, 0.5)
-    with pytest.raises(ValueError):
-        regularized_incomplete_beta(1, 1, 1.5)
+        call()
 
 
 def test_probability_at_least_known_values():
@@ -483,13 +492,6 @@ def test_probability_at_least_known_values():
     assert 0.07 < expected < 0.09  # the "8 % chance" in the statement below
     # Jeffreys prior, Beta(0.5, 0.5): 0/0 -> P(p >= 0.75) = 1 - (2/pi) asin(sqrt .75) = 1/3.
     assert probability_at_least(0, 0, 75, prior=(0.5, 0.5)) == pytest.approx(1 / 3, abs=1e-12)
-
-
-def test_probability_at_least_rejects_bad_counts():
-    with pytest.raises(ValueError):
-        probability_at_least(11, 10, 65)
-    with pytest.raises(ValueError):
-        probability_at_least(5, 10, 165)
 
 
 def test_probability_all_is_product_of_independent_posteriors():

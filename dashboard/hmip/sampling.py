@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+
+from dashboard.stats.intervals import z_two_sided
 
 STRATA: tuple[str, ...] = ("sentence_type", "rosh_level", "gender")
 SEED_MAX = 2**31 - 1  # case_sample.seed is a 32-bit integer on PostgreSQL
@@ -45,7 +46,7 @@ def sample_size_working(confidence: float, margin: float, population: int) -> st
     """
     from dashboard.hmip.ratings import sample_size
 
-    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    z = z_two_sided(confidence)
     n0 = z * z * 0.25 / (margin * margin)
     corrected = n0 / (1 + (n0 - 1) / population)
     n = sample_size(confidence, margin, population=population)

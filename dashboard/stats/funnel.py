@@ -16,7 +16,7 @@ denominator n and a tail area t (0.025 for the 95 % limits, 0.001 for 99.8 %):
   construction on the count of "failures";
 - both clipped to [0, 1].
 
-The binomial distribution function is scipy's (``scipy.stats.binom.cdf``).
+The binomial distribution function and its quantile are scipy's (``scipy.stats.binom``).
 The interpolation turns the staircase of whole counts into a smooth curve in n, and is
 built so that **a whole count y lies outside a limit exactly when the exact one-sided test
 says so**: below the lower limit iff P(R <= y) < t, above the upper iff P(R >= y) < t
@@ -59,10 +59,11 @@ office is outside when its rate is beyond them. phi <= 1 leaves the exact limits
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 
 import pandas as pd
 from scipy.stats import binom
+
+from dashboard.stats.intervals import z_two_sided
 
 # Two-sided coverage of each pair of limits: 95 % ("about 2 standard deviations") and
 # 99.8 % ("about 3").
@@ -101,9 +102,15 @@ def binomial_cdf(r: int, n: int, theta: float) -> float:
 
 
 def _quantile(n: int, theta: float, p: float) -> int:
-    """The smallest r with P(R <= r) >= p: start at the normal approximation and step."""
-    sd = math.sqrt(n * theta * (1.0 - theta))
-    r = min(n, max(0, math.floor(n * theta + NormalDist().inv_cdf(p) * sd)))
+    """The smallest r with P(R <= r) >= p, R ~ Binomial(n, theta): scipy's
+    ``binom.ppf``, then checked against ``binomial_cdf`` (the CDF the interpolation uses).
+
+    binom.ppf has these semantics, but computes its CDF its own way: where p is within a
+    few ulps of P(R <= r) it can answer one away from what ``binomial_cdf`` says, which
+    would put the interpolation weight outside [0, 1). The check steps to the exact answer
+    (for the tail areas the app uses it has not moved on any grid tried)."""
+    guess = float(binom.ppf(p, n, theta))
+    r = min(n, max(0, int(guess))) if math.isfinite(guess) else 0
     while r > 0 and binomial_cdf(r - 1, n, theta) >= p:
         r -= 1
     while binomial_cdf(r, n, theta) < p:
@@ -158,7 +165,7 @@ def normal_limits(n: float, theta: float, coverage: float = 0.95,
     phi is the over-dispersion factor (1: none). nan for n <= 0."""
     if n <= 0:
         return (math.nan, math.nan)
-    z = NormalDist().inv_cdf(1.0 - (1.0 - coverage) / 2.0)
+    z = z_two_sided(coverage)
     half = z * math.sqrt(phi * theta * (1.0 - theta) / n)
     return (max(0.0, theta - half), min(1.0, theta + half))
 

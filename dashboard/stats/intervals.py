@@ -5,8 +5,19 @@ from __future__ import annotations
 import math
 
 from scipy import special
+from scipy.stats import norm
 
-Z95 = 1.959963984540054
+
+def z_two_sided(confidence: float) -> float:
+    """The standard normal quantile z for a two-sided interval of the given confidence
+    (a proportion: 0.95 gives 1.959964, 0.8 gives 1.281552), scipy's ``norm.ppf`` at
+    1 - (1 - confidence) / 2. ValueError unless 0 < confidence < 1."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a proportion between 0 and 1, got {confidence}")
+    return float(norm.ppf(1 - (1 - confidence) / 2))
+
+
+Z95 = z_two_sided(0.95)  # 1.959963984540054
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:

@@ -43,11 +43,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from scipy.stats import norm
 
 from dashboard.stats.funnel import exact_limit, whole_denominator
 
 SIGMAS = 3.0
-TAIL = 0.0013498980316301  # P(Z > 3): the tail area of a 3-sigma limit
+TAIL = float(norm.sf(SIGMAS))  # P(Z > 3) = 0.00135: the tail area of a 3-sigma limit
 METHODS = ("exact", "normal")
 RUN_LENGTH = 8
 BEYOND_LIMITS = "beyond_limits"
