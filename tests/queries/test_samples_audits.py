@@ -22,10 +22,10 @@ from dashboard.commands import samples as sample_commands
 from dashboard.commands.audits import SaveAudit
 from dashboard.commands.samples import RedrawSample, SaveSample
 from dashboard.core.filters import Filters
-from dashboard.data import db, schema
-from dashboard.demo import demo_data
+from dashboard.data import schema
 from dashboard.hmip import ratings, sampling
 from queries import audits, readiness, samples
+from tests.backend_engines import small_demo_with_users
 from tests.conftest import AS_OF, SEED
 
 SCHEME = ratings.load_scheme("crc_2018")
@@ -39,15 +39,8 @@ SAMPLE = dict(window_start=WINDOW[0], window_end=WINDOW[1], confidence=0.8, marg
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def engine(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('samples') / 'w.sqlite'}"
-    else:
-        url = request.getfixturevalue("new_pg_url")()
-    eng = db.make_engine(url)
-    db.upgrade(eng)
-    demo_data.generate(eng, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
+    eng = small_demo_with_users(request, tmp_path_factory, "samples", SEED, AS_OF)
     with eng.begin() as conn:
-        auth.create_demo_users(conn)
         if auth.get_user(conn, "auditor.sur1") is None:  # the demo has one per auditor
             auth.create_user(conn, "auditor.sur1", "Surrey auditor", "auditor")
     yield eng
