@@ -10,13 +10,9 @@ a cached rating is never older than the last save.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from urllib.parse import urlparse
-
 import pandas as pd
-from sqlalchemy import Connection, false, func, insert, not_, select, tuple_
+from sqlalchemy import Connection, false, func, not_, select, tuple_
 
-from dashboard.access import audit_log
 from dashboard.access.scope import Scope
 from dashboard.core.filters import Filters
 from dashboard.data.allocations import held, office_held, on_date
@@ -32,12 +28,9 @@ from dashboard.data.schema import (
 from dashboard.data.schema import audit_log as audit_log_table
 from dashboard.data.sqlfuncs import count_where, month_of
 from dashboard.hmip import ratings, sampling
-from dashboard.hmip.ratings import Scheme
 from queries import Level, level_columns, samples
 from queries._frames import read_frame
 
-NOTES_MAX = 4000
-LINK_MAX = 500
 CHANGE_ACTIONS = ("audit_saved", "sample_drawn", "judgement_recorded")
 
 
@@ -289,71 +282,6 @@ def judgements(conn: Connection, scheme: str, area_id: int | None = None,
     df = read_frame(stmt, conn)
     latest = df.drop_duplicates("standard", keep="first").drop(columns="id")
     return latest.reset_index(drop=True)
-
-
-def validate_judgement(scheme: Scheme, standard: str, rating: str | None, notes: str,
-                       evidence_link: str | None) -> dict[str, str]:
-    """Messages per field ('standard', 'rating', 'notes', 'evidence_link'); empty if fine.
-
-    The standard must be a judgement standard of the scheme, the rating one of its rating
-    words, notes are required, and a link (optional) must be an http(s) address.
-    """
-    errors: dict[str, str] = {}
-    judged = {s.code for s in scheme.standards if s.kind == "judgement"}
-    if standard not in judged:
-        errors["standard"] = "Choose a standard that is judged from evidence."
-    if rating not in scheme.rating_names:
-        errors["rating"] = "Choose a rating."
-    text = (notes or "").strip()
-    if not text:
-        errors["notes"] = "Say what the judgement rests on."
-    elif len(text) > NOTES_MAX:
-        errors["notes"] = f"Keep the notes under {NOTES_MAX} characters."
-    link = (evidence_link or "").strip()
-    if link:
-        parsed = urlparse(link)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            errors["evidence_link"] = (
-                "Give a full web address starting https:// (or leave it empty)."
-            )
-        elif len(link) > LINK_MAX:
-            errors["evidence_link"] = f"Keep the link under {LINK_MAX} characters."
-    return errors
-
-
-class JudgementError(ValueError):
-    """The judgement is not fit to save; ``errors`` maps fields to messages."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(errors.values()))
-
-
-def save_judgement(conn: Connection, scheme: Scheme, standard: str, rating: str, notes: str,
-                   evidence_link: str | None, area_id: int | None, scope: Scope,
-                   now: datetime | None = None) -> int:
-    """Record a judgement (a new row: earlier ones are kept as history) and log it.
-
-    Only quality leads record judgements (else PermissionError). Raises JudgementError
-    with per-field messages when the input is not valid. Call inside one transaction.
-    Returns the new row's id.
-    """
-    if scope.role != "quality_lead":
-        raise PermissionError("Only quality leads record standard judgements.")
-    errors = validate_judgement(scheme, standard, rating, notes, evidence_link)
-    if errors:
-        raise JudgementError(errors)
-    now = now or datetime.now(UTC)
-    link = (evidence_link or "").strip() or None
-    new_id = int(conn.execute(insert(standard_judgement).values(
-        scheme=scheme.scheme_id, standard=standard, area_id=area_id, rating=rating,
-        notes=notes.strip(), evidence_link=link, judged_by=scope.username, judged_at=now,
-    )).inserted_primary_key[0])
-    audit_log.record(conn, scope.username, "judgement_recorded",
-                     target=f"standard_judgement:{new_id}",
-                     detail={"scheme": scheme.scheme_id, "standard": standard,
-                             "rating": rating, "area_id": area_id}, now=now)
-    return new_id
 
 
 # --- the evidence pack ---------------------------------------------------------------------

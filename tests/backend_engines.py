@@ -1,5 +1,6 @@
-"""An empty, migrated database on the backend a module fixture is parametrised over
-(params=["sqlite", "postgresql"]), so each fixture only says what it loads."""
+"""Databases on the backend a module fixture is parametrised over
+(params=["sqlite", "postgresql"]), so each fixture only says what it loads: an empty,
+migrated one, or the small generated demo with its demo accounts."""
 
 from __future__ import annotations
 
@@ -18,4 +19,17 @@ def migrated_engine(request, tmp_path_factory, name: str) -> Engine:
         url = request.getfixturevalue("new_pg_url")()
     engine = db.make_engine(url)
     db.upgrade(engine)
+    return engine
+
+
+def small_demo_with_users(request, tmp_path_factory, name: str, seed: int, as_of) -> Engine:
+    """``migrated_engine`` holding the small generated demo (``seed``, ``as_of``) and the
+    demo accounts (auditors, quality lead, ...). The caller disposes of it."""
+    from dashboard.access import auth
+    from dashboard.demo import demo_data
+
+    engine = migrated_engine(request, tmp_path_factory, name)
+    demo_data.generate(engine, seed=seed, as_of=as_of, scale=demo_data.small_scale())
+    with engine.begin() as conn:
+        auth.create_demo_users(conn)
     return engine

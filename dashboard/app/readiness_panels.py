@@ -1,6 +1,6 @@
 """The panels of the inspection readiness page (pages/readiness.py): ratings, trend,
 cases, recorded judgements and the evidence pack. Each draws one part of the page from
-frames the page has read; writes go through queries.readiness.save_judgement."""
+frames the page has read; writes go through dashboard.commands.judgements.RecordJudgement."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.app import cards, charts, ui, ui_auth
+from dashboard.commands.judgements import JudgementError, RecordJudgement
 from dashboard.core import display
 from dashboard.core.plain_text import plain
 from dashboard.hmip import evidence, ratings
@@ -175,11 +176,11 @@ def judgements_section(judged: pd.DataFrame, scheme, area_code, area_id, scope) 
         if st.form_submit_button("Record judgement", icon=":material/gavel:"):
             try:
                 with ui.engine().begin() as conn:
-                    readiness.save_judgement(conn, scheme, j_std, j_rating, j_notes, j_link,
-                                             area_id, scope)
+                    RecordJudgement(conn, scheme, j_std, j_rating, j_notes, j_link,
+                                    area_id, scope).run()
                 st.session_state["rdy_j_notice"] = f"Judgement on {j_std} recorded."
                 st.rerun()
-            except readiness.JudgementError as exc:
+            except JudgementError as exc:
                 for field, message in exc.errors.items():
                     st.error(f"{field.replace('_', ' ').capitalize()}: {message}",
                              icon=":material/error:")

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from dashboard.access import auth
 from dashboard.access.scope import scope_for
 from dashboard.commands.samples import SaveSample
-from dashboard.data import db, schema
-from dashboard.demo import demo_data
+from dashboard.data import schema
 from dashboard.hmip import hmip_sampling, ratings
 from queries import audits, samples
+from tests.backend_engines import small_demo_with_users
 from tests.conftest import AS_OF, SEED
 
 WINDOW = (date(2026, 8, 21), date(2026, 10, 31))
@@ -25,15 +25,7 @@ NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def engine(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('hmip') / 'h.sqlite'}"
-    else:
-        url = request.getfixturevalue("new_pg_url")()
-    eng = db.make_engine(url)
-    db.upgrade(eng)
-    demo_data.generate(eng, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
-    with eng.begin() as conn:
-        auth.create_demo_users(conn)
+    eng = small_demo_with_users(request, tmp_path_factory, "hmip", SEED, AS_OF)
     yield eng
     eng.dispose()
 

@@ -17,14 +17,15 @@ from sqlalchemy import Date, DateTime, func, select
 from dashboard.access import auth
 from dashboard.access.scope import scope_for
 from dashboard.commands import audits as audit_commands
+from dashboard.commands import judgements
 from dashboard.commands import samples as sample_commands
 from dashboard.commands.audits import SaveAudit
 from dashboard.commands.samples import RedrawSample, SaveSample
 from dashboard.core.filters import Filters
-from dashboard.data import db, schema
-from dashboard.demo import demo_data
+from dashboard.data import schema
 from dashboard.hmip import ratings, sampling
 from queries import audits, readiness, samples
+from tests.backend_engines import small_demo_with_users
 from tests.conftest import AS_OF, SEED
 
 SCHEME = ratings.load_scheme("crc_2018")
@@ -38,15 +39,8 @@ SAMPLE = dict(window_start=WINDOW[0], window_end=WINDOW[1], confidence=0.8, marg
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def engine(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('samples') / 'w.sqlite'}"
-    else:
-        url = request.getfixturevalue("new_pg_url")()
-    eng = db.make_engine(url)
-    db.upgrade(eng)
-    demo_data.generate(eng, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
+    eng = small_demo_with_users(request, tmp_path_factory, "samples", SEED, AS_OF)
     with eng.begin() as conn:
-        auth.create_demo_users(conn)
         if auth.get_user(conn, "auditor.sur1") is None:  # the demo has one per auditor
             auth.create_user(conn, "auditor.sur1", "Surrey auditor", "auditor")
     yield eng
@@ -563,18 +557,22 @@ def test_evidence_frames_for_a_sample(engine, kent_sample):
     assert frames["answers"]["key_question"].notna().all()
 
 
+def record(conn, *args, **kwargs) -> int:
+    """A judgement through the command, as the readiness page records it."""
+    return judgements.RecordJudgement(conn, *args, **kwargs).run()
+
+
 def test_judgements_record_latest_and_validate(engine):
     with engine.connect() as conn:
         ql, ce = scope_of(conn, "quality.lead"), scope_of(conn, "chief.exec")
-    errors = readiness.validate_judgement(SCHEME, "2.1", None, "", "ftp://x")
+    errors = judgements.validate_judgement(SCHEME, "2.1", None, "", "ftp://x")
     assert set(errors) == {"standard", "rating", "notes", "evidence_link"}
     with pytest.raises(PermissionError), engine.begin() as conn:
-        readiness.save_judgement(conn, SCHEME, "1.1", "Good", "Notes", None, None, ce)
-    with pytest.raises(readiness.JudgementError), engine.begin() as conn:
-        readiness.save_judgement(conn, SCHEME, "1.1", "Good", "", None, None, ql)
+        record(conn, SCHEME, "1.1", "Good", "Notes", None, None, ce)
+    with pytest.raises(judgements.JudgementError), engine.begin() as conn:
+        record(conn, SCHEME, "1.1", "Good", "", None, None, ql)
     with engine.begin() as conn:
-        readiness.save_judgement(
-            conn,
+        record(conn,
             SCHEME,
             "1.1",
             "Requires improvement",
@@ -584,8 +582,7 @@ def test_judgements_record_latest_and_validate(engine):
             ql,
             now=datetime(2026, 11, 1, tzinfo=UTC),
         )
-        readiness.save_judgement(
-            conn,
+        record(conn,
             SCHEME,
             "1.1",
             "Good",
@@ -595,7 +592,7 @@ def test_judgements_record_latest_and_validate(engine):
             ql,
             now=datetime(2026, 11, 20, tzinfo=UTC),
         )
-        readiness.save_judgement(conn, SCHEME, "1.2", "Inadequate", "Vacancies", None, 1, ql)
+        record(conn, SCHEME, "1.2", "Inadequate", "Vacancies", None, 1, ql)
     with engine.connect() as conn:
         region = readiness.judgements(conn, "crc_2018").set_index("standard")
         kent = readiness.judgements(conn, "crc_2018", area_id=1).set_index("standard")
