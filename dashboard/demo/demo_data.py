@@ -352,7 +352,7 @@ def add_demo_samples(conn, as_of: date, seed: int, ids: _Ids | None = None) -> i
     audits have some answers saved (drafts); none is complete, so no rating changes.
 
     The demo auditor is the first auditor named in the demo audits (the account
-    auth.create_demo_users makes). Returns the number of sample audits created.
+    dashboard.demo.accounts.create_demo_users makes). Returns the number of sample audits created.
     """
     from dashboard.access.scope import Scope
     from dashboard.hmip import hmip_sampling, ratings

@@ -14,6 +14,7 @@ from dashboard.access import auth
 from dashboard.access.scope import scope_for
 from dashboard.data import db, schema
 from dashboard.demo import demo_data
+from dashboard.demo.accounts import create_demo_users
 from dashboard.hmip import hmip_sampling, ratings
 from queries import audits, samples
 from tests.conftest import AS_OF, SEED
@@ -32,7 +33,7 @@ def engine(request, tmp_path_factory):
     db.upgrade(eng)
     demo_data.generate(eng, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
     with eng.begin() as conn:
-        auth.create_demo_users(conn)
+        create_demo_users(conn)
     yield eng
     eng.dispose()
 

@@ -15,9 +15,11 @@ from sqlalchemy import Date, DateTime, func, select
 
 from dashboard.access import auth
 from dashboard.access.scope import scope_for
+from dashboard.commands.users import AddUser
 from dashboard.core.filters import Filters
 from dashboard.data import db, schema
 from dashboard.demo import demo_data
+from dashboard.demo.accounts import create_demo_users
 from dashboard.hmip import ratings, sampling
 from queries import audits, readiness, samples
 from tests.conftest import AS_OF, SEED
@@ -38,9 +40,9 @@ def engine(request, tmp_path_factory):
     db.upgrade(eng)
     demo_data.generate(eng, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
     with eng.begin() as conn:
-        auth.create_demo_users(conn)
+        create_demo_users(conn)
         if auth.get_user(conn, "auditor.sur1") is None:  # the demo has one per auditor
-            auth.create_user(conn, "auditor.sur1", "Surrey auditor", "auditor")
+            AddUser(conn, "auditor.sur1", "Surrey auditor", "auditor").run()
     yield eng
     eng.dispose()
 
