@@ -21,73 +21,24 @@ from dashboard.commands.users import (
     ResetPassword,
     UserError,
 )
-from dashboard.data import db
-from dashboard.data.schema import app_user, area, case_audit, office, person
+from dashboard.data.schema import app_user, case_audit, person
 from dashboard.data.schema import audit_log as audit_log_table
 from dashboard.demo.accounts import create_demo_users
+from tests.accounts import (  # noqa: F401
+    OTHER_PASSWORD,
+    PASSWORD,
+    engine_fixture,
+    fast_hasher_fixture,
+    kent_fixture,
+    log_count,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-PASSWORD = "Kent-office-2026"
-OTHER_PASSWORD = "Surrey hills 42"
-
-
-@pytest.fixture
-def fast_hasher(monkeypatch):
-    """argon2id with the cheapest sensible parameters, so the suite stays quick."""
-    hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", hasher)
-    return hasher
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
-    else:  # a fresh database on the test server (skips when there is none)
-        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
-    db.upgrade(engine)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(area),
-            [
-                {"id": 1, "code": "KENT", "name": "Kent"},
-                {"id": 2, "code": "SURREY", "name": "Surrey"},
-            ],
-        )
-        conn.execute(
-            insert(office),
-            [
-                {"id": 10, "code": "ASH", "name": "Ashford", "area_id": 1},
-                {"id": 20, "code": "GUI", "name": "Guildford", "area_id": 2},
-            ],
-        )
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
 def url(engine):
     return engine.url.render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def kent(engine, fast_hasher):
-    """An area manager for Kent with PASSWORD."""
-    with engine.begin() as conn:
-        return AddUser(
-            conn,
-            "am.kent",
-            "Kent Manager",
-            "area_manager",
-            password=PASSWORD,
-            email="AM.Kent@example.org",
-            area_id=1,
-        ).run()
-
-
-def log_count(engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(audit_log_table)).scalar_one()
 
 
 def stored(engine, username: str):
