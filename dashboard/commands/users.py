@@ -148,25 +148,31 @@ def _check_not_last_admin(conn: Connection, user: User, what: str) -> None:
 # --- commands ---------------------------------------------------------------------------
 
 
-class AddUser:
+class _UserCommand:
+    """A write to the account called username, made by actor and logged in the same
+    transaction."""
+
+    conn: Connection
+    username: str
+    actor: str
+    now: datetime | None
+
+    def _log(self, action: str, detail: dict | None = None) -> None:
+        audit_log.record(self.conn, self.actor, action, target=self.username, detail=detail,
+                         now=self.now)
+
+
+class AddUser(_UserCommand):
     """Add an account and log "user_created".
 
     password None makes a single-sign-on-only account (matched by email). The username is
     taken as given; the display name is stripped, the email stripped and lower-cased.
     """
 
-    def __init__(
-        self,
-        conn: Connection,
-        username: str,
-        display_name: str,
-        role: str,
-        password: str | None = None,
-        email: str | None = None,
-        area_id: int | None = None,
-        actor: str = "cli",
-        now: datetime | None = None,
-    ) -> None:
+    def __init__(self, conn: Connection, username: str, display_name: str, role: str,
+                 password: str | None = None, email: str | None = None,
+                 area_id: int | None = None, actor: str = "cli",
+                 now: datetime | None = None) -> None:
         self.conn = conn
         self.username = username
         self.display_name = (display_name or "").strip()
@@ -219,31 +225,19 @@ class AddUser:
                 created_at=self.now,
             )
         ).inserted_primary_key[0]
-        audit_log.record(
-            self.conn,
-            self.actor,
-            "user_created",
-            target=self.username,
-            detail={
-                "role": self.role,
-                "area_id": self.area_id,
-                "email": self.email,
-                "has_password": has_password,
-            },
-            now=self.now,
-        )
+        self._log("user_created", {"role": self.role, "area_id": self.area_id,
+                                   "email": self.email, "has_password": has_password})
         return User(
             int(new_id), self.username, self.display_name, self.email, self.role,
             self.area_id, False,
         )
 
 
-class _ChangeUser:
+class _ChangeUser(_UserCommand):
     """A change to an existing account, by username, made by actor."""
 
-    def __init__(
-        self, conn: Connection, username: str, actor: str = "cli", now: datetime | None = None
-    ) -> None:
+    def __init__(self, conn: Connection, username: str, actor: str = "cli",
+                 now: datetime | None = None) -> None:
         self.conn = conn
         self.username = username
         self.actor = actor
@@ -273,8 +267,7 @@ class DisableUser(_ChangeUser):
         sessions.end_all_for_user(
             self.conn, self.username, "user_disabled", self.now or datetime.now(UTC)
         )
-        audit_log.record(self.conn, self.actor, "user_disabled", target=self.username,
-                         now=self.now)
+        self._log("user_disabled")
         return self._user()
 
 
@@ -294,8 +287,7 @@ class EnableUser(_ChangeUser):
         self.conn.execute(
             update(app_user).where(app_user.c.id == user.id).values(disabled=False)
         )
-        audit_log.record(self.conn, self.actor, "user_enabled", target=self.username,
-                         now=self.now)
+        self._log("user_enabled")
         return self._user()
 
 
@@ -303,14 +295,8 @@ class ResetPassword(_ChangeUser):
     """Set a new password, clear any lock-out, end the account's sessions and log
     "password_reset" (without the password)."""
 
-    def __init__(
-        self,
-        conn: Connection,
-        username: str,
-        password: str,
-        actor: str = "cli",
-        now: datetime | None = None,
-    ) -> None:
+    def __init__(self, conn: Connection, username: str, password: str, actor: str = "cli",
+                 now: datetime | None = None) -> None:
         super().__init__(conn, username, actor, now)
         self.password = password
 
@@ -336,8 +322,7 @@ class ResetPassword(_ChangeUser):
         sessions.end_all_for_user(
             self.conn, self.username, "password_reset", self.now or datetime.now(UTC)
         )
-        audit_log.record(self.conn, self.actor, "password_reset", target=self.username,
-                         now=self.now)
+        self._log("password_reset")
         return user
 
 
@@ -347,15 +332,9 @@ class ChangeRole(_ChangeUser):
     area_id None keeps the account's current area, which an area manager must have.
     """
 
-    def __init__(
-        self,
-        conn: Connection,
-        username: str,
-        role: str,
-        area_id: int | None = None,
-        actor: str = "cli",
-        now: datetime | None = None,
-    ) -> None:
+    def __init__(self, conn: Connection, username: str, role: str,
+                 area_id: int | None = None, actor: str = "cli",
+                 now: datetime | None = None) -> None:
         super().__init__(conn, username, actor, now)
         self.role = role
         self.area_id = area_id
@@ -381,17 +360,6 @@ class ChangeRole(_ChangeUser):
             .where(app_user.c.id == user.id)
             .values(role=self.role, area_id=new_area)
         )
-        audit_log.record(
-            self.conn,
-            self.actor,
-            "role_changed",
-            target=self.username,
-            detail={
-                "from_role": user.role,
-                "to_role": self.role,
-                "from_area_id": user.area_id,
-                "to_area_id": new_area,
-            },
-            now=self.now,
-        )
+        self._log("role_changed", {"from_role": user.role, "to_role": self.role,
+                                   "from_area_id": user.area_id, "to_area_id": new_area})
         return self._user()

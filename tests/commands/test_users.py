@@ -11,23 +11,17 @@ from sqlalchemy import select
 from dashboard.access import audit_log, auth
 from dashboard.commands import users
 from dashboard.data.schema import app_user
-from tests.accounts import (  # noqa: F401
-    OTHER_PASSWORD,
-    PASSWORD,
-    engine_fixture,
-    fast_hasher_fixture,
-    kent_fixture,
-    log_count,
-)
+from tests import accounts
+from tests.accounts import engine_fixture, fast_hasher_fixture, kent_fixture  # noqa: F401
 
 
 def _add(conn, **kwargs) -> users.AddUser:
     args = {"username": "new.user", "display_name": "New", "role": "quality_lead",
-            "password": OTHER_PASSWORD} | kwargs
+            "password": accounts.OTHER_PASSWORD} | kwargs
     return users.AddUser(conn, **args)
 
 
-def _accounts(engine) -> list[tuple]:
+def _stored(engine) -> list[tuple]:
     with engine.connect() as conn:
         return conn.execute(
             select(app_user.c.username, app_user.c.role, app_user.c.area_id,
@@ -57,7 +51,7 @@ def _last_log(engine) -> dict:
     ],
 )
 def test_add_user_raises_each_typed_error_before_writing(engine, kent, kwargs, error):
-    accounts, logged = _accounts(engine), log_count(engine)
+    stored, logged = _stored(engine), accounts.log_count(engine)
     with engine.begin() as conn:
         command = _add(conn, **kwargs)
         with pytest.raises(error) as raised:
@@ -65,7 +59,7 @@ def test_add_user_raises_each_typed_error_before_writing(engine, kent, kwargs, e
         with pytest.raises(error):
             command.run()
     assert isinstance(raised.value, users.UserError)
-    assert _accounts(engine) == accounts and log_count(engine) == logged
+    assert _stored(engine) == stored and accounts.log_count(engine) == logged
 
 
 def test_weak_password_lists_every_problem():
@@ -77,14 +71,14 @@ def test_weak_password_lists_every_problem():
 
 
 def test_add_user_writes_the_account_and_one_audit_row(engine, kent):
-    logged = log_count(engine)
+    logged = accounts.log_count(engine)
     with engine.begin() as conn:
         user = users.AddUser(conn, "am.surrey", " Surrey Manager ", "area_manager",
-                             password=OTHER_PASSWORD, email=" AM.Surrey@Example.org ",
+                             password=accounts.OTHER_PASSWORD, email=" AM.Surrey@Example.org ",
                              area_id=2, actor="admin").run()
     assert (user.display_name, user.email, user.area_id) == (
         "Surrey Manager", "am.surrey@example.org", 2)
-    assert log_count(engine) == logged + 1
+    assert accounts.log_count(engine) == logged + 1
     assert _last_log(engine) == {
         "username": "admin", "action": "user_created", "target": "am.surrey",
         "detail": {"role": "area_manager", "area_id": 2, "email": "am.surrey@example.org",
@@ -98,7 +92,8 @@ def test_add_user_writes_the_account_and_one_audit_row(engine, kent):
     [
         (lambda conn: users.DisableUser(conn, "ghost"), users.NoSuchUser),
         (lambda conn: users.EnableUser(conn, "am.kent"), users.AlreadyEnabled),
-        (lambda conn: users.ResetPassword(conn, "ghost", OTHER_PASSWORD), users.NoSuchUser),
+        (lambda conn: users.ResetPassword(conn, "ghost", accounts.OTHER_PASSWORD),
+         users.NoSuchUser),
         (lambda conn: users.ResetPassword(conn, "am.kent", "kent"), users.WeakPassword),
         (lambda conn: users.ChangeRole(conn, "am.kent", "superuser"), users.UnknownRole),
         (lambda conn: users.ChangeRole(conn, "am.kent", "area_manager"), users.RoleUnchanged),
@@ -107,13 +102,13 @@ def test_add_user_writes_the_account_and_one_audit_row(engine, kent):
     ],
 )
 def test_changes_raise_each_typed_error_before_writing(engine, kent, command, error):
-    accounts, logged = _accounts(engine), log_count(engine)
+    stored, logged = _stored(engine), accounts.log_count(engine)
     with engine.begin() as conn:
         with pytest.raises(error):
             command(conn).validate()
         with pytest.raises(error):
             command(conn).run()
-    assert _accounts(engine) == accounts and log_count(engine) == logged
+    assert _stored(engine) == stored and accounts.log_count(engine) == logged
 
 
 def test_area_required_and_already_disabled(engine, fast_hasher):
@@ -149,17 +144,17 @@ def test_area_id_for_code(engine):
     [
         (lambda conn: users.DisableUser(conn, "am.kent", actor="admin"), "user_disabled",
          {"disabled": True}),
-        (lambda conn: users.ResetPassword(conn, "am.kent", OTHER_PASSWORD, actor="admin"),
+        (lambda conn: users.ResetPassword(conn, "am.kent", accounts.OTHER_PASSWORD, actor="admin"),
          "password_reset", {}),
         (lambda conn: users.ChangeRole(conn, "am.kent", "area_manager", area_id=2,
                                        actor="admin"), "role_changed", {"area_id": 2}),
     ],
 )
 def test_a_change_writes_its_row_and_one_audit_row(engine, kent, command, action, changed):
-    logged = log_count(engine)
+    logged = accounts.log_count(engine)
     with engine.begin() as conn:
         user = command(conn).run()
-    assert log_count(engine) == logged + 1
+    assert accounts.log_count(engine) == logged + 1
     last = _last_log(engine)
     assert (last["username"], last["action"], last["target"]) == ("admin", action, "am.kent")
     for field, value in changed.items():
@@ -172,8 +167,8 @@ def test_a_change_writes_its_row_and_one_audit_row(engine, kent, command, action
 def test_enable_writes_one_audit_row(engine, kent):
     with engine.begin() as conn:
         users.DisableUser(conn, "am.kent").run()
-    logged = log_count(engine)
+    logged = accounts.log_count(engine)
     with engine.begin() as conn:
         assert not users.EnableUser(conn, "am.kent", actor="admin").run().disabled
-    assert log_count(engine) == logged + 1
+    assert accounts.log_count(engine) == logged + 1
     assert _last_log(engine)["action"] == "user_enabled"
