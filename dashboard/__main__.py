@@ -13,6 +13,7 @@ from dashboard.access import auth
 from dashboard.cli import import_cli, users_cli
 from dashboard.data import db
 from dashboard.demo import demo_data
+from dashboard.demo.accounts import create_demo_users
 
 
 def _progress_bar():
@@ -48,7 +49,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         print(f"{table:24s} {n:>12,}")
     print(f"Generated {sum(counts.values()):,} rows in {elapsed:.1f} s ({args.scale} scale).")
     with engine.begin() as conn:
-        auth.create_demo_users(conn)
+        create_demo_users(conn)
     print_demo_accounts()
     return 0
 

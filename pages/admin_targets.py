@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.app import ui
-from dashboard.commands import target_edits
+from dashboard.commands import targets
 from dashboard.core.glossary import MEASURES
 from dashboard.core.plain_text import plain
 from dashboard.core.targets import RAG_LABEL, Target
@@ -29,7 +29,7 @@ with eng.connect() as conn:
 
 ALL = "All offices (default)"
 MEASURE_LABEL = {k: f"{MEASURES[k].name} ({MEASURES[k].unit})"
-                 for k in target_edits.TARGET_MEASURES}
+                 for k in targets.TARGET_MEASURES}
 OFFICE_LABEL = {int(r.office_id): f"{r.office} ({r.office_code})"
                 for r in offices.itertuples()}
 office_names = {int(r.office_id): str(r.office) for r in offices.itertuples()}
@@ -37,11 +37,11 @@ by_label = {v: k for k, v in MEASURE_LABEL.items()}
 office_by_label = {v: k for k, v in OFFICE_LABEL.items()}
 
 
-def shown(targets: pd.DataFrame) -> pd.DataFrame:
+def shown(table: pd.DataFrame) -> pd.DataFrame:
     """The targets as the editor shows them: labels, not keys; defaults first."""
-    rows = targets.assign(
-        _order=targets["measure"].map({k: i for i, k in enumerate(MEASURE_LABEL)}),
-        _office=targets["office_id"].notna())
+    rows = table.assign(
+        _order=table["measure"].map({k: i for i, k in enumerate(MEASURE_LABEL)}),
+        _office=table["office_id"].notna())
     rows = rows.sort_values(["_order", "_office", "office_id"]).reset_index(drop=True)
     return pd.DataFrame({
         "measure": rows["measure"].map(MEASURE_LABEL),
@@ -62,7 +62,7 @@ def as_targets(edited: pd.DataFrame) -> pd.DataFrame:
         "office_id": [None if o in (None, ALL) or pd.isna(o) else office_by_label.get(o, -1)
                       for o in edited["office"]],
         "green_from": edited["green_from"], "amber_from": edited["amber_from"]},
-        columns=target_edits.EDIT_COLUMNS)
+        columns=targets.EDIT_COLUMNS)
 
 
 if message := st.session_state.pop("_targets_saved", None):
@@ -81,8 +81,8 @@ edited = st.data_editor(
         "bands": st.column_config.TextColumn("Bands now (saved)", disabled=True),
     })
 proposed = as_targets(edited)
-problems = target_edits.validate(proposed, office_names)
-changes = [] if problems else target_edits.diff(current, proposed)
+problems = [str(p) for p in targets.problems(proposed, office_names)]
+changes = [] if problems else targets.diff(current, proposed)
 if problems:
     st.error("Cannot save yet:\n" + "\n".join(f"- {p}" for p in problems),
              icon=":material/error:")
@@ -96,8 +96,9 @@ if st.button("Save targets", type="primary", disabled=bool(problems) or not chan
              icon=":material/save:"):
     try:
         with eng.begin() as conn:
-            saved = target_edits.save(conn, scope.username, current, proposed, office_names)
-    except target_edits.TargetError as exc:
+            saved = targets.ChangeTargets(conn, scope.username, current, proposed,
+                                          office_names).run()
+    except targets.TargetError as exc:
         st.error("Nothing was saved:\n" + "\n".join(f"- {p}" for p in exc.problems),
                  icon=":material/error:")
     else:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard.access import auth
 from dashboard.app import ui
+from dashboard.commands import users as commands
 from dashboard.data.schema import ROLES
 from queries import reference
 
@@ -23,11 +24,11 @@ st.dataframe(ui.yes_no(users), hide_index=True, width="stretch", column_config={
 
 
 def run(change, success: str) -> None:
-    """Apply one change in a transaction; show UserError messages next to the form."""
+    """Run one command in a transaction; show its error's message next to the form."""
     try:
         with eng.begin() as conn:
             change(conn)
-    except auth.UserError as exc:
+    except commands.UserError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     st.success(success, icon=":material/check_circle:")
@@ -46,10 +47,10 @@ with add.form("add_user", clear_on_submit=True):
                              type="password", max_chars=1024)
     if st.form_submit_button("Add user", type="primary"):
         def create(conn):
-            area_id = auth.area_id_for_code(conn, area) if area else None
-            auth.create_user(conn, username.strip().lower(), name.strip() or username, role,
+            area_id = commands.area_id_for_code(conn, area) if area else None
+            commands.AddUser(conn, username.strip().lower(), name.strip() or username, role,
                              password=password or None, email=email.strip() or None,
-                             area_id=area_id, actor=scope.username)
+                             area_id=area_id, actor=scope.username).run()
         run(create, f"User {username} added.")
 
 with manage.form("manage_user"):
@@ -60,9 +61,9 @@ with manage.form("manage_user"):
                                  max_chars=1024)
     if st.form_submit_button("Apply", type="primary"):
         changes = {
-            "Disable": lambda c: auth.disable_user(c, who, actor=scope.username),
-            "Enable": lambda c: auth.enable_user(c, who, actor=scope.username),
-            "Reset password": lambda c: auth.reset_password(c, who, new_password,
-                                                            actor=scope.username),
+            "Disable": lambda c: commands.DisableUser(c, who, actor=scope.username).run(),
+            "Enable": lambda c: commands.EnableUser(c, who, actor=scope.username).run(),
+            "Reset password": lambda c: commands.ResetPassword(
+                c, who, new_password, actor=scope.username).run(),
         }
         run(changes[action], f"{action} done for {who}.")

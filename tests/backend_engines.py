@@ -25,11 +25,11 @@ def migrated_engine(request, tmp_path_factory, name: str) -> Engine:
 def small_demo_with_users(request, tmp_path_factory, name: str, seed: int, as_of) -> Engine:
     """``migrated_engine`` holding the small generated demo (``seed``, ``as_of``) and the
     demo accounts (auditors, quality lead, ...). The caller disposes of it."""
-    from dashboard.access import auth
     from dashboard.demo import demo_data
+    from dashboard.demo.accounts import create_demo_users
 
     engine = migrated_engine(request, tmp_path_factory, name)
     demo_data.generate(engine, seed=seed, as_of=as_of, scale=demo_data.small_scale())
     with engine.begin() as conn:
-        auth.create_demo_users(conn)
+        create_demo_users(conn)
     return engine

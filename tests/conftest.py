@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from dashboard.access import auth
 from dashboard.data import db
 from dashboard.demo import demo_data
+from dashboard.demo.accounts import create_demo_users
 from tests import handmade
 
 AS_OF = date(2026, 10, 31)
@@ -116,7 +116,7 @@ def demo_sqlite_url(tmp_path_factory) -> str:
     db.upgrade(engine)
     demo_data.generate(engine, seed=SEED, as_of=AS_OF, scale=demo_data.small_scale())
     with engine.begin() as conn:
-        auth.create_demo_users(conn)
+        create_demo_users(conn)
     engine.dispose()
     return url
 

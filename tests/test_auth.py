@@ -13,72 +13,32 @@ from sqlalchemy import func, insert, select
 
 from dashboard.__main__ import main
 from dashboard.access import audit_log, auth
-from dashboard.data import db
-from dashboard.data.schema import app_user, area, case_audit, office, person
+from dashboard.commands.users import (
+    AddUser,
+    ChangeRole,
+    DisableUser,
+    EnableUser,
+    ResetPassword,
+    UserError,
+)
+from dashboard.data.schema import app_user, case_audit, person
 from dashboard.data.schema import audit_log as audit_log_table
+from dashboard.demo.accounts import create_demo_users
+from tests.accounts import (  # noqa: F401
+    OTHER_PASSWORD,
+    PASSWORD,
+    engine_fixture,
+    fast_hasher_fixture,
+    kent_fixture,
+    log_count,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-PASSWORD = "Kent-office-2026"
-OTHER_PASSWORD = "Surrey hills 42"
-
-
-@pytest.fixture
-def fast_hasher(monkeypatch):
-    """argon2id with the cheapest sensible parameters, so the suite stays quick."""
-    hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", hasher)
-    return hasher
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
-    else:  # a fresh database on the test server (skips when there is none)
-        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
-    db.upgrade(engine)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(area),
-            [
-                {"id": 1, "code": "KENT", "name": "Kent"},
-                {"id": 2, "code": "SURREY", "name": "Surrey"},
-            ],
-        )
-        conn.execute(
-            insert(office),
-            [
-                {"id": 10, "code": "ASH", "name": "Ashford", "area_id": 1},
-                {"id": 20, "code": "GUI", "name": "Guildford", "area_id": 2},
-            ],
-        )
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
 def url(engine):
     return engine.url.render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def kent(engine, fast_hasher):
-    """An area manager for Kent with PASSWORD."""
-    with engine.begin() as conn:
-        return auth.create_user(
-            conn,
-            "am.kent",
-            "Kent Manager",
-            "area_manager",
-            password=PASSWORD,
-            email="AM.Kent@example.org",
-            area_id=1,
-        )
-
-
-def log_count(engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(audit_log_table)).scalar_one()
 
 
 def stored(engine, username: str):
@@ -97,7 +57,7 @@ def sign_in(engine, username: str, password: str, now: datetime = T0) -> auth.Au
 def test_real_default_hasher_stores_argon2id(engine):
     assert auth._hasher.time_cost == 3 and auth._hasher.memory_cost == 65536
     with engine.begin() as conn:
-        auth.create_user(conn, "chief.exec", "Chief", "chief_executive", password=PASSWORD)
+        AddUser(conn, "chief.exec", "Chief", "chief_executive", password=PASSWORD).run()
     hashed = stored(engine, "chief.exec").password_hash
     assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert hashed != PASSWORD and PASSWORD not in hashed
@@ -209,14 +169,14 @@ def test_after_a_lock_expires_the_user_gets_five_fresh_tries(engine, kent):
 
 def test_disabled_user_cannot_sign_in(engine, kent):
     with engine.begin() as conn:
-        admin = auth.create_user(conn, "admin", "Admin", "admin", password=OTHER_PASSWORD)
-        auth.disable_user(conn, "am.kent", actor=admin.username)
+        admin = AddUser(conn, "admin", "Admin", "admin", password=OTHER_PASSWORD).run()
+        DisableUser(conn, "am.kent", actor=admin.username).run()
     right = sign_in(engine, "am.kent", PASSWORD)
     assert right == auth.AuthResult(False, None, auth.MSG_DISABLED)
     wrong = sign_in(engine, "am.kent", "wrong password 1")
     assert wrong == auth.AuthResult(False, None, auth.MSG_FAILED)
     with engine.begin() as conn:
-        auth.enable_user(conn, "am.kent", actor="admin")
+        EnableUser(conn, "am.kent", actor="admin").run()
     assert sign_in(engine, "am.kent", PASSWORD).ok
 
 
@@ -255,8 +215,8 @@ def test_injection_looking_usernames_fail_cleanly(engine, kent, username):
         assert conn.execute(select(func.count()).select_from(app_user)).scalar_one() == 1
         failures = audit_log.read_log(conn, action="login_failure")
     assert failures["username"].tolist() == [username.replace("\x00", "\ufffd")]
-    with engine.begin() as conn, pytest.raises(auth.UserError):
-        auth.create_user(conn, username, "Someone", "quality_lead", password=PASSWORD)
+    with engine.begin() as conn, pytest.raises(UserError):
+        AddUser(conn, username, "Someone", "quality_lead", password=PASSWORD).run()
 
 
 def test_overlong_password_fails_without_error(engine, kent):
@@ -265,7 +225,7 @@ def test_overlong_password_fails_without_error(engine, kent):
 
 def test_sso_only_account_cannot_sign_in_with_a_password(engine, fast_hasher):
     with engine.begin() as conn:
-        auth.create_user(conn, "sso.user", "SSO", "quality_lead", email="sso@example.org")
+        AddUser(conn, "sso.user", "SSO", "quality_lead", email="sso@example.org").run()
     for password in ("", PASSWORD):
         assert sign_in(engine, "sso.user", password).message == auth.MSG_FAILED
     assert stored(engine, "sso.user").failed_logins == 0  # no password, nothing to guess
@@ -302,9 +262,9 @@ def test_authenticate_engine_opens_its_own_transaction(engine, kent):
 
 
 def _create(conn):
-    auth.create_user(
+    AddUser(
         conn, "quality.lead", "QL", "quality_lead", password=OTHER_PASSWORD, actor="admin"
-    )
+    ).run()
 
 
 def _lock(engine):
@@ -321,13 +281,13 @@ AUDITED = {
         lambda conn: auth.authenticate(conn, "am.kent", PASSWORD, T0 + timedelta(minutes=1)),
     ),
     "user_created": (None, _create),
-    "user_disabled": (None, lambda conn: auth.disable_user(conn, "am.kent", actor="admin")),
+    "user_disabled": (None, lambda conn: DisableUser(conn, "am.kent", actor="admin").run()),
     "user_enabled": (
         None,
-        lambda conn: (auth.disable_user(conn, "am.kent"), auth.enable_user(conn, "am.kent")),
+        lambda conn: (DisableUser(conn, "am.kent").run(), EnableUser(conn, "am.kent").run()),
     ),
-    "password_reset": (None, lambda conn: auth.reset_password(conn, "am.kent", OTHER_PASSWORD)),
-    "role_changed": (None, lambda conn: auth.set_role(conn, "am.kent", "quality_lead")),
+    "password_reset": (None, lambda conn: ResetPassword(conn, "am.kent", OTHER_PASSWORD).run()),
+    "role_changed": (None, lambda conn: ChangeRole(conn, "am.kent", "quality_lead").run()),
 }
 
 
@@ -351,7 +311,7 @@ def test_each_audited_action_writes_exactly_one_row(engine, kent, case):
 def test_password_reset_clears_lock_and_never_logs_the_password(engine, kent):
     _lock(engine)
     with engine.begin() as conn:
-        auth.reset_password(conn, "am.kent", OTHER_PASSWORD, actor="admin")
+        ResetPassword(conn, "am.kent", OTHER_PASSWORD, actor="admin").run()
         log = audit_log.read_log(conn, action="password_reset")
     assert log["username"].tolist() == ["admin"] and log["target"].tolist() == ["am.kent"]
     assert OTHER_PASSWORD not in str(log.to_dict())
@@ -385,10 +345,10 @@ def test_create_user_rejects_bad_input_without_writing(engine, kent, kwargs, mes
         "password": OTHER_PASSWORD,
     } | kwargs
     before = log_count(engine)
-    with engine.begin() as conn, pytest.raises(auth.UserError, match=message):
-        auth.create_user(conn, **args)
+    with engine.begin() as conn, pytest.raises(UserError, match=message):
+        AddUser(conn, **args).run()
     assert log_count(engine) == before
-    assert isinstance(auth.UserError("x"), ValueError)
+    assert isinstance(UserError("x"), ValueError)
 
 
 def test_get_user_by_email_is_case_insensitive(engine, kent):
@@ -401,7 +361,7 @@ def test_get_user_by_email_is_case_insensitive(engine, kent):
 
 def test_list_users_never_returns_hashes(engine, kent):
     with engine.begin() as conn:
-        auth.create_user(conn, "sso.user", "SSO", "quality_lead", email="sso@example.org")
+        AddUser(conn, "sso.user", "SSO", "quality_lead", email="sso@example.org").run()
         users = auth.list_users(conn)
     assert users["username"].tolist() == ["am.kent", "sso.user"]
     assert not any("hash" in c for c in users.columns)
@@ -412,12 +372,12 @@ def test_list_users_never_returns_hashes(engine, kent):
 
 def test_set_role_checks_the_area_and_logs_the_change(engine, kent):
     with engine.begin() as conn:
-        ql = auth.create_user(conn, "quality.lead", "QL", "quality_lead", password=None)
-        with pytest.raises(auth.UserError, match="needs an area"):
-            auth.set_role(conn, ql.username, "area_manager")
-        moved = auth.set_role(conn, ql.username, "area_manager", area_id=2, actor="admin")
-        with pytest.raises(auth.UserError, match="already has"):
-            auth.set_role(conn, ql.username, "area_manager")
+        ql = AddUser(conn, "quality.lead", "QL", "quality_lead", password=None).run()
+        with pytest.raises(UserError, match="needs an area"):
+            ChangeRole(conn, ql.username, "area_manager").run()
+        moved = ChangeRole(conn, ql.username, "area_manager", area_id=2, actor="admin").run()
+        with pytest.raises(UserError, match="already has"):
+            ChangeRole(conn, ql.username, "area_manager").run()
         log = audit_log.read_log(conn, action="role_changed")
     assert (moved.role, moved.area_id) == ("area_manager", 2)
     assert '"from_role": "quality_lead"' in log["detail"].iloc[0]
@@ -425,24 +385,24 @@ def test_set_role_checks_the_area_and_logs_the_change(engine, kent):
 
 def test_the_last_enabled_admin_cannot_be_removed(engine, fast_hasher):
     with engine.begin() as conn:
-        auth.create_user(conn, "admin", "Admin", "admin")
-    with engine.begin() as conn, pytest.raises(auth.UserError, match="last enabled admin"):
-        auth.disable_user(conn, "admin")
-    with engine.begin() as conn, pytest.raises(auth.UserError, match="last enabled admin"):
-        auth.set_role(conn, "admin", "auditor")
+        AddUser(conn, "admin", "Admin", "admin").run()
+    with engine.begin() as conn, pytest.raises(UserError, match="last enabled admin"):
+        DisableUser(conn, "admin").run()
+    with engine.begin() as conn, pytest.raises(UserError, match="last enabled admin"):
+        ChangeRole(conn, "admin", "auditor").run()
     with engine.begin() as conn:
-        auth.create_user(conn, "admin2", "Second admin", "admin")
-        auth.disable_user(conn, "admin")
+        AddUser(conn, "admin2", "Second admin", "admin").run()
+        DisableUser(conn, "admin").run()
         assert auth.get_user(conn, "admin").disabled
 
 
 def test_changes_to_missing_users_are_refused(engine, fast_hasher):
     with engine.begin() as conn:
-        for change in (auth.disable_user, auth.enable_user):
-            with pytest.raises(auth.UserError, match="No user called 'ghost'"):
-                change(conn, "ghost")
-        with pytest.raises(auth.UserError, match="No user"):
-            auth.reset_password(conn, "ghost", OTHER_PASSWORD)
+        for change in (DisableUser, EnableUser):
+            with pytest.raises(UserError, match="No user called 'ghost'"):
+                change(conn, "ghost").run()
+        with pytest.raises(UserError, match="No user"):
+            ResetPassword(conn, "ghost", OTHER_PASSWORD).run()
 
 
 # --- demo accounts ----------------------------------------------------------------------
@@ -472,7 +432,7 @@ def test_demo_users_one_per_role_and_area(engine, fast_hasher):
                 scheme="regional_2023",
             )
         )
-        created = auth.create_demo_users(conn)
+        created = create_demo_users(conn)
     assert [(u, r) for u, _p, r in created] == [
         ("chief.exec", "chief_executive"),
         ("am.kent", "area_manager"),
@@ -486,12 +446,12 @@ def test_demo_users_one_per_role_and_area(engine, fast_hasher):
     with engine.connect() as conn:
         assert auth.get_user(conn, "am.surrey").area_id == 2
     with engine.begin() as conn:
-        assert auth.create_demo_users(conn) == []  # existing accounts are left alone
+        assert create_demo_users(conn) == []  # existing accounts are left alone
 
 
 def test_demo_auditor_without_audits_is_auditor_kent1(engine, fast_hasher):
     with engine.begin() as conn:
-        created = auth.create_demo_users(conn)
+        created = create_demo_users(conn)
     assert ("auditor.kent1", "demo-auditor-2026!", "auditor") in created
 
 
@@ -535,7 +495,7 @@ def test_cli_add_then_list(engine, url, fast_hasher, monkeypatch, capsys):
 
 def test_cli_disable_enable_and_reset_password(engine, url, kent, monkeypatch, capsys):
     with engine.begin() as conn:
-        auth.create_user(conn, "admin", "Admin", "admin", password=OTHER_PASSWORD)
+        AddUser(conn, "admin", "Admin", "admin", password=OTHER_PASSWORD).run()
     assert run_cli(monkeypatch, url, "disable", "am.kent") == 0
     assert sign_in(engine, "am.kent", PASSWORD).message == auth.MSG_DISABLED
     assert run_cli(monkeypatch, url, "enable", "am.kent") == 0

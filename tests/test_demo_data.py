@@ -324,11 +324,11 @@ def test_caseload_per_officer_is_spread_around_the_average(region):
 
 
 def test_every_demo_auditor_has_an_account(tmp_path):
-    from dashboard.access import auth
+    from dashboard.demo.accounts import create_demo_users
 
     engine, _counts = generate_sqlite(tmp_path / "auditors.sqlite", 7, demo_data.small_scale())
     with engine.begin() as conn:
-        auth.create_demo_users(conn)
+        create_demo_users(conn)
     with engine.connect() as conn:
         orphans = scalar(conn, """
             SELECT COUNT(*) FROM case_audit c

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from dashboard.access import audit_log, auth
+from dashboard.commands.users import AddUser
 from dashboard.data import db, schema
 from dashboard.ingest import import_worker
 from tests.test_importer import load_examples
@@ -57,8 +58,8 @@ def _session(eng, username: str, stop: threading.Event, log: list) -> None:
 def _run(eng, tmp_path) -> dict:
     with eng.begin() as conn:
         for n in range(SESSIONS):
-            auth.create_user(conn, f"reader{n}", f"Reader {n}", "chief_executive",
-                             password=PASSWORD)
+            AddUser(conn, f"reader{n}", f"Reader {n}", "chief_executive",
+                    password=PASSWORD).run()
     folder = tmp_path / "upload"
     folder.mkdir()
     path = _big_file(folder / "big.csv")

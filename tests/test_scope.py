@@ -18,6 +18,7 @@ from dashboard.access.scope import (
     require_person_level,
     scope_for,
 )
+from dashboard.commands.users import AddUser
 from dashboard.data import db
 from dashboard.data.schema import ROLES, area, case_audit, office, person
 
@@ -92,7 +93,7 @@ def engine(request, tmp_path):
 
 def make_user(engine, username, role, area_id=None) -> auth.User:
     with engine.begin() as conn:  # no password: single sign-on accounts need no hashing
-        return auth.create_user(conn, username, username, role, area_id=area_id)
+        return AddUser(conn, username, username, role, area_id=area_id).run()
 
 
 def scope_of(engine, user: auth.User) -> Scope:

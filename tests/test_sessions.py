@@ -229,18 +229,19 @@ def test_disabling_or_resetting_an_account_ends_its_sessions(engine, monkeypatch
     from argon2 import PasswordHasher
 
     from dashboard.access import auth
+    from dashboard.commands.users import AddUser, DisableUser, ResetPassword
 
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8192,
                                                         parallelism=1))
     with engine.begin() as conn:
-        auth.create_user(conn, "admin", "Admin", "admin", password="Keeper of keys 2026")
-        auth.create_user(conn, "quality.lead", "QL", "quality_lead", password="Quality 2026!")
+        AddUser(conn, "admin", "Admin", "admin", password="Keeper of keys 2026").run()
+        AddUser(conn, "quality.lead", "QL", "quality_lead", password="Quality 2026!").run()
     now = datetime.now(UTC)
     first = new_session(engine, "quality.lead", now)
     with engine.begin() as conn:
-        auth.reset_password(conn, "quality.lead", "Another pass 2027", actor="admin")
+        ResetPassword(conn, "quality.lead", "Another pass 2027", actor="admin").run()
     assert check(engine, first, now).username is None
     second = new_session(engine, "quality.lead", now)
     with engine.begin() as conn:
-        auth.disable_user(conn, "quality.lead", actor="admin")
+        DisableUser(conn, "quality.lead", actor="admin").run()
     assert check(engine, second, now).username is None

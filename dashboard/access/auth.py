@@ -1,9 +1,11 @@
-"""Local accounts: argon2id password hashes, login with lock-out, and user management.
+"""Local accounts: argon2id password hashes, the password policy, reading accounts and
+signing in with lock-out.
 
-Every login attempt and every change to an account writes one audit_log row in the same
-transaction as the change itself. Callers pass a Connection opened with
-``engine.begin()``; nothing here commits. No streamlit import: the login page and the
-``users`` command line share this module.
+Every sign-in attempt writes one audit_log row in the same transaction as its counter.
+Callers pass a Connection opened with ``engine.begin()``; nothing here commits. Changes to
+accounts (add, disable, enable, reset a password, change a role) are commands in
+dashboard/commands/users.py. No streamlit import: the login page and the ``users`` command
+line share this module.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from typing import Any
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, Row, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, case, func, or_, select, update
 
-from dashboard.access import audit_log, sessions
+from dashboard.access import audit_log
 from dashboard.access.audit_log import utc
-from dashboard.data.schema import ROLES, app_user, area, case_audit
+from dashboard.data.schema import app_user, area
 
 # argon2id with the library's defaults (t=3, m=64 MiB, p=4): about 0.1 s per hash.
 _hasher = PasswordHasher()
@@ -68,10 +70,6 @@ _COMMON_WORDS = frozenset(
 )
 
 
-class UserError(ValueError):
-    """Invalid input to a user-management function; the message is fit to show as is."""
-
-
 @dataclass(frozen=True)
 class User:
     """An account as the app sees it (never the password hash)."""
@@ -104,8 +102,8 @@ class DemoUser:
     sees: str
 
 
-# The demo accounts create_demo_users() makes (for the README). Demo mode only: these
-# passwords are published.
+# The demo accounts dashboard.demo.accounts.create_demo_users() makes (for the README).
+# Demo mode only: these passwords are published.
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser(
         "chief.exec",
@@ -189,12 +187,6 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
     if letters in _COMMON_WORDS:
         problems.append("must not be a common word with digits or symbols added")
     return problems
-
-
-def _check_password(password: str, username: str) -> None:
-    problems = password_problems(password, username)
-    if problems:
-        raise UserError("The password " + "; ".join(problems) + ".")
 
 
 _dummy: tuple[PasswordHasher, str] | None = None
@@ -439,266 +431,3 @@ def _finish(
     conn.execute(update(app_user).where(app_user.c.id == row.id).values(**values))
     audit_log.record(conn, row.username, "login_success", detail={"rehashed": rehashed}, now=now)
     return AuthResult(True, _user(row), MSG_OK)
-
-
-# --- managing users ---------------------------------------------------------------------
-
-
-def _require_user(conn: Connection, username: str) -> User:
-    user = get_user(conn, username)
-    if user is None:
-        raise UserError(f"No user called {username!r}.")
-    return user
-
-
-def _check_area(conn: Connection, role: str, area_id: int | None) -> None:
-    if role == "area_manager" and area_id is None:
-        raise UserError("An area manager needs an area (--area CODE).")
-    if (
-        area_id is not None
-        and conn.execute(select(area.c.id).where(area.c.id == area_id)).first() is None
-    ):
-        raise UserError(f"No area with id {area_id}.")
-
-
-def _check_role(role: str) -> None:
-    if role not in ROLES:
-        raise UserError(f"Unknown role {role!r}; choose one of: {', '.join(ROLES)}.")
-
-
-def _check_not_last_admin(conn: Connection, user: User, what: str) -> None:
-    # Someone must always be able to manage users from the app.
-    if user.role != "admin" or user.disabled:
-        return
-    admins = conn.execute(
-        select(func.count())
-        .select_from(app_user)
-        .where(app_user.c.role == "admin", app_user.c.disabled.is_(False))
-    ).scalar_one()
-    if admins <= 1:
-        raise UserError(f"Cannot {what} {user.username!r}: it is the last enabled admin.")
-
-
-def area_id_for_code(conn: Connection, code: str) -> int:
-    """The id of the area with this code (case-insensitive); UserError if there is none."""
-    found = conn.execute(
-        select(area.c.id).where(func.upper(area.c.code) == code.strip().upper())
-    ).scalar_one_or_none()
-    if found is None:
-        codes = conn.execute(select(area.c.code).order_by(area.c.code)).scalars().all()
-        raise UserError(f"No area with code {code!r}; known codes: {', '.join(codes) or 'none'}.")
-    return int(found)
-
-
-def create_user(
-    conn: Connection,
-    username: str,
-    display_name: str,
-    role: str,
-    password: str | None = None,
-    email: str | None = None,
-    area_id: int | None = None,
-    actor: str = "cli",
-    now: datetime | None = None,
-) -> User:
-    """Add an account and log "user_created"; returns the new User.
-
-    password None makes a single-sign-on-only account (matched by email). Raises
-    UserError for a bad or taken username or email, an unknown role, a weak password, or
-    an area manager without an area.
-    """
-    now = utc(now) if now else datetime.now(UTC)
-    if not USERNAME_RE.match(username or ""):
-        raise UserError(
-            f"Username {username!r} must be 3 to 64 characters of a-z, 0-9, "
-            "dot, underscore or hyphen."
-        )
-    display_name = (display_name or "").strip()
-    if not display_name or len(display_name) > DISPLAY_NAME_MAX:
-        raise UserError(f"The display name must be 1 to {DISPLAY_NAME_MAX} characters.")
-    _check_role(role)
-    _check_area(conn, role, area_id)
-    if email is not None:
-        email = email.strip().lower()
-        if not EMAIL_RE.match(email) or len(email) > 254:
-            raise UserError(f"{email!r} is not an email address.")
-        if get_user_by_email(conn, email) is not None:
-            raise UserError(f"Another user already has the email {email!r}.")
-    if get_user(conn, username) is not None:
-        raise UserError(f"A user called {username!r} already exists.")
-    if password is not None:
-        _check_password(password, username)
-    new_id = conn.execute(
-        insert(app_user).values(
-            username=username,
-            display_name=display_name,
-            email=email,
-            password_hash=hash_password(password) if password is not None else None,
-            role=role,
-            area_id=area_id,
-            disabled=False,
-            failed_logins=0,
-            created_at=now,
-        )
-    ).inserted_primary_key[0]
-    audit_log.record(
-        conn,
-        actor,
-        "user_created",
-        target=username,
-        detail={
-            "role": role,
-            "area_id": area_id,
-            "email": email,
-            "has_password": password is not None,
-        },
-        now=now,
-    )
-    return User(int(new_id), username, display_name, email, role, area_id, False)
-
-
-def disable_user(
-    conn: Connection, username: str, actor: str = "cli", now: datetime | None = None
-) -> User:
-    """Stop an account signing in and log "user_disabled"; returns the updated User."""
-    user = _require_user(conn, username)
-    if user.disabled:
-        raise UserError(f"User {username!r} is already disabled.")
-    _check_not_last_admin(conn, user, "disable")
-    conn.execute(update(app_user).where(app_user.c.id == user.id).values(disabled=True))
-    # every browser signed in as this user loses access at its next click
-    sessions.end_all_for_user(conn, username, "user_disabled", now or datetime.now(UTC))
-    audit_log.record(conn, actor, "user_disabled", target=username, now=now)
-    return _require_user(conn, username)
-
-
-def enable_user(
-    conn: Connection, username: str, actor: str = "cli", now: datetime | None = None
-) -> User:
-    """Let a disabled account sign in again and log "user_enabled"; returns the User."""
-    user = _require_user(conn, username)
-    if not user.disabled:
-        raise UserError(f"User {username!r} is already enabled.")
-    conn.execute(update(app_user).where(app_user.c.id == user.id).values(disabled=False))
-    audit_log.record(conn, actor, "user_enabled", target=username, now=now)
-    return _require_user(conn, username)
-
-
-def reset_password(
-    conn: Connection,
-    username: str,
-    password: str,
-    actor: str = "cli",
-    now: datetime | None = None,
-) -> User:
-    """Set a new password (checked against the policy), clear any lock-out, and log
-    "password_reset" (without the password); returns the User."""
-    user = _require_user(conn, username)
-    _check_password(password, username)
-    conn.execute(
-        update(app_user)
-        .where(app_user.c.id == user.id)
-        .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
-    )
-    # a reset is what one does after a leak: sign every browser of the account out
-    sessions.end_all_for_user(conn, username, "password_reset", now or datetime.now(UTC))
-    audit_log.record(conn, actor, "password_reset", target=username, now=now)
-    return user
-
-
-def set_role(
-    conn: Connection,
-    username: str,
-    role: str,
-    area_id: int | None = None,
-    actor: str = "cli",
-    now: datetime | None = None,
-) -> User:
-    """Change an account's role (and area) and log "role_changed"; returns the updated User.
-
-    area_id None keeps the account's current area, which an area manager must have.
-    """
-    user = _require_user(conn, username)
-    _check_role(role)
-    new_area = area_id if area_id is not None else user.area_id
-    _check_area(conn, role, new_area)
-    if role == user.role and new_area == user.area_id:
-        raise UserError(f"User {username!r} already has that role and area.")
-    if role != "admin":
-        _check_not_last_admin(conn, user, "change the role of")
-    conn.execute(
-        update(app_user).where(app_user.c.id == user.id).values(role=role, area_id=new_area)
-    )
-    audit_log.record(
-        conn,
-        actor,
-        "role_changed",
-        target=username,
-        detail={
-            "from_role": user.role,
-            "to_role": role,
-            "from_area_id": user.area_id,
-            "to_area_id": new_area,
-        },
-        now=now,
-    )
-    return _require_user(conn, username)
-
-
-# --- demo accounts ----------------------------------------------------------------------
-
-
-def _demo_auditors(conn: Connection) -> list[str]:
-    # The demo data names its auditors auditor.<area><n>: an account for each, so every
-    # demo audit belongs to an auditor who exists (auditor.kent1 when there is no audit).
-    names = (
-        conn.execute(select(case_audit.c.auditor).distinct().order_by(case_audit.c.auditor))
-        .scalars()
-        .all()
-    )
-    return [n for n in names if USERNAME_RE.match(n)] or ["auditor.kent1"]
-
-
-def create_demo_users(conn: Connection) -> list[tuple[str, str, str]]:
-    """Create the DEMO_USERS accounts (one area manager per area in the area table).
-
-    Returns (username, password, role) for each account created, for the caller to print.
-    Usernames that already exist are left alone and not returned. Demo mode only.
-    """
-    wanted: list[tuple[str, str, str, str, int | None]] = [
-        ("chief.exec", "Chief Executive (demo)", "demo-chief-2026!", "chief_executive", None),
-    ]
-    for area_id, code, name in conn.execute(
-        select(area.c.id, area.c.code, area.c.name).order_by(area.c.code)
-    ).all():
-        slug = re.sub(r"[^a-z0-9]", "", code.lower())
-        wanted.append(
-            (
-                f"am.{slug}",
-                f"Area Manager, {name} (demo)",
-                f"demo-{slug}-2026!",
-                "area_manager",
-                area_id,
-            )
-        )
-    wanted += [
-        ("quality.lead", "Quality Lead (demo)", "demo-quality-2026!", "quality_lead", None),
-        *[(name, "Case Auditor (demo)", "demo-auditor-2026!", "auditor", None)
-          for name in _demo_auditors(conn)],
-        ("admin", "Administrator (demo)", "demo-users-2026!", "admin", None),
-    ]
-    created = []
-    for username, display_name, password, role, area_id in wanted:
-        if get_user(conn, username) is not None:
-            continue
-        create_user(
-            conn,
-            username,
-            display_name,
-            role,
-            password=password,
-            area_id=area_id,
-            actor="demo-data",
-        )
-        created.append((username, password, role))
-    return created

@@ -18,14 +18,14 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard.access import audit_log, auth
+from dashboard.access import audit_log
 from dashboard.app import charts
 from dashboard.core import config, display, spreadsheet_safe
 from dashboard.core.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.core.glossary import MEASURES
 from dashboard.core.plain_text import plain
 from dashboard.data import db
-from dashboard.demo import demo_data
+from dashboard.demo import accounts, demo_data
 from dashboard.ingest import importer
 
 log = logging.getLogger("dashboard")
@@ -74,7 +74,7 @@ def _prepare_database() -> None:
         bar = st.progress(0.0, text="Creating the demo database (first run only)…")
         demo_data.generate(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         with eng.begin() as conn:
-            for username, password, role in auth.create_demo_users(conn):
+            for username, password, role in accounts.create_demo_users(conn):
                 log.warning("Demo account %s (%s), password %s", username, role, password)
         bar.empty()
         st.cache_data.clear()

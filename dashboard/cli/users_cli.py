@@ -14,6 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 
 from dashboard.access import auth
+from dashboard.commands import users
 from dashboard.data import db
 from dashboard.data.schema import ROLES
 
@@ -30,13 +31,13 @@ def _read_password(args: argparse.Namespace, username: str) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise auth.UserError("stdin is not a terminal: pipe the password in with --password-stdin.")
+        raise users.UserError(
+            "stdin is not a terminal: pipe the password in with --password-stdin."
+        )
     first = getpass.getpass(f"New password for {username}: ")
-    problems = auth.password_problems(first, username)
-    if problems:
-        raise auth.UserError("The password " + "; ".join(problems) + ".")
+    users.check_password(first, username)  # before asking for it again
     if getpass.getpass("Type it again: ") != first:
-        raise auth.UserError("The two passwords differ.")
+        raise users.UserError("The two passwords differ.")
     return first
 
 
@@ -46,7 +47,7 @@ def _run(args: argparse.Namespace, change: Callable[[Connection], str]) -> int:
     try:
         with engine.begin() as conn:
             message = change(conn)
-    except auth.UserError as exc:
+    except users.UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(message)
@@ -55,9 +56,9 @@ def _run(args: argparse.Namespace, change: Callable[[Connection], str]) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     def change(conn: Connection) -> str:
-        area_id = auth.area_id_for_code(conn, args.area) if args.area else None
+        area_id = users.area_id_for_code(conn, args.area) if args.area else None
         password = None if args.no_password else _read_password(args, args.username)
-        user = auth.create_user(
+        user = users.AddUser(
             conn,
             args.username,
             args.name or args.username,
@@ -66,7 +67,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             email=args.email,
             area_id=area_id,
             actor=_actor(),
-        )
+        ).run()
         return f"Created {user.username} ({user.role})."
 
     return _run(args, change)
@@ -74,7 +75,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_disable(args: argparse.Namespace) -> int:
     def change(conn: Connection) -> str:
-        auth.disable_user(conn, args.username, actor=_actor())
+        users.DisableUser(conn, args.username, actor=_actor()).run()
         return f"Disabled {args.username}."
 
     return _run(args, change)
@@ -82,7 +83,7 @@ def cmd_disable(args: argparse.Namespace) -> int:
 
 def cmd_enable(args: argparse.Namespace) -> int:
     def change(conn: Connection) -> str:
-        auth.enable_user(conn, args.username, actor=_actor())
+        users.EnableUser(conn, args.username, actor=_actor()).run()
         return f"Enabled {args.username}."
 
     return _run(args, change)
@@ -91,9 +92,9 @@ def cmd_enable(args: argparse.Namespace) -> int:
 def cmd_reset_password(args: argparse.Namespace) -> int:
     def change(conn: Connection) -> str:
         if auth.get_user(conn, args.username) is None:  # before asking for a password
-            raise auth.UserError(f"No user called {args.username!r}.")
+            raise users.NoSuchUser(f"No user called {args.username!r}.")
         password = _read_password(args, args.username)
-        auth.reset_password(conn, args.username, password, actor=_actor())
+        users.ResetPassword(conn, args.username, password, actor=_actor()).run()
         return f"Password reset for {args.username}; any lock-out is cleared."
 
     return _run(args, change)
@@ -101,10 +102,10 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     def change(conn: Connection) -> str:
-        users = auth.list_users(conn)
-        if users.empty:
+        accounts = auth.list_users(conn)
+        if accounts.empty:
             return "No users."
-        shown = users[
+        shown = accounts[
             [
                 "username",
                 "display_name",

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from dashboard.access import auth, sessions
+from dashboard.commands.users import DisableUser, EnableUser
 from dashboard.data.schema import app_user, audit_log
 from tests.pages.apphelp import TEST_COOKIE_KEY, open_app
 
@@ -169,7 +170,7 @@ def test_signing_out_in_one_tab_signs_out_the_others(demo_sqlite_url, engine):
 
 def test_disabled_user_cannot_sign_in_and_is_signed_out(demo_sqlite_url, engine):
     with engine.begin() as conn:
-        auth.disable_user(conn, "quality.lead", actor="test")
+        DisableUser(conn, "quality.lead", actor="test").run()
     try:
         at = open_app(demo_sqlite_url, user=None)
         at.text_input[0].set_value("quality.lead")
@@ -182,7 +183,7 @@ def test_disabled_user_cannot_sign_in_and_is_signed_out(demo_sqlite_url, engine)
         assert any(b.label == "Sign in" for b in at.button)
     finally:
         with engine.begin() as conn:
-            auth.enable_user(conn, "quality.lead", actor="test")
+            EnableUser(conn, "quality.lead", actor="test").run()
 
 
 def test_passwords_are_stored_only_as_argon2_hashes(engine):

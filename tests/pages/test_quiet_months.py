@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
-from dashboard.access import auth
 from dashboard.core.filters import Filters
 from dashboard.data import db
 from dashboard.demo import demo_data
+from dashboard.demo.accounts import create_demo_users
 from queries import gate, payback, quality, staffing, supervision
 from tests.pages.apphelp import metric, open_app
 
@@ -34,7 +34,7 @@ def region_url(tmp_path_factory) -> str:
     db.upgrade(engine)
     demo_data.generate(engine, as_of=REGION_AS_OF)
     with engine.begin() as conn:
-        auth.create_demo_users(conn)
+        create_demo_users(conn)
     engine.dispose()
     return url
 

@@ -21,6 +21,7 @@ from dashboard.commands import judgements
 from dashboard.commands import samples as sample_commands
 from dashboard.commands.audits import SaveAudit
 from dashboard.commands.samples import RedrawSample, SaveSample
+from dashboard.commands.users import AddUser
 from dashboard.core.filters import Filters
 from dashboard.data import schema
 from dashboard.hmip import ratings, sampling
@@ -42,7 +43,7 @@ def engine(request, tmp_path_factory):
     eng = small_demo_with_users(request, tmp_path_factory, "samples", SEED, AS_OF)
     with eng.begin() as conn:
         if auth.get_user(conn, "auditor.sur1") is None:  # the demo has one per auditor
-            auth.create_user(conn, "auditor.sur1", "Surrey auditor", "auditor")
+            AddUser(conn, "auditor.sur1", "Surrey auditor", "auditor").run()
     yield eng
     eng.dispose()
 
