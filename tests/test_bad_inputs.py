@@ -27,10 +27,12 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 
+from dashboard.commands.imports import ImportExtract, import_file
 from dashboard.core.config import PROJECT_ROOT
 from dashboard.data import db
-from dashboard.ingest import importer
-from dashboard.ingest.extract_formats import LIMITS
+from dashboard.ingest.checking import PROBLEMS_PER_KIND
+from dashboard.ingest.import_runs import fail_abandoned_runs, running_message
+from dashboard.ingest.limits import LIMITS
 from tests.test_importer import (  # noqa: F401 - fixtures
     engine,
     example_db,
@@ -282,8 +284,7 @@ def test_bad_input_is_refused_names_the_row_and_writes_nothing(kind, engine, tmp
     runs_before = len(runs(engine))
     log_before = audit_rows(engine)
     started = time.perf_counter()
-    report = importer.import_file(engine, path, table, username="tester",
-                                  limits=limits or LIMITS)
+    report = import_file(engine, path, table, username="tester", limits=limits or LIMITS)
     seconds = time.perf_counter() - started
     assert report.status == "rejected", (report.status, report.problems)
     found = [(p.row, p.column, p.message) for p in report.problems]
@@ -334,14 +335,14 @@ def test_duplicate_flood_is_linear_capped_and_fully_downloadable(engine, tmp_pat
     valid = _appointments(tmp_path / "valid.csv", rows, same_key=False)
     flood = _appointments(tmp_path / "flood.csv", rows, same_key=True)
     started = time.perf_counter()
-    good = importer.validate_file(engine, valid, "appointment")
+    good = ImportExtract(engine, valid, "appointment").check()
     valid_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    bad = importer.validate_file(engine, flood, "appointment")
+    bad = ImportExtract(engine, flood, "appointment").check()
     flood_seconds = time.perf_counter() - started
     assert good.status == "valid" and bad.status == "invalid"
     assert bad.problem_count == rows and bad.rejected == rows
-    assert len(bad.problems) == importer.PROBLEMS_PER_KIND  # capped: the first of the kind
+    assert len(bad.problems) == PROBLEMS_PER_KIND  # capped: the first of the kind
     assert bad.problem_kinds["count"].tolist() == [rows]
     assert bad.problem_kinds["first_rows"].iloc[0] == "2, 3, 4, 5, 6"
     assert bad.problems[0].message == ("duplicate key in the file: also on row(s) 3, 4, 5, 6, "
@@ -357,12 +358,12 @@ def test_duplicate_flood_is_linear_capped_and_fully_downloadable(engine, tmp_pat
 KILL_SCRIPT = """
 import sys
 from dashboard.data import db
-from dashboard.ingest import importer
+from dashboard.commands.imports import import_file
 engine = db.make_engine(sys.argv[1])
 def say(fraction, message):
     print(message, flush=True)
-importer.import_file(engine, sys.argv[2], "appointment", username="killed", progress=say,
-                     chunk_rows=10_000)
+import_file(engine, sys.argv[2], "appointment", username="killed", progress=say,
+            chunk_rows=10_000)
 print("FINISHED", flush=True)
 """
 
@@ -384,7 +385,7 @@ def _kill_during_write(url: str, eng, tmp_path: Path) -> None:
     assert "FINISHED" not in seen
     assert snapshot(eng) == before  # every table, row for row
     assert runs(eng)[-1]["status"] == "running"  # the killed process could not say
-    assert importer.fail_abandoned_runs(eng) == 1  # the next start marks it
+    assert fail_abandoned_runs(eng) == 1  # the next start marks it
     last = runs(eng)[-1]
     assert last["status"] == "failed" and last["inserted"] == 0
     assert "killed" in last["message"] and "X0010000001" not in last["message"]
@@ -412,15 +413,15 @@ def test_a_live_run_is_not_marked_failed(engine):  # noqa: F811
             "INSERT INTO import_run (table_name, file_name, file_sha256, username, started_at,"
             " status, mode, rows_read, inserted, updated, unchanged, rejected, message) VALUES"
             " ('area', 'a.csv', 'x', 'u', CURRENT_TIMESTAMP, 'running', 'all_or_nothing', 0,"
-            " 0, 0, 0, 0, :m)"), {"m": importer._running_message()})
-    assert importer.fail_abandoned_runs(engine) == 0
+            " 0, 0, 0, 0, :m)"), {"m": running_message()})
+    assert fail_abandoned_runs(engine) == 0
     assert runs(engine)[-1]["status"] == "running"
 
 
 def test_a_quoted_line_break_is_kept_where_the_column_allows_it(engine):  # noqa: F811
     path = write(engine.url.database and Path(engine.url.database).parent, "ans.csv",
                  ANS + 'AUD-0001,2.1b,2.1,not_sufficient,"No plan.\nNo review, either."\n')
-    report = importer.import_file(engine, path, "audit_answer")
+    report = import_file(engine, path, "audit_answer")
     assert report.status == "succeeded", report.problems
     with engine.connect() as conn:
         assert conn.execute(text("SELECT reason FROM audit_answer WHERE key_question = "

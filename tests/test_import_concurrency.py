@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from dashboard.access import audit_log, auth
+from dashboard.app import import_worker
 from dashboard.data import db, schema
-from dashboard.ingest import import_worker
 from tests.test_importer import load_examples
 
 ROWS = 400_000

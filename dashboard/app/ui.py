@@ -26,7 +26,7 @@ from dashboard.core.glossary import MEASURES
 from dashboard.core.plain_text import plain
 from dashboard.data import db
 from dashboard.demo import demo_data
-from dashboard.ingest import importer
+from dashboard.ingest import import_runs as importer  # fail_abandoned_runs
 
 log = logging.getLogger("dashboard")
 ALL = "ALL"
