@@ -2,17 +2,18 @@
 nothing; good files insert, update or leave rows alone by natural key; a crash half-way
 leaves the database exactly as it was. Checked against raw SQL, not the importer's code."""
 
+# the fixtures engine and example_db come from tests.import_helpers, so tests name them again
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
 import json
-import shutil
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import inspect, text
 
 from dashboard.__main__ import main as cli
@@ -21,80 +22,20 @@ from dashboard.core.config import PROJECT_ROOT
 from dashboard.data import db
 from dashboard.data.schema import NATURAL_REF_COLUMNS
 from dashboard.ingest import export_extracts, extract_formats, formats_doc, reading, writing
-from dashboard.ingest.report import ImportReport
-
-EXAMPLES = PROJECT_ROOT / "examples"
-APPT_HEADER = "appointment_ref,crn,appointment_date,outcome,enforcement_action\n"
-
-
-def load_examples(engine) -> list[ImportReport]:
-    return [import_file(engine, EXAMPLES / f"{t}.csv", t, username="tester")
-            for t in extract_formats.LOAD_ORDER]
-
-
-def snapshot(engine, skip: tuple[str, ...] = ("import_run", "audit_log")) -> dict[str, list]:
-    """Every row of every table (but `skip`), in a stable order. The import history and
-    the audit log record every attempt, rejected and failed ones too (issue 20)."""
-    out = {}
-    with engine.connect() as conn:
-        for name in sorted(inspect(conn).get_table_names()):
-            if name not in skip:
-                rows = conn.execute(text(f'SELECT * FROM "{name}"')).all()
-                out[name] = sorted((tuple(r) for r in rows), key=repr)
-    return out
-
-
-def runs(engine) -> list[dict]:
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(
-            "SELECT * FROM import_run ORDER BY id")).mappings()]
-
-
-def scalar(engine, sql: str, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).scalar()
-
-
-@pytest.fixture(scope="module")
-def example_db(tmp_path_factory):
-    """A SQLite file holding exactly the example extracts (examples/*.csv)."""
-    path = tmp_path_factory.mktemp("importer") / "examples.sqlite"
-    engine = db.make_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
-    reports = load_examples(engine)
-    assert [r.status for r in reports] == ["succeeded"] * len(reports), [
-        r.problems for r in reports]
-    engine.dispose()
-    return path
-
-
-@pytest.fixture
-def engine(example_db, tmp_path):
-    """A private copy of the example database, so a test may write to it."""
-    path = tmp_path / "copy.sqlite"
-    shutil.copy(example_db, path)
-    eng = db.make_engine(f"sqlite:///{path}")
-    yield eng
-    eng.dispose()
-
-
-def write(tmp_path, name: str, content: bytes | str) -> str:
-    path = tmp_path / name
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return str(path)
-
-
-def workbook(tmp_path, name: str, sheets: dict[str, list[list]]) -> str:
-    book = Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        ws = book.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    path = tmp_path / name
-    book.save(path)
-    return str(path)
-
+from tests.import_helpers import (  # noqa: F401 - engine and example_db are fixtures
+    APPT_HEADER,
+    EXAMPLES,
+    assert_problems,
+    engine,
+    example_db,
+    last_import_audit,
+    load_examples,
+    runs,
+    scalar,
+    snapshot,
+    workbook,
+    write,
+)
 
 # --- the example files and the reference page are current ---------------------------------
 
@@ -217,10 +158,7 @@ def test_bad_file_gives_row_level_messages_and_writes_nothing(case, engine, tmp_
     report = import_file(engine, path, table, username="tester")
     assert report.status == "rejected"
     assert report.inserted == report.updated == report.unchanged == 0
-    found = [(p.row, p.column, p.message) for p in report.problems]
-    for row, column, words in expected:
-        assert any(r == row and c == column and words in m for r, c, m in found), (
-            f"no problem ({row}, {column!r}, {words!r}) in {found}")
+    assert_problems(report, expected)
     frame = report.problems_frame()
     assert list(frame.columns) == ["file", "row", "column", "value", "problem"]
     assert set(frame["file"]) == {name}
@@ -228,15 +166,6 @@ def test_bad_file_gives_row_level_messages_and_writes_nothing(case, engine, tmp_
     assert snapshot(engine) == before
     assert runs(engine)[-1]["status"] == "rejected"
     assert last_import_audit(engine) == ("tester", name, "rejected", runs(engine)[-1]["id"])
-
-
-def last_import_audit(engine) -> tuple:
-    """(user, file, status, run id) of the newest import_run row in the audit log."""
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT username, target, detail FROM audit_log WHERE "
-                                "action = 'import_run' ORDER BY id DESC LIMIT 1")).one()
-    detail = json.loads(row.detail)
-    return row.username, row.target, detail["status"], detail["run_id"]
 
 
 def test_huge_cell_is_shown_cut_short(engine, tmp_path):

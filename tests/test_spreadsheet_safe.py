@@ -22,7 +22,7 @@ from dashboard.commands.imports import import_file
 from dashboard.core import spreadsheet_safe
 from dashboard.hmip import evidence, ratings, sampling
 from dashboard.ingest import export_extracts
-from tests.test_importer import engine, example_db, snapshot, write  # noqa: F401 - fixtures
+from tests.import_helpers import engine, example_db, snapshot, write  # noqa: F401 - fixtures
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/","click me")', "=cmd|' /C calc'!A0", "+1+1",
             "@SUM(1+1)"]

@@ -40,17 +40,9 @@ from dashboard.ingest.extract_formats import FORMATS
 from dashboard.ingest.format_spec import ExtractFormat
 from dashboard.ingest.limits import LIMITS, ImportLimits
 from dashboard.ingest.planning import PLAN_END, Touched, plan_writes
-from dashboard.ingest.reading import (
-    CHUNK_ROWS,
-    Deadline,
-    FileRows,
-    file_sha256,
-    header_and_batches,
-)
+from dashboard.ingest.reading import CHUNK_ROWS, Deadline, file_sha256, refusals
 from dashboard.ingest.report import (
     DatabaseChanged,
-    ExtractError,
-    HeaderError,
     ImportReport,
     ImportTooSlow,
     Problem,
@@ -133,18 +125,8 @@ class ImportExtract:
         fmt = self.format
         if not self.path.is_file():
             raise FileMissing(self.path)
-        rows = None
-        try:
-            rows = FileRows(self.path, fmt.table, self.sheet, self.limits,
-                            Deadline(self.limits.max_seconds))
-            header_and_batches(rows, fmt, self.chunk_rows)
-        except ExtractError as exc:
-            raise FileRefused([exc.problem]) from None
-        except HeaderError as exc:
-            raise FileRefused(exc.problems) from None
-        finally:
-            if rows is not None:
-                rows.close()
+        if problems := refusals(self.path, fmt, self.sheet, self.limits):
+            raise FileRefused(problems)
 
     def _check(self, fmt: ExtractFormat, staging: Staging, report: ImportReport,
                deadline: Deadline) -> tuple[bool, int]:

@@ -340,3 +340,22 @@ def header_and_batches(rows: FileRows, fmt: ExtractFormat, chunk_rows: int
             yield batch
 
     return number, header, batches()
+
+
+def refusals(path: Path, fmt: ExtractFormat, sheet: str | None = None,
+             limits: ImportLimits = LIMITS) -> list[Problem]:
+    """The problems that refuse the file before any data row is read: empty or too big,
+    a workbook beyond the bounds, damaged or without the sheet, no header or a header we
+    cannot use. An empty list when the file can be read row by row."""
+    rows = None
+    try:
+        rows = FileRows(path, fmt.table, sheet, limits, Deadline(limits.max_seconds))
+        header_and_batches(rows, fmt, CHUNK_ROWS)
+    except ExtractError as exc:
+        return [exc.problem]
+    except HeaderError as exc:
+        return exc.problems
+    finally:
+        if rows is not None:
+            rows.close()
+    return []
