@@ -193,7 +193,7 @@ class FileRows:
                 state["record"] = number
                 started = state["line"] + 1
                 # a record spread over several physical lines holds a line break in a
-                # quoted value: _convert flags it unless its column allows one
+                # quoted value: chunks.parse_chunk flags it unless its column allows one
                 yield number, [c.strip() for c in cells]
         except UnicodeDecodeError:
             raise ExtractError(f"The file is not UTF-8 text (the problem is at or after "
