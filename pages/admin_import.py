@@ -1,5 +1,6 @@
 """Admin: import case-management extracts (CSV or XLSX), see every problem before anything
-is written, and the history of imports. Checking and loading live in dashboard.ingest.importer."""
+is written, and the history of imports. Checking and loading are the import command
+(dashboard.commands.imports), run by the background worker (dashboard.app.import_worker)."""
 
 import tempfile
 from datetime import date
@@ -7,9 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.app import ui
+from dashboard.app import import_worker, ui
 from dashboard.core.plain_text import plain
-from dashboard.ingest import export_extracts, extract_formats, import_worker, importer
+from dashboard.ingest import export_extracts, extract_formats, formats_doc
+from dashboard.ingest.report import ImportReport
 from queries import data_quality
 
 scope = ui.require_page("admin_import")
@@ -37,7 +39,7 @@ def save_upload(upload) -> Path:
     return path
 
 
-def show_report(report: importer.ImportReport) -> None:
+def show_report(report: ImportReport) -> None:
     """The outcome, the counts and the problems: a summary by kind, the first rows of each
     kind, and every problem as a file when they are not all listed."""
     icon = {"succeeded": ":material/check_circle:", "valid": ":material/check_circle:",
@@ -176,7 +178,7 @@ with formats:
         f"`{t}`" for t in extract_formats.LOAD_ORDER) + ". The full reference is "
         "`docs/IMPORT_FORMATS.md`.")
     st.download_button("Download the formats reference (Markdown)",
-                       extract_formats.format_reference_markdown(),
+                       formats_doc.format_reference_markdown(),
                        file_name="IMPORT_FORMATS.md", mime="text/markdown",
                        icon=":material/description:", key="formats_download")
     example = st.selectbox("Example file for", list(FORMATS), key="example_table",

@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from dashboard.commands.imports import import_file
 from dashboard.core.filters import Filters, add_months, month_end
 from dashboard.data import summaries
 from dashboard.demo import demo_data
-from dashboard.ingest import importer
 from queries import caseload, gate, payback, quality, staffing, supervision
 from tests.backend_engines import migrated_engine
 
@@ -214,10 +214,10 @@ def moved(engine, tmp_path_factory):
         own = raw_figures(conn, case["id"])
         path = tmp_path_factory.mktemp("move") / "case_allocation.csv"
         allocation_file(conn, path, case["crn"], case["allocation_id"])
-    report = importer.import_file(engine, path, "case_allocation", username="test")
+    report = import_file(engine, path, "case_allocation", username="test")
     assert report.status == "succeeded", report.problems
     assert (report.inserted, report.updated) == (1, 1)
-    again = importer.import_file(engine, path, "case_allocation", username="test")
+    again = import_file(engine, path, "case_allocation", username="test")
     assert (again.status, again.inserted, again.updated, again.unchanged) == (
         "succeeded", 0, 0, 2)
     with engine.connect() as conn:
@@ -374,7 +374,7 @@ def test_bad_allocation_files_write_nothing(engine, tmp_path, case):
     path = tmp_path / "case_allocation.csv"
     path.write_text(HEADER + "\n".join(rows) + "\n")
     before = allocation_rows(engine)
-    report = importer.import_file(engine, path, "case_allocation", username="test")
+    report = import_file(engine, path, "case_allocation", username="test")
     assert report.status == "rejected"
     assert allocation_rows(engine) == before  # nothing written
     problems = report.problems_frame()
@@ -407,7 +407,7 @@ def test_a_person_extract_that_moves_a_case_starts_a_new_allocation(engine, tmp_
     frame = pd.read_csv(people, dtype=str, keep_default_na=False)
     frame = frame[frame["crn"] == crn].assign(office_code="HOR", officer_staff_ref="")
     frame.to_csv(people, index=False)
-    report = importer.import_file(engine, people, "person_on_probation", username="test")
+    report = import_file(engine, people, "person_on_probation", username="test")
     assert (report.status, report.updated) == ("succeeded", 1)
     with engine.connect() as conn:
         after = page_figures(conn)

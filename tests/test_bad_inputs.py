@@ -9,6 +9,9 @@ test-artefacts/bad_inputs.md for the closing note.
 Then: a SIGKILL half-way through a large valid import's write leaves every table as it
 was, on SQLite and PostgreSQL, and the run is marked failed at the next start."""
 
+# the fixture engine comes from tests.import_helpers, so tests name it again
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import io
@@ -24,23 +27,28 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import text
 
+from dashboard.commands.imports import ImportExtract, import_file
 from dashboard.core.config import PROJECT_ROOT
 from dashboard.data import db
-from dashboard.ingest import importer
-from dashboard.ingest.extract_formats import LIMITS
-from tests.test_importer import (  # noqa: F401 - fixtures
+from dashboard.ingest.checking import PROBLEMS_PER_KIND
+from dashboard.ingest.import_runs import fail_abandoned_runs, running_message
+from dashboard.ingest.limits import LIMITS
+from tests.import_helpers import (  # noqa: F401 - engine and example_db are fixtures
+    APPT_HEADER,
+    assert_problems,
+    audit_rows,
     engine,
     example_db,
     load_examples,
     runs,
     snapshot,
+    workbook_bytes,
     write,
 )
 
-APPT = "appointment_ref,crn,appointment_date,outcome,enforcement_action\n"
+APPT = APPT_HEADER
 REL = "release_ref,crn,prison,reception_date,release_date\n"
 ANS = "audit_ref,key_question,standard,answer,reason\n"
 RESULTS: list[tuple[str, str, int, float]] = []
@@ -50,18 +58,12 @@ ARTEFACTS = PROJECT_ROOT / "test-artefacts"
 def xlsx(rows: list[list], sheets: tuple[str, ...] = ("appointment",),
          patch=None) -> bytes:
     """A workbook of rows (on each sheet); patch(xml bytes) -> bytes rewrites sheet 1."""
-    book = Workbook()
-    book.remove(book.active)
-    for title in sheets:
-        ws = book.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    raw = io.BytesIO()
-    book.save(raw)
+    raw = workbook_bytes({title: rows for title in sheets})
     if patch is None:
-        return raw.getvalue()
+        return raw
     out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
@@ -268,28 +270,18 @@ KINDS: dict[str, tuple] = {
 }
 
 
-def audit_rows(eng) -> list[dict]:
-    with eng.connect() as conn:
-        return [dict(r) for r in conn.execute(text(
-            "SELECT action, target, detail FROM audit_log ORDER BY id")).mappings()]
-
-
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_bad_input_is_refused_names_the_row_and_writes_nothing(kind, engine, tmp_path):  # noqa: F811
+def test_bad_input_is_refused_names_the_row_and_writes_nothing(kind, engine, tmp_path):
     table, name, content, expected, limits = KINDS[kind]
     path = content(tmp_path) if callable(content) else write(tmp_path, name, content)
     before = snapshot(engine)
     runs_before = len(runs(engine))
     log_before = audit_rows(engine)
     started = time.perf_counter()
-    report = importer.import_file(engine, path, table, username="tester",
-                                  limits=limits or LIMITS)
+    report = import_file(engine, path, table, username="tester", limits=limits or LIMITS)
     seconds = time.perf_counter() - started
     assert report.status == "rejected", (report.status, report.problems)
-    found = [(p.row, p.column, p.message) for p in report.problems]
-    for row, column, words in expected:
-        assert any(r == row and c == column and words in m for r, c, m in found), (
-            f"no problem ({row}, {column!r}, {words!r}) in {found}")
+    found = assert_problems(report, expected)
     assert set(report.problems_frame()["file"]) == {Path(path).name}
     after = snapshot(engine)
     assert after == before  # every row of every table, but import_run
@@ -329,19 +321,19 @@ def _appointments(path: Path, rows: int, same_key: bool) -> Path:
     return path
 
 
-def test_duplicate_flood_is_linear_capped_and_fully_downloadable(engine, tmp_path):  # noqa: F811
+def test_duplicate_flood_is_linear_capped_and_fully_downloadable(engine, tmp_path):
     rows = 200_000
     valid = _appointments(tmp_path / "valid.csv", rows, same_key=False)
     flood = _appointments(tmp_path / "flood.csv", rows, same_key=True)
     started = time.perf_counter()
-    good = importer.validate_file(engine, valid, "appointment")
+    good = ImportExtract(engine, valid, "appointment").check()
     valid_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    bad = importer.validate_file(engine, flood, "appointment")
+    bad = ImportExtract(engine, flood, "appointment").check()
     flood_seconds = time.perf_counter() - started
     assert good.status == "valid" and bad.status == "invalid"
     assert bad.problem_count == rows and bad.rejected == rows
-    assert len(bad.problems) == importer.PROBLEMS_PER_KIND  # capped: the first of the kind
+    assert len(bad.problems) == PROBLEMS_PER_KIND  # capped: the first of the kind
     assert bad.problem_kinds["count"].tolist() == [rows]
     assert bad.problem_kinds["first_rows"].iloc[0] == "2, 3, 4, 5, 6"
     assert bad.problems[0].message == ("duplicate key in the file: also on row(s) 3, 4, 5, 6, "
@@ -357,12 +349,12 @@ def test_duplicate_flood_is_linear_capped_and_fully_downloadable(engine, tmp_pat
 KILL_SCRIPT = """
 import sys
 from dashboard.data import db
-from dashboard.ingest import importer
+from dashboard.commands.imports import import_file
 engine = db.make_engine(sys.argv[1])
 def say(fraction, message):
     print(message, flush=True)
-importer.import_file(engine, sys.argv[2], "appointment", username="killed", progress=say,
-                     chunk_rows=10_000)
+import_file(engine, sys.argv[2], "appointment", username="killed", progress=say,
+            chunk_rows=10_000)
 print("FINISHED", flush=True)
 """
 
@@ -384,14 +376,14 @@ def _kill_during_write(url: str, eng, tmp_path: Path) -> None:
     assert "FINISHED" not in seen
     assert snapshot(eng) == before  # every table, row for row
     assert runs(eng)[-1]["status"] == "running"  # the killed process could not say
-    assert importer.fail_abandoned_runs(eng) == 1  # the next start marks it
+    assert fail_abandoned_runs(eng) == 1  # the next start marks it
     last = runs(eng)[-1]
     assert last["status"] == "failed" and last["inserted"] == 0
     assert "killed" in last["message"] and "X0010000001" not in last["message"]
     assert snapshot(eng) == before
 
 
-def test_sigkill_during_the_write_leaves_sqlite_as_it_was(engine, tmp_path):  # noqa: F811
+def test_sigkill_during_the_write_leaves_sqlite_as_it_was(engine, tmp_path):
     _kill_during_write(str(engine.url), engine, tmp_path)
 
 
@@ -405,22 +397,22 @@ def test_sigkill_during_the_write_leaves_postgresql_as_it_was(new_pg_url, tmp_pa
     eng.dispose()
 
 
-def test_a_live_run_is_not_marked_failed(engine):  # noqa: F811
+def test_a_live_run_is_not_marked_failed(engine):
     """A run of a process still alive (this one) stays running."""
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO import_run (table_name, file_name, file_sha256, username, started_at,"
             " status, mode, rows_read, inserted, updated, unchanged, rejected, message) VALUES"
             " ('area', 'a.csv', 'x', 'u', CURRENT_TIMESTAMP, 'running', 'all_or_nothing', 0,"
-            " 0, 0, 0, 0, :m)"), {"m": importer._running_message()})
-    assert importer.fail_abandoned_runs(engine) == 0
+            " 0, 0, 0, 0, :m)"), {"m": running_message()})
+    assert fail_abandoned_runs(engine) == 0
     assert runs(engine)[-1]["status"] == "running"
 
 
-def test_a_quoted_line_break_is_kept_where_the_column_allows_it(engine):  # noqa: F811
+def test_a_quoted_line_break_is_kept_where_the_column_allows_it(engine):
     path = write(engine.url.database and Path(engine.url.database).parent, "ans.csv",
                  ANS + 'AUD-0001,2.1b,2.1,not_sufficient,"No plan.\nNo review, either."\n')
-    report = importer.import_file(engine, path, "audit_answer")
+    report = import_file(engine, path, "audit_answer")
     assert report.status == "succeeded", report.problems
     with engine.connect() as conn:
         assert conn.execute(text("SELECT reason FROM audit_answer WHERE key_question = "

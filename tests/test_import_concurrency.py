@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from dashboard.access import audit_log, auth
+from dashboard.app import import_worker
 from dashboard.commands.users import AddUser
 from dashboard.data import db, schema
-from dashboard.ingest import import_worker
-from tests.test_importer import load_examples
+from tests.import_helpers import load_examples
 
 ROWS = 400_000
 SESSIONS = 5
@@ -97,8 +97,6 @@ def _run(eng, tmp_path) -> dict:
 
 
 def test_sign_ins_and_pages_go_on_during_a_large_import_on_sqlite(tmp_path):
-    from tests.test_importer import EXAMPLES  # noqa: F401 - the examples are the base data
-
     path = tmp_path / "live.sqlite"
     eng = db.make_engine(f"sqlite:///{path}")
     db.upgrade(eng)

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from dashboard.commands.imports import import_file
 from dashboard.core.filters import parse_filters
 from dashboard.data import db
 from dashboard.data.schema import dataset_info
-from dashboard.ingest import export_extracts, extract_formats, importer
+from dashboard.ingest import export_extracts, extract_formats
 from queries import data_quality, gate, overview, payback, quality, reference, staffing, supervision
 
 # URL parameters of the views compared: the default (last 12 months, region), an area, an
@@ -63,7 +64,7 @@ def round_trip(generated_engine, tmp_path_factory, request):
         url = f"sqlite:///{tmp_path_factory.mktemp('empty') / 'imported.sqlite'}"
     target = db.make_engine(url)
     db.upgrade(target)
-    reports = {t: importer.import_file(target, path, t, username="roundtrip")
+    reports = {t: import_file(target, path, t, username="roundtrip")
                for t, (path, _rows) in exported.items()}
     yield source, target, reports, exported
     target.dispose()
@@ -109,7 +110,7 @@ def test_importing_the_same_extracts_again_changes_nothing(round_trip):
         version = conn.execute(select(dataset_info.c.value).where(
             dataset_info.c.key == "data_version")).scalar()
     for table in extract_formats.LOAD_ORDER:
-        report = importer.import_file(target, exported[table][0], table)
+        report = import_file(target, exported[table][0], table)
         assert (report.status, report.inserted, report.updated) == ("succeeded", 0, 0), table
         assert report.unchanged == exported[table][1]
     with target.connect() as conn:
@@ -140,7 +141,7 @@ def test_an_update_keeps_the_monthly_summaries_true(demo_sqlite_url, tmp_path):
         picked = frame.iloc[::7].copy()  # every seventh row
         path = tmp_path / f"{table}_changed.csv"
         change(picked).to_csv(path, index=False)
-        report = importer.import_file(engine, path, table)
+        report = import_file(engine, path, table)
         assert report.status == "succeeded" and report.updated > 0, report.problems[:3]
     info = facts(engine)
     as_of, start = (date.fromisoformat(info[k]) for k in ("data_as_of", "history_start"))

@@ -2,96 +2,40 @@
 nothing; good files insert, update or leave rows alone by natural key; a crash half-way
 leaves the database exactly as it was. Checked against raw SQL, not the importer's code."""
 
+# the fixtures engine and example_db come from tests.import_helpers, so tests name them again
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
 import json
-import shutil
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import inspect, text
 
 from dashboard.__main__ import main as cli
+from dashboard.commands.imports import ImportExtract, import_file
 from dashboard.core.config import PROJECT_ROOT
 from dashboard.data import db
-from dashboard.ingest import export_extracts, extract_formats, importer
-
-EXAMPLES = PROJECT_ROOT / "examples"
-APPT_HEADER = "appointment_ref,crn,appointment_date,outcome,enforcement_action\n"
-
-
-def load_examples(engine) -> list[importer.ImportReport]:
-    return [importer.import_file(engine, EXAMPLES / f"{t}.csv", t, username="tester")
-            for t in extract_formats.LOAD_ORDER]
-
-
-def snapshot(engine, skip: tuple[str, ...] = ("import_run", "audit_log")) -> dict[str, list]:
-    """Every row of every table (but `skip`), in a stable order. The import history and
-    the audit log record every attempt, rejected and failed ones too (issue 20)."""
-    out = {}
-    with engine.connect() as conn:
-        for name in sorted(inspect(conn).get_table_names()):
-            if name not in skip:
-                rows = conn.execute(text(f'SELECT * FROM "{name}"')).all()
-                out[name] = sorted((tuple(r) for r in rows), key=repr)
-    return out
-
-
-def runs(engine) -> list[dict]:
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(
-            "SELECT * FROM import_run ORDER BY id")).mappings()]
-
-
-def scalar(engine, sql: str, **params):
-    with engine.connect() as conn:
-        return conn.execute(text(sql), params).scalar()
-
-
-@pytest.fixture(scope="module")
-def example_db(tmp_path_factory):
-    """A SQLite file holding exactly the example extracts (examples/*.csv)."""
-    path = tmp_path_factory.mktemp("importer") / "examples.sqlite"
-    engine = db.make_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
-    reports = load_examples(engine)
-    assert [r.status for r in reports] == ["succeeded"] * len(reports), [
-        r.problems for r in reports]
-    engine.dispose()
-    return path
-
-
-@pytest.fixture
-def engine(example_db, tmp_path):
-    """A private copy of the example database, so a test may write to it."""
-    path = tmp_path / "copy.sqlite"
-    shutil.copy(example_db, path)
-    eng = db.make_engine(f"sqlite:///{path}")
-    yield eng
-    eng.dispose()
-
-
-def write(tmp_path, name: str, content: bytes | str) -> str:
-    path = tmp_path / name
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return str(path)
-
-
-def workbook(tmp_path, name: str, sheets: dict[str, list[list]]) -> str:
-    book = Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        ws = book.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    path = tmp_path / name
-    book.save(path)
-    return str(path)
-
+from dashboard.data.schema import NATURAL_REF_COLUMNS
+from dashboard.ingest import export_extracts, extract_formats, formats_doc, reading, writing
+from tests.import_helpers import (  # noqa: F401 - engine and example_db are fixtures
+    APPT_HEADER,
+    EXAMPLES,
+    assert_problems,
+    engine,
+    example_db,
+    last_import_audit,
+    load_examples,
+    runs,
+    scalar,
+    snapshot,
+    workbook,
+    write,
+)
 
 # --- the example files and the reference page are current ---------------------------------
 
@@ -99,7 +43,7 @@ def test_examples_and_formats_doc_are_generated_from_the_specs():
     for table in extract_formats.FORMATS:
         assert (EXAMPLES / f"{table}.csv").read_text() == export_extracts.example_csv(table)
     doc = (PROJECT_ROOT / "docs" / "IMPORT_FORMATS.md").read_text(encoding="utf-8")
-    assert doc == extract_formats.format_reference_markdown(), (
+    assert doc == formats_doc.format_reference_markdown(), (
         "regenerate: python -m dashboard import --formats-doc docs/IMPORT_FORMATS.md")
 
 
@@ -211,13 +155,10 @@ def test_bad_file_gives_row_level_messages_and_writes_nothing(case, engine, tmp_
     table, name, content, expected = BAD_FILES[case]
     path = write(tmp_path, name, content)
     before = snapshot(engine)
-    report = importer.import_file(engine, path, table, username="tester")
+    report = import_file(engine, path, table, username="tester")
     assert report.status == "rejected"
     assert report.inserted == report.updated == report.unchanged == 0
-    found = [(p.row, p.column, p.message) for p in report.problems]
-    for row, column, words in expected:
-        assert any(r == row and c == column and words in m for r, c, m in found), (
-            f"no problem ({row}, {column!r}, {words!r}) in {found}")
+    assert_problems(report, expected)
     frame = report.problems_frame()
     assert list(frame.columns) == ["file", "row", "column", "value", "problem"]
     assert set(frame["file"]) == {name}
@@ -227,28 +168,19 @@ def test_bad_file_gives_row_level_messages_and_writes_nothing(case, engine, tmp_
     assert last_import_audit(engine) == ("tester", name, "rejected", runs(engine)[-1]["id"])
 
 
-def last_import_audit(engine) -> tuple:
-    """(user, file, status, run id) of the newest import_run row in the audit log."""
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT username, target, detail FROM audit_log WHERE "
-                                "action = 'import_run' ORDER BY id DESC LIMIT 1")).one()
-    detail = json.loads(row.detail)
-    return row.username, row.target, detail["status"], detail["run_id"]
-
-
 def test_huge_cell_is_shown_cut_short(engine, tmp_path):
     _, name, content, _ = BAD_FILES["huge_cell"]
-    report = importer.validate_file(engine, write(tmp_path, name, content), "custody_release")
+    report = ImportExtract(engine, write(tmp_path, name, content), "custody_release").check()
     shown = [p.value for p in report.problems if p.column == "prison"][0]
     assert shown.startswith("xxxx") and shown.endswith("(1,000,000 characters)")
     assert len(shown) < 100
 
 
 def test_cell_beyond_the_read_limit_stops_the_file(engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "FIELD_SIZE_LIMIT", 1_000)
+    monkeypatch.setattr(reading, "FIELD_SIZE_LIMIT", 1_000)
     path = write(tmp_path, "r.csv", APPT_HEADER + f"Z1,X0010000001,2026-10-01,{'k' * 2000},false\n")
     before = snapshot(engine)
-    report = importer.import_file(engine, path, "appointment")
+    report = import_file(engine, path, "appointment")
     assert report.status == "rejected"
     assert "Row 2 cannot be read as CSV" in report.problems[0].message
     assert snapshot(engine) == before
@@ -259,7 +191,7 @@ def test_xlsx_with_an_extra_sheet_and_no_table_sheet_is_refused(engine, tmp_path
                                             False]]
     path = workbook(tmp_path, "two.xlsx", {"Sheet1": rows, "Notes": [["made by hand"]]})
     before = snapshot(engine)
-    report = importer.import_file(engine, path, "appointment")
+    report = import_file(engine, path, "appointment")
     assert report.status == "rejected"
     assert "2 sheets (Sheet1, Notes)" in report.problems[0].message
     assert snapshot(engine) == before
@@ -272,13 +204,13 @@ def test_xlsx_sheet_named_after_the_table_is_read_with_sheet_row_numbers(engine,
             ["X2", "X0010000001", "2026-10-40", "kept", True]]
     path = workbook(tmp_path, "book.xlsx", {"Notes": [["ignore me"]], "appointment": rows})
     before = snapshot(engine)
-    report = importer.import_file(engine, path, "appointment")
+    report = import_file(engine, path, "appointment")
     assert report.status == "rejected"
     assert [(p.row, p.column) for p in report.problems] == [(4, "appointment_date")]
     assert snapshot(engine) == before
     rows[3][2] = date(2026, 10, 9)
     path = workbook(tmp_path, "fixed.xlsx", {"Notes": [["ignore me"]], "appointment": rows})
-    report = importer.import_file(engine, path, "appointment")
+    report = import_file(engine, path, "appointment")
     assert (report.status, report.inserted) == ("succeeded", 2)
     assert scalar(engine, "SELECT enforcement_action FROM appointment WHERE source_ref = "
                   "'X2'") in (1, True)
@@ -287,7 +219,7 @@ def test_xlsx_sheet_named_after_the_table_is_read_with_sheet_row_numbers(engine,
 def test_bom_and_windows_line_endings_import_cleanly(engine, tmp_path):
     content = (b"\xef\xbb\xbf" + APPT_HEADER.replace("\n", "\r\n").encode()
                + b"W1,X0010000001,05/10/2026,Kept,YES\r\n")
-    report = importer.import_file(engine, write(tmp_path, "w.csv", content), "appointment")
+    report = import_file(engine, write(tmp_path, "w.csv", content), "appointment")
     assert (report.status, report.inserted) == ("succeeded", 1)
     row = dict(next(iter(engine.connect().execute(text(
         "SELECT appointment_date, outcome, enforcement_action FROM appointment "
@@ -313,7 +245,7 @@ def test_newer_extract_updates_by_natural_key(engine, tmp_path):
                  + "APT-0000001,X0010000001,2026-10-05,kept,false\n"  # as stored
                  + "APT-0000002,X0010000001,2026-10-19,acceptable_absence,false\n"  # changed
                  + "APT-0000003,X0010000002,2026-10-20,kept,false\n")  # new
-    report = importer.import_file(engine, path, "appointment", username="tester")
+    report = import_file(engine, path, "appointment", username="tester")
     assert (report.inserted, report.updated, report.unchanged, report.rejected) == (1, 1, 1, 0)
     rows = engine.connect().execute(text(
         "SELECT source_ref, outcome, enforcement_action FROM appointment ORDER BY source_ref"
@@ -329,7 +261,7 @@ def test_newer_extract_updates_by_natural_key(engine, tmp_path):
 def test_a_column_left_out_is_not_changed(engine, tmp_path):
     path = write(tmp_path, "rel.csv", "release_ref,crn,prison,reception_date,release_date\n"
                  "REL-000001,X0010000002,HMP Lewes,2025-11-03,2026-03-02\n")
-    report = importer.import_file(engine, path, "custody_release")
+    report = import_file(engine, path, "custody_release")
     assert (report.updated, report.inserted) == (1, 0)
     row = engine.connect().execute(text(
         "SELECT prison, screening_date, accommodation_on_release FROM custody_release")).one()
@@ -338,7 +270,7 @@ def test_a_column_left_out_is_not_changed(engine, tmp_path):
 
 def test_dates_after_today_do_not_move_data_as_of_past_today(engine, tmp_path):
     path = write(tmp_path, "future.csv", APPT_HEADER + "F1,X0010000001,2027-01-04,kept,false\n")
-    importer.import_file(engine, path, "appointment")
+    import_file(engine, path, "appointment")
     assert scalar(engine, "SELECT value FROM dataset_info WHERE key = 'data_as_of'") == \
         max(date.today(), date(2026, 10, 19)).isoformat()
     assert scalar(engine, "SELECT MAX(day) FROM calendar_day") >= "2027-12-31"
@@ -354,8 +286,8 @@ def test_keep_valid_loads_good_rows_and_writes_the_rejects(engine, tmp_path):
                  + "K4,NOBODY,2026-10-04,kept,false\n"
                  + "K5,X0010000002,2026-10-05,kept,false\n")
     rejects = tmp_path / "rejects.csv"
-    report = importer.import_file(engine, path, "appointment", keep_valid=True,
-                                  rejects_path=rejects)
+    report = import_file(engine, path, "appointment", keep_valid=True,
+                         rejects_path=rejects)
     assert (report.status, report.inserted, report.rejected) == ("partial", 3, 2)
     refs = engine.connect().execute(text(
         "SELECT source_ref FROM appointment WHERE source_ref LIKE 'K%' ORDER BY 1")).scalars()
@@ -373,14 +305,14 @@ def test_keep_valid_loads_good_rows_and_writes_the_rejects(engine, tmp_path):
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    again = importer.import_file(engine, fixed, "appointment")
+    again = import_file(engine, fixed, "appointment")
     assert (again.status, again.inserted) == ("succeeded", 2)
 
 
 # --- a crash half-way ----------------------------------------------------------------------
 
 def _crash_on_second_chunk(monkeypatch):
-    real = importer.write_chunk
+    real = writing.write_chunk
     calls = {"n": 0}
 
     def write_then_crash(*args, **kwargs):
@@ -389,7 +321,7 @@ def _crash_on_second_chunk(monkeypatch):
             raise RuntimeError("simulated crash half-way")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "write_chunk", write_then_crash)
+    monkeypatch.setattr(writing, "write_chunk", write_then_crash)
     return calls
 
 
@@ -400,7 +332,7 @@ def _crash_test(eng, tmp_path, monkeypatch):
     before = snapshot(eng)
     calls = _crash_on_second_chunk(monkeypatch)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        importer.import_file(eng, path, "appointment", username="tester", chunk_rows=3)
+        import_file(eng, path, "appointment", username="tester", chunk_rows=3)
     assert calls["n"] == 2  # the first chunk was written, inside the transaction
     assert snapshot(eng) == before
     last = runs(eng)[-1]
@@ -430,7 +362,7 @@ def test_crash_half_way_on_postgresql(new_pg_url, tmp_path, monkeypatch):
 def test_history_records_user_time_file_hash_and_counts(engine, tmp_path):
     content = APPT_HEADER + "H1,X0010000001,2026-10-01,kept,false\n"
     path = write(tmp_path, "history.csv", content)
-    report = importer.import_file(engine, path, "appointment", username="admin")
+    report = import_file(engine, path, "appointment", username="admin")
     run = runs(engine)[-1]
     assert run["id"] == report.run_id
     assert (run["table_name"], run["file_name"], run["username"], run["status"]) == (
@@ -448,7 +380,7 @@ def test_history_records_user_time_file_hash_and_counts(engine, tmp_path):
 def test_validate_only_writes_nothing_at_all(engine, tmp_path):
     path = write(tmp_path, "v.csv", APPT_HEADER + "V1,X0010000001,2026-10-01,kept,false\n")
     before = snapshot(engine, skip=())
-    report = importer.validate_file(engine, path, "appointment")
+    report = ImportExtract(engine, path, "appointment").check()
     assert report.status == "valid" and report.rows_read == 1
     assert snapshot(engine, skip=()) == before
 
@@ -460,8 +392,8 @@ def test_a_file_is_read_in_chunks_with_progress(engine, tmp_path):
         out.write(f"P{i:04d},X001000000{1 + i % 2},2026-09-{1 + i % 30:02d},kept,false\n")
     path = write(tmp_path, "p.csv", out.getvalue())
     seen: list[float] = []
-    report = importer.import_file(engine, path, "appointment", chunk_rows=37,
-                                  progress=lambda f, _m: seen.append(f))
+    report = import_file(engine, path, "appointment", chunk_rows=37,
+                         progress=lambda f, _m: seen.append(f))
     assert (report.inserted, report.rows_read) == (500, 500)
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 20
     assert scalar(engine, "SELECT COUNT(*) FROM appointment WHERE source_ref LIKE 'P%'") == 500
@@ -471,7 +403,7 @@ def test_duplicates_are_found_across_chunks(engine, tmp_path):
     lines = [f"Q{i},X0010000001,2026-09-01,kept,false\n" for i in range(40)]
     lines.append("Q3,X0010000001,2026-09-02,kept,false\n")
     path = write(tmp_path, "q.csv", APPT_HEADER + "".join(lines))
-    report = importer.import_file(engine, path, "appointment", chunk_rows=7)
+    report = import_file(engine, path, "appointment", chunk_rows=7)
     assert [(p.row, p.column) for p in report.problems] == [(5, "appointment_ref"),
                                                             (42, "appointment_ref")]
 
@@ -499,7 +431,7 @@ def test_command_line_import_check_keep_valid_and_formats_doc(engine, tmp_path, 
     assert runs(engine)[-1]["username"].startswith("cli")
     doc = tmp_path / "formats.md"
     assert cli(["import", "--formats-doc", str(doc)]) == 0
-    assert doc.read_text(encoding="utf-8") == extract_formats.format_reference_markdown()
+    assert doc.read_text(encoding="utf-8") == formats_doc.format_reference_markdown()
 
 
 def test_command_line_exports_every_table(engine, tmp_path):
@@ -526,7 +458,7 @@ def _migration_round_trip(url: str) -> None:
     db.upgrade(eng, "0002")
     insp = inspect(eng)
     assert "import_run" in insp.get_table_names()
-    for table, column in importer.NATURAL_REF_COLUMNS.items():
+    for table, column in NATURAL_REF_COLUMNS.items():
         assert column in [c["name"] for c in insp.get_columns(table)]
         assert any(ix["unique"] and ix["column_names"] == [column]
                    for ix in insp.get_indexes(table)), (table, column)

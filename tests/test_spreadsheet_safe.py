@@ -18,10 +18,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
 
+from dashboard.commands.imports import import_file
 from dashboard.core import spreadsheet_safe
 from dashboard.hmip import evidence, ratings, sampling
-from dashboard.ingest import export_extracts, importer
-from tests.test_importer import engine, example_db, snapshot, write  # noqa: F401 - fixtures
+from dashboard.ingest import export_extracts
+from tests.import_helpers import engine, example_db, snapshot, write  # noqa: F401 - fixtures
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/","click me")', "=cmd|' /C calc'!A0", "+1+1",
             "@SUM(1+1)"]
@@ -80,7 +81,7 @@ def test_importer_refuses_formulas_in_free_text(engine, tmp_path, table, header,
     csv.writer(out, lineterminator="\n").writerows([header.split(","), fields])
     path = write(tmp_path, f"{table}.csv", out.getvalue())
     before = snapshot(engine)
-    report = importer.import_file(engine, path, table)
+    report = import_file(engine, path, table)
     assert report.status == "rejected"
     found = [(p.row, p.column, p.message) for p in report.problems]
     assert any(r == 2 and c == column and "spreadsheet would run it as a formula" in m
@@ -92,7 +93,7 @@ def test_accommodation_payload_is_not_an_allowed_value(engine, tmp_path):  # noq
     path = write(tmp_path, "r.csv", "release_ref,crn,prison,reception_date,release_date,"
                  "accommodation_on_release\nR1,X0010000002,HMP Elmley,2026-01-01,2026-03-01,"
                  "+1+1\n")
-    report = importer.import_file(engine, path, "custody_release")
+    report = import_file(engine, path, "custody_release")
     assert report.status == "rejected"
     assert [(p.row, p.column) for p in report.problems] == [(2, "accommodation_on_release")]
 
@@ -130,7 +131,7 @@ def test_table_downloads_and_problem_files_are_inert(engine, tmp_path):  # noqa:
                    "2026-03-01\n" for i, p in enumerate(PAYLOADS * 10))
     path = write(tmp_path, "r.csv", "release_ref,crn,prison,reception_date,release_date\n"
                  + rows + "OK1,X0010000002,HMP Elmley,2026-01-01,2026-03-01\n")
-    report = importer.import_file(engine, path, "custody_release", keep_valid=True,
+    report = import_file(engine, path, "custody_release", keep_valid=True,
                                   rejects_path=tmp_path / "rejects.csv")
     assert report.status == "partial" and report.rejected == 40
     rejects = _csv_cells((tmp_path / "rejects.csv").read_bytes())

@@ -26,7 +26,7 @@ from dashboard.core.glossary import MEASURES
 from dashboard.core.plain_text import plain
 from dashboard.data import db
 from dashboard.demo import accounts, demo_data
-from dashboard.ingest import importer
+from dashboard.ingest import import_runs
 
 log = logging.getLogger("dashboard")
 ALL = "ALL"
@@ -63,7 +63,7 @@ def ensure_database() -> None:
 def _prepare_database() -> None:
     eng = engine()
     db.upgrade(eng)
-    if importer.fail_abandoned_runs(eng):  # a killed import must not stay "running"
+    if import_runs.fail_abandoned_runs(eng):  # a killed import must not stay "running"
         log.warning("import runs left running by a stopped process were marked failed")
     if not db.has_data(eng):
         if not config.is_sqlite(config.database_url()):

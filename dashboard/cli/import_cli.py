@@ -18,9 +18,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from dashboard.access import audit_log
+from dashboard.commands.imports import FileRefused, ImportExtract, ImportRefused
 from dashboard.core import spreadsheet_safe
 from dashboard.data import db
-from dashboard.ingest import export_extracts, extract_formats, importer
+from dashboard.ingest import export_extracts, extract_formats, formats_doc
+from dashboard.ingest.import_runs import fail_abandoned_runs
+from dashboard.ingest.report import ImportReport
 
 SHOWN_IN_CONSOLE = 50
 
@@ -45,7 +48,7 @@ def _progress_bar():
     return bar, update
 
 
-def print_problems(report: importer.ImportReport, limit: int = SHOWN_IN_CONSOLE) -> None:
+def print_problems(report: ImportReport, limit: int = SHOWN_IN_CONSOLE) -> None:
     """The first `limit` problems as a plain table on stderr."""
     frame = report.problems_frame().head(limit)
     if frame.empty:
@@ -60,7 +63,7 @@ def print_problems(report: importer.ImportReport, limit: int = SHOWN_IN_CONSOLE)
 def cmd_import(args: argparse.Namespace) -> int:
     if args.formats_doc:
         Path(args.formats_doc).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.formats_doc).write_text(extract_formats.format_reference_markdown(),
+        Path(args.formats_doc).write_text(formats_doc.format_reference_markdown(),
                                           encoding="utf-8")
         print(f"Wrote {args.formats_doc}.")
         return 0
@@ -73,27 +76,29 @@ def cmd_import(args: argparse.Namespace) -> int:
               + ", ".join(extract_formats.FORMATS) + ")", file=sys.stderr)
         return 2
     path = Path(args.file)
-    if not path.is_file():
-        print(f"error: no file {path}", file=sys.stderr)
+    rejects = args.rejects or (f"{path.stem}.rejects.csv" if args.keep_valid else None)
+    command = ImportExtract(db.make_engine(args.database_url), path, args.table,
+                            username=args.user or _actor(), keep_valid=args.keep_valid,
+                            rejects_path=rejects, sheet=args.sheet)
+    engine = command.engine
+    try:
+        command.validate()
+    except FileRefused:
+        pass  # recorded and reported by run() or check() like any other problem
+    except ImportRefused as exc:
+        engine.dispose()
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.rejects and not args.keep_valid:
+        engine.dispose()
         print("error: --rejects needs --keep-valid", file=sys.stderr)
         return 2
-    engine = db.make_engine(args.database_url)
     db.upgrade(engine)
-    importer.fail_abandoned_runs(engine)  # a killed import must not stay "running"
+    fail_abandoned_runs(engine)  # a killed import must not stay "running"
     bar, update = _progress_bar()
+    command.progress = update  # the bar starts once the database is ready
     try:
-        if args.check:
-            report = importer.validate_file(engine, path, args.table, sheet=args.sheet,
-                                            progress=update)
-        else:
-            rejects = args.rejects or (f"{path.stem}.rejects.csv" if args.keep_valid
-                                       else None)
-            report = importer.import_file(
-                engine, path, args.table, username=args.user or _actor(),
-                keep_valid=args.keep_valid, rejects_path=rejects, sheet=args.sheet,
-                progress=update)
+        report = command.check() if args.check else command.run()
     except Exception as exc:  # noqa: BLE001 - the run is recorded as failed; say why
         bar.close()
         print(f"error: the import failed and nothing was written: {exc}", file=sys.stderr)

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, Engine, Select, String, cast, func, literal, 
 from dashboard.core.spreadsheet_safe import neutralise
 from dashboard.data import schema
 from dashboard.data.schema import NATURAL_REF_COLUMNS
-from dashboard.ingest.extract_formats import FORMATS, GENERATED_REF_PREFIX, LOAD_ORDER, get
+from dashboard.ingest.extract_formats import FORMATS, LOAD_ORDER, get
+from dashboard.ingest.format_spec import GENERATED_REF_PREFIX
 
 
 def _with_generated(table, column: str):

@@ -2,10 +2,11 @@
 
 One ExtractFormat per table, as data: each column's name, type, whether it is required,
 allowed values, range, maximum length (read from the schema, so a huge cell can never
-reach the database), the table it refers to by natural key, and a description. The
-importer (dashboard/ingest/importer.py), the exporter (dashboard/ingest/export_extracts.py) and the
-reference page (docs/IMPORT_FORMATS.md, written by ``format_reference_markdown``) all
-read these specs, so the three cannot drift apart.
+reach the database), the table it refers to by natural key, and a description. How a
+format is specified is in format_spec.py. The importer (dashboard/commands/imports.py and
+the passes in this package), the exporter (export_extracts.py) and the reference page
+(docs/IMPORT_FORMATS.md, written by formats_doc.py) all read these specs, so the three
+cannot drift apart.
 
 Extracts name rows by natural keys (office code, staff_ref, crn, the source system's
 reference of an appointment, order, session, release or audit), never by our ids.
@@ -13,202 +14,21 @@ reference of an appointment, order, session, release or audit), never by our ids
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-
 import pandas as pd
-from sqlalchemy import String, Table
 
 from dashboard.core.glossary import MEASURES
 from dashboard.data import schema
 from dashboard.data.allocations import overlap_problems
 from dashboard.hmip.ratings import available_schemes, load_scheme
-
-TYPES = {
-    "text": "any characters, up to the column's maximum length",
-    "code": "letters, digits, '-' or '_', stored in capitals",
-    "integer": "a whole number",
-    "number": "a number with a decimal point '.' and no thousands separators",
-    "date": "YYYY-MM-DD (or DD/MM/YYYY), years 1950 to 2099",
-    "month": "YYYY-MM (or the first day of the month as a date)",
-    "boolean": "true/false (also yes/no, y/n, 1/0)",
-    "list": "values separated by commas, each one of the allowed values",
-}
-# A reference that the exporter writes for a row stored without one (demo rows, rows made
-# in the dashboard): "dashboard-<id>". The importer matches it back to that row.
-GENERATED_REF_PREFIX = "dashboard-"
-TEXT_CAP = 4000  # Text columns have no length in the schema; an extract cell is capped here
-IGNORED_COLUMNS = ("rejected_row", "rejected_because")  # added to rejects files
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """Bounds on one import, checked before (or while) a file is parsed, so a crafted or
-    mistaken file can hold neither the server's memory nor its time for long. The sizes
-    leave room for a year of a national service's appointments in one file (about 1.5
-    million rows of 60 bytes) while a decompression or dimension bomb is refused at once."""
-
-    max_file_bytes: int = 256 * 1024 * 1024  # the upload itself (Streamlit allows 200 MB)
-    max_rows: int = 2_000_000  # data rows, not counting the header
-    max_cells_per_row: int = 64  # the widest format has 10 columns (+2 in a rejects file)
-    max_cell_chars: int = 1024 * 1024  # one CSV cell; any longer stops the read at once
-    max_line_chars: int = 4 * 1024 * 1024  # one physical CSV line, read in bounded pieces
-    max_xlsx_uncompressed_bytes: int = 512 * 1024 * 1024  # all parts of a workbook unzipped
-    max_xlsx_ratio: int = 200  # unzipped / zipped size of one part (real sheets: 5-20)
-    max_xlsx_parts: int = 1_000  # files inside the workbook's zip
-    max_seconds: float = 900.0  # wall clock for one import, checking and writing together
-    chunk_chars: int = 32 * 1024 * 1024  # text held per chunk of rows, whatever its rows
-
-    def lines(self) -> list[str]:
-        """The bounds in words, for the reference page."""
-        mb = 1024 * 1024
-        return [
-            f"a file of at most {self.max_file_bytes // mb} MB;",
-            f"at most {self.max_rows:,} data rows and {self.max_cells_per_row} values per "
-            "row;",
-            f"a CSV cell of at most {self.max_cell_chars // mb} MB and a physical line of "
-            f"at most {self.max_line_chars // mb} MB (both stop the read at once, naming "
-            "the row);",
-            "an XLSX workbook whose parts unzip to at most "
-            f"{self.max_xlsx_uncompressed_bytes // mb} MB in all, none more than "
-            f"{self.max_xlsx_ratio} times its zipped size, at most {self.max_xlsx_parts:,} "
-            "parts, and whose sheet declares (in its `dimension`) and uses at most that "
-            "many rows and columns: all checked from the zip directory and the sheet's "
-            "first bytes before any cell is read;",
-            f"at most {self.max_seconds / 60:g} minutes of wall-clock time for checking and "
-            "writing together; a slower import is stopped and writes nothing.",
-        ]
-
-
-LIMITS = ImportLimits()
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A column naming a row of another table by that table's natural key."""
-
-    table: str  # the referenced table, e.g. "office"
-    key: str  # its natural-key column, e.g. "code"
-    id_column: str  # our column that receives the referenced row's id, e.g. "office_id"
-    # referenced columns used by cross-table checks, or dating a child row that has no
-    # date of its own (an audit answer is dated by its audit, for the monthly summaries)
-    fetch: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Field:
-    """One column of an extract."""
-
-    name: str
-    kind: str  # a key of TYPES
-    description: str
-    required: bool = False
-    column: str | None = None  # the database column (default: name; a reference: id_column)
-    max_length: int | None = None  # filled from the schema column's length
-    allowed: tuple[str, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    above: float | None = None  # exclusive lower bound
-    references: Reference | None = None
-    unique: bool = False  # unique across the table though not the natural key (names)
-    example: str = ""
-    multiline: bool = False  # may hold a line break (in a quoted CSV value)
-
-    @property
-    def db_column(self) -> str:
-        if self.references is not None:
-            return self.references.id_column
-        return self.column or self.name
-
-    def rules_text(self) -> str:
-        """The field's constraints in words, for the reference page."""
-        parts = []
-        if self.allowed:
-            parts.append("one of " + ", ".join(f"`{v}`" for v in self.allowed))
-        if self.above is not None:
-            parts.append(f"greater than {self.above:g}")
-        if self.minimum is not None:
-            parts.append(f"at least {self.minimum:g}")
-        if self.maximum is not None:
-            parts.append(f"at most {self.maximum:g}")
-        if self.max_length is not None and self.kind in ("text", "code", "list"):
-            parts.append(f"at most {self.max_length} characters")
-        if self.references is not None:
-            ref = self.references
-            parts.append(f"must exist in `{ref.table}` (`{ref.key}`)")
-        if self.unique:
-            parts.append("unique")
-        if self.multiline:
-            parts.append("may hold line breaks")
-        return "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class DateOrder:
-    """later must be on or after earlier (either may be blank). earlier may name a field
-    of a referenced row as "<reference field>.<column>", e.g. "order_ref.sentence_date"."""
-
-    later: str
-    earlier: str
-    message: str
-
-
-@dataclass(frozen=True)
-class RowCheck:
-    """A rule over several columns of a row: bad(frame) marks the rows that break it."""
-
-    columns: tuple[str, ...]  # field names, or "<reference field>.<column>" fetched
-    message: str
-    bad: Callable[[pd.DataFrame], pd.Series]
-    report_on: str | None = None  # the column named in the problem (default: all of them)
-
-
-@dataclass(frozen=True)
-class FileCheck:
-    """A rule over every row of the file at once (and the stored rows), e.g. allocation
-    periods of one person that overlap: check(conn, frame of `columns` + "row")."""
-
-    columns: tuple[str, ...]
-    message: str  # the rule in words, for the reference page
-    check: Callable[..., pd.DataFrame]
-
-
-@dataclass(frozen=True)
-class ExtractFormat:
-    """One importable table: its columns, natural key and rules."""
-
-    table: str  # our table name, also the --table NAME of the command line
-    title: str
-    description: str
-    fields: tuple[Field, ...]
-    natural_key: tuple[str, ...]  # field names
-    date_order: tuple[DateOrder, ...] = ()
-    row_checks: tuple[RowCheck, ...] = ()
-    as_of_fields: tuple[str, ...] = ()  # dates that move the dataset's "data as of"
-    ref_field: str | None = None  # natural key that is a source reference (dashboard-<id>)
-    # checks over all the file's rows together: f(conn, values with a "row" column) ->
-    # problems (row, column, value, message); values of rows with other problems left out
-    file_checks: tuple[FileCheck, ...] = ()
-    load_after: tuple[str, ...] = ()
-    examples: tuple[dict[str, str], ...] = field(default=(), compare=False)
-
-    @property
-    def db_table(self) -> Table:
-        return schema.metadata.tables[self.table]
-
-    def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
-
-    @property
-    def required(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.required)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
+from dashboard.ingest.format_spec import (
+    DateOrder,
+    ExtractFormat,
+    Field,
+    FileCheck,
+    Reference,
+    RowCheck,
+    with_schema_lengths,
+)
 
 
 def _office(name: str = "office_code", required: bool = True, **kw) -> Field:
@@ -255,18 +75,7 @@ FORMATS: dict[str, ExtractFormat] = {}
 
 
 def _add(fmt: ExtractFormat) -> None:
-    fields = []
-    table = schema.metadata.tables[fmt.table]
-    for f in fmt.fields:
-        if f.max_length is None and f.kind in ("text", "code", "list"):
-            if f.references is not None:
-                col = schema.metadata.tables[f.references.table].c[f.references.key]
-            else:
-                col = table.c[f.db_column]
-            length = col.type.length if isinstance(col.type, String) else None
-            f = replace(f, max_length=length or TEXT_CAP)
-        fields.append(f)
-    FORMATS[fmt.table] = replace(fmt, fields=tuple(fields))
+    FORMATS[fmt.table] = with_schema_lengths(fmt)
 
 
 _add(ExtractFormat(
@@ -587,82 +396,3 @@ def get(table: str) -> ExtractFormat:
     except KeyError:
         raise KeyError(f"No extract format called {table!r}; choose one of: "
                        + ", ".join(FORMATS)) from None
-
-
-def format_reference_markdown() -> str:
-    """The reference page of every extract format (docs/IMPORT_FORMATS.md)."""
-    out = [
-        "# Extract formats for import",
-        "",
-        "Generated from `dashboard/ingest/extract_formats.py` by "
-        "`python -m dashboard import --formats-doc docs/IMPORT_FORMATS.md`; do not edit.",
-        "",
-        "Load with `python -m dashboard import FILE --table NAME` or on the *Import "
-        "extracts* page (administrators). One example file per table is in `examples/`.",
-        "",
-        "## Rules for every file",
-        "",
-        "- CSV (UTF-8, with or without a byte-order mark; comma or semicolon separated; "
-        "Windows or Unix line endings) or XLSX. An XLSX file is read from the sheet named "
-        "after the table, or from its only sheet.",
-        "- The first row holds the column names below (any order; case and spaces do not "
-        "matter). Required columns must be present; optional ones may be left out, and a "
-        "column left out is not changed on rows already stored. Unknown columns are "
-        "refused, so a misspelt column cannot be silently ignored.",
-        "- Row numbers in messages count the header as row 1, as a spreadsheet shows them.",
-        "- A value longer than its column's maximum is refused with its length (and shown "
-        "cut short).",
-        "- Bounds on every import, checked before or while the file is read (a file beyond "
-        "them is refused with a message and writes nothing): "
-        + " ".join(LIMITS.lines()),
-        "- CSV is read strictly: a quote that is never closed, text after a closing quote, "
-        "or a line break inside a value (allowed only where a column says so) is an error "
-        "naming the row, never a silent merge of the lines that follow.",
-        "- Text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, "
-        "`@`, a tab or a carriage return, unless it is a plain number such as `-3.5`) is "
-        "refused in text columns. Every CSV, XLSX and PDF the dashboard writes puts an "
-        "apostrophe in front of such text, so it shows as text.",
-        "- Coded values are checked against their reference: codes and references must "
-        "exist in the database (or earlier in the load order), allowed values must be in "
-        "their list, a case audit's scheme must be one the dashboard knows and an answer's "
-        "key question must belong to its audit's scheme and standard.",
-        "- Problems are summarised by kind (the count and the first rows of each); the "
-        "complete list is a downloadable file.",
-        "- Rows are matched to stored rows by the table's **natural key**: a row whose key "
-        "is new is inserted, a row whose values differ is updated, an identical row is "
-        "left alone. Importing never deletes rows, so loading the same file twice changes "
-        "nothing.",
-        "- Everything is checked before anything is written: types, required values, "
-        "allowed values, lengths, dates in order, references to other tables, duplicate "
-        "keys inside the file. A file with any problem writes nothing, unless the importer "
-        "is told to load the valid rows and write the rejected ones to a rejects file "
-        "(`--keep-valid --rejects OUT.csv`). A rejects file can be corrected and imported "
-        f"again: its extra columns `{IGNORED_COLUMNS[0]}` and `{IGNORED_COLUMNS[1]}` are "
-        "ignored.",
-        f"- Rows stored without a source reference (demo data, rows entered in the "
-        f"dashboard) are exported with the reference `{GENERATED_REF_PREFIX}<id>`; "
-        "importing that reference updates the same row.",
-        "- Load tables in this order (each after the tables it refers to): "
-        + ", ".join(f"`{t}`" for t in LOAD_ORDER) + ".",
-        "",
-        "Types: " + "; ".join(f"**{k}**: {v}" for k, v in TYPES.items()) + ".",
-        "",
-    ]
-    for fmt in FORMATS.values():
-        out += [f"## `{fmt.table}`: {fmt.title}", "", fmt.description, "",
-                "Natural key: " + " + ".join(f"`{k}`" for k in fmt.natural_key) + ". "
-                f"Example file: `examples/{fmt.table}.csv`.", ""]
-        out += ["| column | type | required | rules | description |",
-                "| --- | --- | --- | --- | --- |"]
-        for f in fmt.fields:
-            out.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | "
-                       f"{f.rules_text()} | {f.description} |")
-        rules = [d.message.replace(" is before ", " must be on or after ")
-                 for d in fmt.date_order] + [
-                     (f"{c.report_on} " if c.report_on else "") + c.message
-                     for c in fmt.row_checks] + [
-                     c.message for c in fmt.file_checks]
-        if rules:
-            out += ["", "Row rules: " + "; ".join(rules) + "."]
-        out.append("")
-    return "\n".join(out)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.commands.imports import import_file
 from dashboard.data import db
-from dashboard.ingest import importer
+from dashboard.ingest import writing
 from tests.pages.apphelp import open_app
 
 
@@ -80,16 +81,16 @@ def test_an_import_that_meets_a_conflict_says_so_without_sql_or_values(demo_copy
     path = tmp_path / "same.csv"
     path.write_text("appointment_ref,crn,appointment_date,outcome,enforcement_action\n"
                     f"TWICE1,{crn},2026-10-01,kept,false\n")
-    real_apply = importer._apply
+    real_apply = writing.apply_plan
 
     def other_import_first(*args, **kwargs):
-        monkeypatch.setattr(importer, "_apply", real_apply)
-        assert importer.import_file(eng, path, "appointment").status == "succeeded"
+        monkeypatch.setattr(writing, "apply_plan", real_apply)
+        assert import_file(eng, path, "appointment").status == "succeeded"
         return real_apply(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_apply", other_import_first)
+    monkeypatch.setattr(writing, "apply_plan", other_import_first)
     with pytest.raises(Exception, match="UNIQUE|unique"):
-        importer.import_file(eng, path, "appointment")
+        import_file(eng, path, "appointment")
     with eng.connect() as conn:
         status, message = conn.exec_driver_sql(
             "SELECT status, message FROM import_run WHERE file_name = 'same.csv' ORDER BY id "

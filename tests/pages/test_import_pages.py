@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
-from dashboard.ingest import import_worker
+from dashboard.app import import_worker
 from tests.pages.apphelp import metric, open_app
 
 HEADER = "appointment_ref,crn,appointment_date,outcome,enforcement_action\n"

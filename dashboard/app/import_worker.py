@@ -1,5 +1,8 @@
 """Imports run on a background worker thread, so the upload page (and every other user's
-page) keeps answering while a large file is checked and written.
+page) keeps answering while a large file is checked and written. The worker runs the
+import command (dashboard.commands.imports) and maps its errors to a plain reason; it lives
+in app/ because it serves the web server's pages (one worker per server process, polled by
+the upload page), above the commands it runs; the command line runs the command directly.
 
 One worker per server process: imports run one after another, never two at once, so two
 administrators loading files cannot fight over the database's write lock. The page submits
@@ -20,9 +23,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from dashboard.ingest import importer
+from dashboard.commands.imports import ImportExtract, public_message
+from dashboard.ingest.report import ImportReport
 
-log = logging.getLogger("dashboard.ingest.import_worker")
+log = logging.getLogger("dashboard.app.import_worker")
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-worker")
 _JOBS: dict[str, Job] = {}
 _LOCK = threading.Lock()
@@ -41,14 +45,14 @@ class Job:
     fraction: float = 0.0
     message: str = "Waiting for the import before it to finish"
     done: bool = False
-    report: importer.ImportReport | None = None
+    report: ImportReport | None = None
     rejects: bytes | None = None
     problems: bytes | None = None  # every problem as CSV, when not all are listed
     failed: str | None = None  # a plain reason, never SQL or row values
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, fraction: float, message: str) -> None:
-        """The importer's progress callback."""
+        """The import's progress callback."""
         with self._lock:
             self.fraction = min(max(fraction, 0.0), 1.0)
             self.message = message
@@ -82,23 +86,20 @@ def get(job_id: str | None) -> Job | None:
 
 def _run(job: Job, engine: Engine, path: Path, keep_valid: bool, sheet: str | None) -> None:
     try:
-        if job.check_only:
-            report = importer.validate_file(engine, path, job.table, file_name=path.name,
-                                            sheet=sheet, progress=job.update)
-        else:
-            report = importer.import_file(
-                engine, path, job.table, username=job.username, keep_valid=keep_valid,
-                file_name=path.name, sheet=sheet, progress=job.update,
-                rejects_path=path.with_suffix(".rejects.csv"))
+        command = ImportExtract(
+            engine, path, job.table, username=job.username, keep_valid=keep_valid,
+            file_name=path.name, sheet=sheet, progress=job.update,
+            rejects_path=path.with_suffix(".rejects.csv"))
+        report = command.check() if job.check_only else command.run()
         if report.rejects_path and report.rejects_path.exists():
             job.rejects = report.rejects_path.read_bytes()
         if report.problems_path and report.problems_path.exists():
             job.problems = report.problems_path.read_bytes()
             report.problems_path.unlink()
         job.report = report
-    except BaseException as exc:  # recorded as failed and rolled back by the importer
+    except BaseException as exc:  # recorded as failed and rolled back by the command
         log.exception("import of %s into %s failed", path.name, job.table)
-        job.failed = importer.public_message(exc)
+        job.failed = public_message(exc)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
         job.update(1.0, "Done")
