@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from dashboard.access import auth
 from dashboard.commands.users import AddUser
@@ -30,33 +30,43 @@ def fast_hasher_fixture(monkeypatch):
     return hasher
 
 
-@pytest.fixture(
-    name="engine",
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+OFFICES = [
+    {"id": 10, "code": "ASH", "name": "Ashford", "area_id": 1},
+    {"id": 20, "code": "GUI", "name": "Guildford", "area_id": 2},
+]
+
+
+def migrated_engine(request, tmp_path) -> Engine:
+    """A freshly migrated, empty database for request.param ("sqlite", or "postgresql":
+    a fresh database on the test server, skipping when there is none)."""
+    if request.param == "sqlite":
+        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
+    else:
+        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
+    db.upgrade(engine)
+    return engine
+
+
+def add_places(conn, offices=OFFICES) -> None:
+    """Inserts areas KENT (1) and SURREY (2) and the given offices (rows of office)."""
+    conn.execute(
+        insert(area),
+        [
+            {"id": 1, "code": "KENT", "name": "Kent"},
+            {"id": 2, "code": "SURREY", "name": "Surrey"},
+        ],
+    )
+    conn.execute(insert(office), offices)
+
+
+@pytest.fixture(name="engine", params=ENGINES)
 def engine_fixture(request, tmp_path):
     """A migrated database with areas KENT (1) and SURREY (2) and offices Ashford (10,
     Kent) and Guildford (20, Surrey); SQLite, and PostgreSQL when the test server runs."""
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
-    else:  # a fresh database on the test server (skips when there is none)
-        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
-    db.upgrade(engine)
+    engine = migrated_engine(request, tmp_path)
     with engine.begin() as conn:
-        conn.execute(
-            insert(area),
-            [
-                {"id": 1, "code": "KENT", "name": "Kent"},
-                {"id": 2, "code": "SURREY", "name": "Surrey"},
-            ],
-        )
-        conn.execute(
-            insert(office),
-            [
-                {"id": 10, "code": "ASH", "name": "Ashford", "area_id": 1},
-                {"id": 20, "code": "GUI", "name": "Guildford", "area_id": 2},
-            ],
-        )
+        add_places(conn)
     yield engine
     engine.dispose()
 
