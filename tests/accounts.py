@@ -1,5 +1,6 @@
 """Fixtures for the tests of accounts and their commands: a database with two areas and
-two offices, a fast password hasher, and an area manager for Kent.
+two offices, a fast password hasher, and an area manager for Kent; and the pieces other
+account-side tests build their own databases from (ENGINES, add_places, log_count).
 
 A test module imports the fixture functions it uses (``from tests.accounts import
 engine_fixture  # noqa: F401``); pytest knows them by their names: engine, fast_hasher,
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import func, insert, select
 
 from dashboard.access import auth
 from dashboard.commands.users import AddUser
-from dashboard.data import db
 from dashboard.data.schema import area, office
 from dashboard.data.schema import audit_log as audit_log_table
+from tests.backend_engines import migrated_engine
 
 PASSWORD = "Kent-office-2026"
 OTHER_PASSWORD = "Surrey hills 42"
@@ -37,17 +38,6 @@ OFFICES = [
 ]
 
 
-def migrated_engine(request, tmp_path) -> Engine:
-    """A freshly migrated, empty database for request.param ("sqlite", or "postgresql":
-    a fresh database on the test server, skipping when there is none)."""
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
-    else:
-        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
-    db.upgrade(engine)
-    return engine
-
-
 def add_places(conn, offices=OFFICES) -> None:
     """Inserts areas KENT (1) and SURREY (2) and the given offices (rows of office)."""
     conn.execute(
@@ -61,10 +51,10 @@ def add_places(conn, offices=OFFICES) -> None:
 
 
 @pytest.fixture(name="engine", params=ENGINES)
-def engine_fixture(request, tmp_path):
+def engine_fixture(request, tmp_path_factory):
     """A migrated database with areas KENT (1) and SURREY (2) and offices Ashford (10,
     Kent) and Guildford (20, Surrey); SQLite, and PostgreSQL when the test server runs."""
-    engine = migrated_engine(request, tmp_path)
+    engine = migrated_engine(request, tmp_path_factory, "accounts")
     with engine.begin() as conn:
         add_places(conn)
     yield engine

@@ -10,9 +10,18 @@ from sqlalchemy import select
 
 from dashboard.access import audit_log
 from dashboard.data.schema import audit_log as audit_log_table
-from tests.accounts import engine_fixture, log_count  # noqa: F401
+from tests.accounts import ENGINES, log_count
+from tests.backend_engines import migrated_engine
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path_factory):
+    """A freshly migrated, empty database: SQLite, and PostgreSQL when the test server runs."""
+    engine = migrated_engine(request, tmp_path_factory, "audit_log")
+    yield engine
+    engine.dispose()
 
 
 def test_actions_are_the_documented_set():

@@ -20,16 +20,17 @@ from dashboard.access.scope import (
 )
 from dashboard.commands.users import AddUser
 from dashboard.data.schema import ROLES, case_audit, office, person
-from tests.accounts import ENGINES, OFFICES, add_places, migrated_engine
+from tests.accounts import ENGINES, OFFICES, add_places
+from tests.backend_engines import migrated_engine
 
 KENT_OFFICES = (10, 11)
 SURREY_OFFICES = (20,)
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request, tmp_path):
+def engine(request, tmp_path_factory):
     """Two areas, three offices, two people per office, one audit by auditor.ken1."""
-    engine = migrated_engine(request, tmp_path)
+    engine = migrated_engine(request, tmp_path_factory, "scope")
     with engine.begin() as conn:
         add_places(conn, [*OFFICES, {"id": 11, "code": "CHA", "name": "Chatham", "area_id": 1}])
         conn.execute(
