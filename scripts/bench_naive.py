@@ -19,6 +19,7 @@ from sqlalchemy import Boolean, Connection, Date, text
 from dashboard.core.filters import Filters, month_start
 from dashboard.data import schema
 from queries.overview import RATES
+from tests.pandas_reference import in_post
 
 LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "region": []}
 TIER_POINTS = {"A": 30, "B": 20, "C": 14, "D": 8}
@@ -95,18 +96,9 @@ def _summarise(raw: Raw, rows: pd.DataFrame, level: str, values: list[str],
 # --- staffing -----------------------------------------------------------------------------
 
 def _in_post(raw: Raw, est: pd.DataFrame) -> pd.DataFrame:
-    staff = raw["staff_member"].rename(columns={"id": "staff_id"})
-    pairs = est[["id", "office_id", "grade", "month"]].merge(
-        staff[["staff_id", "office_id", "grade", "fte", "start_date", "end_date"]],
-        on=["office_id", "grade"])
-    there = (pairs["start_date"] <= pairs["month"]) & (
-        pairs["end_date"].isna() | (pairs["end_date"] >= pairs["month"]))
-    per_row = pairs[there].groupby("id").agg(in_post_fte=("fte", "sum"),
-                                             staff_in_post=("staff_id", "count"))
-    out = est.set_index("id").join(per_row)
-    out["in_post_fte"] = out["in_post_fte"].fillna(0.0)
-    out["staff_in_post"] = out["staff_in_post"].fillna(0).astype(int)
-    return out.reset_index()
+    """Per establishment row: in-post FTE and head count of its office and grade on the
+    month's first day."""
+    return in_post(raw["staff_member"], est)
 
 
 def gaps_by_month(raw: Raw, f: Filters, level: str = "office",

@@ -25,6 +25,7 @@ from dashboard.data import schema
 from queries import LEVELS, gate, payback, quality, staffing, supervision
 from tests import handmade
 from tests.backend_engines import migrated_engine
+from tests.pandas_reference import in_post
 
 LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "region": []}
 KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question"}
@@ -170,18 +171,7 @@ def assert_same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 def _in_post(raw: Raw, est: pd.DataFrame) -> pd.DataFrame:
     """Per establishment row: in-post FTE and head count of its office and grade on the
     month's first day."""
-    staff = raw.staff_member.rename(columns={"id": "staff_id"})
-    pairs = est[["id", "office_id", "grade", "month"]].merge(
-        staff[["staff_id", "office_id", "grade", "fte", "start_date", "end_date"]],
-        on=["office_id", "grade"])
-    there = (pairs["start_date"] <= pairs["month"]) & (
-        pairs["end_date"].isna() | (pairs["end_date"] >= pairs["month"]))
-    per_row = pairs[there].groupby("id").agg(in_post_fte=("fte", "sum"),
-                                             staff_in_post=("staff_id", "count"))
-    out = est.set_index("id").join(per_row)
-    out["in_post_fte"] = out["in_post_fte"].fillna(0.0)
-    out["staff_in_post"] = out["staff_in_post"].fillna(0).astype(int)
-    return out.reset_index()
+    return in_post(raw.staff_member, est)
 
 
 def exp_gaps(raw: Raw, f: Filters, level: str, by_grade: bool) -> pd.DataFrame:
