@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, Connection, Date, text
 from dashboard.core.filters import Filters, month_start
 from dashboard.data import schema
 from queries.overview import RATES
-from tests.pandas_reference import in_post
+from tests.pandas_reference import completion_rows, in_post, with_gaps
 
 LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "region": []}
 TIER_POINTS = {"A": 30, "B": 20, "C": 14, "D": 8}
@@ -104,9 +104,7 @@ def _in_post(raw: Raw, est: pd.DataFrame) -> pd.DataFrame:
 def gaps_by_month(raw: Raw, f: Filters, level: str = "office",
                   by_grade: bool = True) -> pd.DataFrame:
     est = raw["establishment"]
-    rows = _in_post(raw, est[_in(est["month"], f) & _scope(est["office_id"], f)])
-    rows["establishment_fte"] = rows["budgeted_fte"]
-    rows["vacancy_fte"] = (rows["budgeted_fte"] - rows["in_post_fte"]).clip(lower=0.0)
+    rows = with_gaps(_in_post(raw, est[_in(est["month"], f) & _scope(est["office_id"], f)]))
     rows["month"] = _month(rows["month"])
     return _summarise(raw, rows, level,
                       ["establishment_fte", "in_post_fte", "vacancy_fte", "staff_in_post"],
@@ -225,13 +223,7 @@ def completions(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
     due = _orders(raw)
     due = due[_scope(due["office_id"], f)]
     anniversary = due["sentence_date"] + pd.DateOffset(years=1)  # 29 Feb -> 28 Feb
-    keep = _in(anniversary, f)
-    due, anniversary = due[keep], anniversary[keep]
-    in_time = due["completed_date"].notna() & (due["completed_date"] <= anniversary)
-    rows = pd.concat([
-        done.assign(orders_completed=1, due_12_months=0, completed_in_12_months=0),
-        due.assign(orders_completed=0, due_12_months=1,
-                   completed_in_12_months=in_time.astype(int))], ignore_index=True)
+    rows = completion_rows(done, due, anniversary, _in(anniversary, f))
     return _summarise(raw, rows, level,
                       ["orders_completed", "due_12_months", "completed_in_12_months"])
 
