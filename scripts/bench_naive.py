@@ -19,6 +19,7 @@ from sqlalchemy import Boolean, Connection, Date, text
 from dashboard.core.filters import Filters, month_start
 from dashboard.data import schema
 from queries.overview import RATES
+from tests.pandas_reference import completion_rows, in_post, with_gaps
 
 LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "region": []}
 TIER_POINTS = {"A": 30, "B": 20, "C": 14, "D": 8}
@@ -95,26 +96,15 @@ def _summarise(raw: Raw, rows: pd.DataFrame, level: str, values: list[str],
 # --- staffing -----------------------------------------------------------------------------
 
 def _in_post(raw: Raw, est: pd.DataFrame) -> pd.DataFrame:
-    staff = raw["staff_member"].rename(columns={"id": "staff_id"})
-    pairs = est[["id", "office_id", "grade", "month"]].merge(
-        staff[["staff_id", "office_id", "grade", "fte", "start_date", "end_date"]],
-        on=["office_id", "grade"])
-    there = (pairs["start_date"] <= pairs["month"]) & (
-        pairs["end_date"].isna() | (pairs["end_date"] >= pairs["month"]))
-    per_row = pairs[there].groupby("id").agg(in_post_fte=("fte", "sum"),
-                                             staff_in_post=("staff_id", "count"))
-    out = est.set_index("id").join(per_row)
-    out["in_post_fte"] = out["in_post_fte"].fillna(0.0)
-    out["staff_in_post"] = out["staff_in_post"].fillna(0).astype(int)
-    return out.reset_index()
+    """Per establishment row: in-post FTE and head count of its office and grade on the
+    month's first day."""
+    return in_post(raw["staff_member"], est)
 
 
 def gaps_by_month(raw: Raw, f: Filters, level: str = "office",
                   by_grade: bool = True) -> pd.DataFrame:
     est = raw["establishment"]
-    rows = _in_post(raw, est[_in(est["month"], f) & _scope(est["office_id"], f)])
-    rows["establishment_fte"] = rows["budgeted_fte"]
-    rows["vacancy_fte"] = (rows["budgeted_fte"] - rows["in_post_fte"]).clip(lower=0.0)
+    rows = with_gaps(_in_post(raw, est[_in(est["month"], f) & _scope(est["office_id"], f)]))
     rows["month"] = _month(rows["month"])
     return _summarise(raw, rows, level,
                       ["establishment_fte", "in_post_fte", "vacancy_fte", "staff_in_post"],
@@ -233,13 +223,7 @@ def completions(raw: Raw, f: Filters, level: str = "office") -> pd.DataFrame:
     due = _orders(raw)
     due = due[_scope(due["office_id"], f)]
     anniversary = due["sentence_date"] + pd.DateOffset(years=1)  # 29 Feb -> 28 Feb
-    keep = _in(anniversary, f)
-    due, anniversary = due[keep], anniversary[keep]
-    in_time = due["completed_date"].notna() & (due["completed_date"] <= anniversary)
-    rows = pd.concat([
-        done.assign(orders_completed=1, due_12_months=0, completed_in_12_months=0),
-        due.assign(orders_completed=0, due_12_months=1,
-                   completed_in_12_months=in_time.astype(int))], ignore_index=True)
+    rows = completion_rows(done, due, anniversary, _in(anniversary, f))
     return _summarise(raw, rows, level,
                       ["orders_completed", "due_12_months", "completed_in_12_months"])
 

@@ -1,5 +1,6 @@
 """Fixtures for the tests of accounts and their commands: a database with two areas and
-two offices, a fast password hasher, and an area manager for Kent.
+two offices, a fast password hasher, and an area manager for Kent; and the pieces other
+account-side tests build their own databases from (ENGINES, add_places, log_count).
 
 A test module imports the fixture functions it uses (``from tests.accounts import
 engine_fixture  # noqa: F401``); pytest knows them by their names: engine, fast_hasher,
@@ -14,9 +15,9 @@ from sqlalchemy import func, insert, select
 
 from dashboard.access import auth
 from dashboard.commands.users import AddUser
-from dashboard.data import db
 from dashboard.data.schema import area, office
 from dashboard.data.schema import audit_log as audit_log_table
+from tests.backend_engines import migrated_engine
 
 PASSWORD = "Kent-office-2026"
 OTHER_PASSWORD = "Surrey hills 42"
@@ -30,33 +31,32 @@ def fast_hasher_fixture(monkeypatch):
     return hasher
 
 
-@pytest.fixture(
-    name="engine",
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
-def engine_fixture(request, tmp_path):
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+OFFICES = [
+    {"id": 10, "code": "ASH", "name": "Ashford", "area_id": 1},
+    {"id": 20, "code": "GUI", "name": "Guildford", "area_id": 2},
+]
+
+
+def add_places(conn, offices=OFFICES) -> None:
+    """Inserts areas KENT (1) and SURREY (2) and the given offices (rows of office)."""
+    conn.execute(
+        insert(area),
+        [
+            {"id": 1, "code": "KENT", "name": "Kent"},
+            {"id": 2, "code": "SURREY", "name": "Surrey"},
+        ],
+    )
+    conn.execute(insert(office), offices)
+
+
+@pytest.fixture(name="engine", params=ENGINES)
+def engine_fixture(request, tmp_path_factory):
     """A migrated database with areas KENT (1) and SURREY (2) and offices Ashford (10,
     Kent) and Guildford (20, Surrey); SQLite, and PostgreSQL when the test server runs."""
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
-    else:  # a fresh database on the test server (skips when there is none)
-        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
-    db.upgrade(engine)
+    engine = migrated_engine(request, tmp_path_factory, "accounts")
     with engine.begin() as conn:
-        conn.execute(
-            insert(area),
-            [
-                {"id": 1, "code": "KENT", "name": "Kent"},
-                {"id": 2, "code": "SURREY", "name": "Surrey"},
-            ],
-        )
-        conn.execute(
-            insert(office),
-            [
-                {"id": 10, "code": "ASH", "name": "Ashford", "area_id": 1},
-                {"id": 20, "code": "GUI", "name": "Guildford", "area_id": 2},
-            ],
-        )
+        add_places(conn)
     yield engine
     engine.dispose()
 

@@ -6,29 +6,22 @@ import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from dashboard.access import audit_log
-from dashboard.data import db
 from dashboard.data.schema import audit_log as audit_log_table
+from tests.accounts import ENGINES, log_count
+from tests.backend_engines import migrated_engine
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
-    else:  # a fresh database on the test server (skips when there is none)
-        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
-    db.upgrade(engine)
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path_factory):
+    """A freshly migrated, empty database: SQLite, and PostgreSQL when the test server runs."""
+    engine = migrated_engine(request, tmp_path_factory, "audit_log")
     yield engine
     engine.dispose()
-
-
-def count_rows(engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(audit_log_table)).scalar_one()
 
 
 def test_actions_are_the_documented_set():
@@ -65,7 +58,7 @@ def test_record_writes_one_row_with_sorted_json(engine):
             detail={"rows": 120},
             now=T0,
         )
-    assert count_rows(engine) == 1
+    assert log_count(engine) == 1
     with engine.connect() as conn:
         row = conn.execute(select(audit_log_table)).one()
     assert row.username == "am.kent"
@@ -102,7 +95,7 @@ def test_record_defaults_to_the_current_time(engine):
 def test_unknown_action_is_refused_and_writes_nothing(engine):
     with engine.begin() as conn, pytest.raises(ValueError, match="Unknown audit action"):
         audit_log.record(conn, "a.user", "looked_around")
-    assert count_rows(engine) == 0
+    assert log_count(engine) == 0
 
 
 def test_long_username_and_target_are_cut_to_column_width(engine):
@@ -117,7 +110,7 @@ def test_record_joins_the_callers_transaction(engine):
     with pytest.raises(RuntimeError), engine.begin() as conn:
         audit_log.record(conn, "a.user", "export", now=T0)
         raise RuntimeError("the export failed")
-    assert count_rows(engine) == 0
+    assert log_count(engine) == 0
 
 
 def test_read_log_filters_and_orders_newest_first(engine):

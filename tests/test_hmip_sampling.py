@@ -138,37 +138,35 @@ def test_adjust_one_under_two_types_adds_to_first():
     ]
 
 
-def test_adjust_two_under_three_types():
-    out = h.adjust_for_rounding(29, [size("k1", 9, 10), size("k2", 9, 10), size("k3", 9, 10)])
-    assert counts(out) == [10, 10, 9]
-    assert [s.change for _, s in out] == [INCREASED_FOR_ROUNDING, INCREASED_FOR_ROUNDING, "INITIAL"]
-
-
-def test_adjust_does_not_add_to_full_smallest():
-    out = h.adjust_for_rounding(27, [size("k1", 8, 8), size("k2", 9, 10), size("k3", 9, 10)])
-    assert counts(out) == [8, 10, 9]
-
-
-def test_adjust_does_not_add_when_completely_full():
-    out = h.adjust_for_rounding(500, [size("k1", 1, 8), size("k2", 1, 10), size("k3", 2, 12)])
-    assert counts(out) == [8, 10, 12]
-    assert all(s.change == INCREASED_FOR_ROUNDING for _, s in out)
+@pytest.mark.parametrize(
+    ("requested", "sizes", "expected_counts", "expected_changes"),
+    [
+        pytest.param(29, [(9, 10), (9, 10), (9, 10)], [10, 10, 9],
+                     [INCREASED_FOR_ROUNDING, INCREASED_FOR_ROUNDING, "INITIAL"],
+                     id="two_under_three_types"),
+        pytest.param(27, [(8, 8), (9, 10), (9, 10)], [8, 10, 9], None,
+                     id="does_not_add_to_full_smallest"),
+        pytest.param(500, [(1, 8), (1, 10), (2, 12)], [8, 10, 12],
+                     [INCREASED_FOR_ROUNDING] * 3, id="does_not_add_when_completely_full"),
+        pytest.param(18, [(6, 6), (10, 10), (4, 4)], [5, 9, 4],
+                     [DECREASED_FOR_ROUNDING, DECREASED_FOR_ROUNDING, "INITIAL"],
+                     id="only_largest_lose_when_over"),
+        pytest.param(0, [(6, 6), (10, 10), (4, 4)], [0, 0, 0], None, id="zero_requested"),
+    ],
+)
+def test_adjust_three_types(requested, sizes, expected_counts, expected_changes):
+    """Three types k1, k2, k3 of (count, total); expected_changes None: not checked."""
+    out = h.adjust_for_rounding(
+        requested, [size(f"k{i}", count, total) for i, (count, total) in enumerate(sizes, 1)]
+    )
+    assert counts(out) == expected_counts
+    if expected_changes is not None:
+        assert [s.change for _, s in out] == expected_changes
 
 
 def test_adjust_one_over_one_type():
     out = h.adjust_for_rounding(10, [size("k1", 11, 11)])
     assert out == [("k1", GroupSize(11, 11).update(DECREASED_FOR_ROUNDING, 10))]
-
-
-def test_adjust_only_largest_lose_when_over():
-    out = h.adjust_for_rounding(18, [size("k1", 6, 6), size("k2", 10, 10), size("k3", 4, 4)])
-    assert counts(out) == [5, 9, 4]
-    assert [s.change for _, s in out] == [DECREASED_FOR_ROUNDING, DECREASED_FOR_ROUNDING, "INITIAL"]
-
-
-def test_adjust_zero_requested():
-    out = h.adjust_for_rounding(0, [size("k1", 6, 6), size("k2", 10, 10), size("k3", 4, 4)])
-    assert counts(out) == [0, 0, 0]
 
 
 # --- RoAllocationAdjusterTest (cap 6) ----------------------------------------------------

@@ -19,37 +19,20 @@ from dashboard.access.scope import (
     scope_for,
 )
 from dashboard.commands.users import AddUser
-from dashboard.data import db
-from dashboard.data.schema import ROLES, area, case_audit, office, person
+from dashboard.data.schema import ROLES, case_audit, office, person
+from tests.accounts import ENGINES, OFFICES, add_places
+from tests.backend_engines import migrated_engine
 
 KENT_OFFICES = (10, 11)
 SURREY_OFFICES = (20,)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path_factory):
     """Two areas, three offices, two people per office, one audit by auditor.ken1."""
-    if request.param == "sqlite":
-        engine = db.make_engine(f"sqlite:///{tmp_path}/t.sqlite")
-    else:  # a fresh database on the test server (skips when there is none)
-        engine = db.make_engine(request.getfixturevalue("new_pg_url")())
-    db.upgrade(engine)
+    engine = migrated_engine(request, tmp_path_factory, "scope")
     with engine.begin() as conn:
-        conn.execute(
-            insert(area),
-            [
-                {"id": 1, "code": "KENT", "name": "Kent"},
-                {"id": 2, "code": "SURREY", "name": "Surrey"},
-            ],
-        )
-        conn.execute(
-            insert(office),
-            [
-                {"id": 10, "code": "ASH", "name": "Ashford", "area_id": 1},
-                {"id": 11, "code": "CHA", "name": "Chatham", "area_id": 1},
-                {"id": 20, "code": "GUI", "name": "Guildford", "area_id": 2},
-            ],
-        )
+        add_places(conn, [*OFFICES, {"id": 11, "code": "CHA", "name": "Chatham", "area_id": 1}])
         conn.execute(
             insert(person),
             [
@@ -105,6 +88,20 @@ def visible_people(engine, clause) -> list[int]:
     """The people ids a query on person_on_probation returns under clause."""
     with engine.connect() as conn:
         return conn.execute(select(person.c.id).where(clause).order_by(person.c.id)).scalars().all()
+
+
+def visible_audits(engine, scope: Scope) -> list[int]:
+    """The person ids of the case audits a query under scope.audit_clause returns."""
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                select(case_audit.c.person_id)
+                .join(person, person.c.id == case_audit.c.person_id)
+                .where(scope.audit_clause(case_audit.c.auditor, person.c.office_id))
+            )
+            .scalars()
+            .all()
+        )
 
 
 def test_role_pages_cover_every_role_with_known_pages():
@@ -197,17 +194,7 @@ def test_auditor_sees_only_people_in_audits_assigned_to_them(engine):
     assert visible_people(engine, scope.person_clause(person.c.id, person.c.office_id)) == [201]
     # Office-wide lists show them nothing: their cases come only through person_clause.
     assert visible_people(engine, scope.office_clause(person.c.office_id)) == []
-    with engine.connect() as conn:
-        audits = (
-            conn.execute(
-                select(case_audit.c.person_id)
-                .join(person, person.c.id == case_audit.c.person_id)
-                .where(scope.audit_clause(case_audit.c.auditor, person.c.office_id))
-            )
-            .scalars()
-            .all()
-        )
-    assert audits == [201]
+    assert visible_audits(engine, scope) == [201]
     require_person_level(scope)
     with pytest.raises(ScopeError):
         require_person_level(scope, office_id=20)
@@ -221,17 +208,7 @@ def test_person_clause_for_other_roles_is_the_office_clause(engine):
         111,
         112,
     ]
-    with engine.connect() as conn:
-        audits = (
-            conn.execute(
-                select(case_audit.c.person_id)
-                .join(person, person.c.id == case_audit.c.person_id)
-                .where(scope.audit_clause(case_audit.c.auditor, person.c.office_id))
-            )
-            .scalars()
-            .all()
-        )
-    assert audits == [101]
+    assert visible_audits(engine, scope) == [101]
 
 
 def test_scope_is_frozen_and_hashable_for_cache_keys(engine):

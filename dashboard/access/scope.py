@@ -139,46 +139,26 @@ def scope_for(conn: Connection, user: User) -> Scope:
     """
     if user.disabled:
         raise ScopeError(f"User {user.username!r} is disabled.")
-    base = {"username": user.username, "role": user.role}
-    if user.role in ("chief_executive", "quality_lead"):
-        return Scope(
-            **base,
-            person_office_ids=None,
-            audit_assignee=None,
-            can_admin=False,
-            can_view_person_level=True,
-        )
+    office_ids: tuple[int, ...] | None = None  # chief_executive, quality_lead: every office
     if user.role == "area_manager":
-        ids: tuple[int, ...] = ()
+        office_ids = ()
         if user.area_id is not None:
-            ids = tuple(
+            office_ids = tuple(
                 conn.execute(
                     select(office.c.id)
                     .where(office.c.area_id == user.area_id)
                     .order_by(office.c.id)
                 ).scalars()
             )
-        return Scope(
-            **base,
-            person_office_ids=ids,
-            audit_assignee=None,
-            can_admin=False,
-            can_view_person_level=True,
-        )
-    if user.role == "auditor":
-        return Scope(
-            **base,
-            person_office_ids=(),
-            audit_assignee=user.username,
-            can_admin=False,
-            can_view_person_level=True,
-        )
-    if user.role == "admin":
-        return Scope(
-            **base,
-            person_office_ids=(),
-            audit_assignee=None,
-            can_admin=True,
-            can_view_person_level=False,
-        )
-    raise ScopeError(f"Unknown role {user.role!r}.")
+    elif user.role in ("auditor", "admin"):
+        office_ids = ()
+    elif user.role not in ("chief_executive", "quality_lead"):
+        raise ScopeError(f"Unknown role {user.role!r}.")
+    return Scope(
+        username=user.username,
+        role=user.role,
+        person_office_ids=office_ids,
+        audit_assignee=user.username if user.role == "auditor" else None,
+        can_admin=user.role == "admin",
+        can_view_person_level=user.role != "admin",
+    )

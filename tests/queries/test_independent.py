@@ -25,6 +25,7 @@ from dashboard.data import schema
 from queries import LEVELS, gate, payback, quality, staffing, supervision
 from tests import handmade
 from tests.backend_engines import migrated_engine
+from tests.pandas_reference import completion_rows, in_post, with_gaps
 
 LEVEL_KEYS = {"office": ["area", "office", "office_code"], "area": ["area"], "region": []}
 KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question"}
@@ -170,26 +171,13 @@ def assert_same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 def _in_post(raw: Raw, est: pd.DataFrame) -> pd.DataFrame:
     """Per establishment row: in-post FTE and head count of its office and grade on the
     month's first day."""
-    staff = raw.staff_member.rename(columns={"id": "staff_id"})
-    pairs = est[["id", "office_id", "grade", "month"]].merge(
-        staff[["staff_id", "office_id", "grade", "fte", "start_date", "end_date"]],
-        on=["office_id", "grade"])
-    there = (pairs["start_date"] <= pairs["month"]) & (
-        pairs["end_date"].isna() | (pairs["end_date"] >= pairs["month"]))
-    per_row = pairs[there].groupby("id").agg(in_post_fte=("fte", "sum"),
-                                             staff_in_post=("staff_id", "count"))
-    out = est.set_index("id").join(per_row)
-    out["in_post_fte"] = out["in_post_fte"].fillna(0.0)
-    out["staff_in_post"] = out["staff_in_post"].fillna(0).astype(int)
-    return out.reset_index()
+    return in_post(raw.staff_member, est)
 
 
 def exp_gaps(raw: Raw, f: Filters, level: str, by_grade: bool) -> pd.DataFrame:
     est = raw.establishment
     est = est[in_period(est["month"], f) & in_scope(est["office_id"], f)]
-    rows = _in_post(raw, est)
-    rows["establishment_fte"] = rows["budgeted_fte"]
-    rows["vacancy_fte"] = (rows["budgeted_fte"] - rows["in_post_fte"]).clip(lower=0.0)
+    rows = with_gaps(_in_post(raw, est))
     rows["month"] = month_text(rows["month"])
     return summarise(raw, rows, level,
                      ["establishment_fte", "in_post_fte", "vacancy_fte", "staff_in_post"],
@@ -307,13 +295,7 @@ def exp_completions(raw: Raw, f: Filters, level: str) -> pd.DataFrame:
     due = _orders(raw)
     due = due[in_scope(due["office_id"], f)].copy()
     anniversary = due["sentence_date"].map(one_year_on)
-    keep = in_period(anniversary, f)
-    due, anniversary = due[keep], anniversary[keep]
-    in_time = due["completed_date"].notna() & (due["completed_date"] <= anniversary)
-    rows = pd.concat([
-        done.assign(orders_completed=1, due_12_months=0, completed_in_12_months=0),
-        due.assign(orders_completed=0, due_12_months=1,
-                   completed_in_12_months=in_time.astype(int))], ignore_index=True)
+    rows = completion_rows(done, due, anniversary, in_period(anniversary, f))
     return summarise(raw, rows, level,
                      ["orders_completed", "due_12_months", "completed_in_12_months"])
 
