@@ -158,7 +158,7 @@ async def signed_in(url: str, number: int, pool, results: list, timeout: float,
 
 
 def _pages(s: Session) -> list[str]:
-    """The session's pages in navigation order, without the duplicate default entry."""
+    """The session's pages (url paths) in navigation order."""
     return [p for p in s.pages if p]
 
 

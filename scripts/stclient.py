@@ -15,12 +15,15 @@ time for the whole script run (entry file and page), plus loopback transfer.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import http.client
 import re
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import urlsplit
 
 AFFINITY_COOKIE = "kss_replica"
@@ -28,7 +31,28 @@ REPLICA_HEADER = "X-Dashboard-Replica"
 ERROR_TEXTS = ("Something went wrong", "could not", "You do not have access")
 # content, not failure: the overview lists measures off target in a red box
 NOT_ERRORS = ("Off target (Red)",)
+ERROR_FORMAT = 1  # streamlit.proto.Alert_pb2.Alert.ERROR: st.error (warnings are content)
 _BIND = re.compile(r"(/_bind\?code=[^\"'<>\s]+)")
+ENTRY = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+
+
+@cache
+def page_keys() -> tuple[str, ...]:
+    """The url paths of the app's pages: the keys of PAGES in streamlit_app.py (read, not
+    imported: importing would run the app)."""
+    for node in ast.parse(ENTRY.read_text()).body:
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                and any(isinstance(t, ast.Name) and t.id == "PAGES" for t in node.targets)):
+            return tuple(k.value for k in node.value.keys if isinstance(k, ast.Constant))
+    return ()
+
+
+def _key_of(page_hash: str) -> str:
+    """The url path whose script hash this is ("" when none is known): the navigation
+    message names the default page by an empty url path."""
+    from streamlit.util import calc_hash
+
+    return next((k for k in page_keys() if calc_hash(k) == page_hash), "")
 
 
 @dataclass
@@ -39,7 +63,7 @@ class Run:
     ok: bool
     problem: str = ""
     elements: list = field(default_factory=list)
-    pages: dict = field(default_factory=dict)  # url path -> page script hash
+    pages: dict = field(default_factory=dict)  # url path -> page script hash, in order
 
     def text(self) -> str:
         """The markdown, heading, alert and html texts of the run, joined (for checks)."""
@@ -74,6 +98,7 @@ class Session:
         self.last: Run | None = None
         self.choices: dict[str, str] = {}  # select box id -> the value the tab holds
         self.page: str | None = None
+        self.default_page = ""  # the url path of the page a signed-in tab opens on
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -157,6 +182,7 @@ class Session:
         msg = BackMsg()
         msg.clear_cache = True
         await self.ws.send(msg.SerializeToString())
+        self.choices = {}  # the session's state is cleared too: filters come from the URL
 
     def _state(self, page: str | None, widgets, query: str | None):
         from streamlit.proto.ClientState_pb2 import ClientState
@@ -196,14 +222,17 @@ class Session:
                 if which == "exception":
                     run.ok = False
                     run.problem = "exception: " + element.exception.message[:200]
-                elif (which == "alert" and any(t in element.alert.body for t in ERROR_TEXTS)
+                elif (which == "alert" and element.alert.format == ERROR_FORMAT
+                      and any(t in element.alert.body for t in ERROR_TEXTS)
                       and not element.alert.body.startswith(NOT_ERRORS)):
                     run.ok, run.problem = False, "error box: " + element.alert.body[:200]
             elif kind == "navigation":
+                self.pages = {}
                 for p in fwd.navigation.app_pages:
-                    self.pages[p.url_pathname or ""] = p.page_script_hash
+                    key = p.url_pathname or _key_of(p.page_script_hash)
+                    self.pages[key] = p.page_script_hash
                     if p.is_default:
-                        self.pages.setdefault("", p.page_script_hash)
+                        self.default_page = key
                 run.pages = dict(self.pages)
             elif kind == "page_info_changed":
                 self.query = fwd.page_info_changed.query_string
