@@ -80,7 +80,7 @@ def _prepare_database() -> None:
         st.cache_data.clear()
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def _facts(url: str) -> dict[str, str]:
     return db.read_dataset_info(_engine(url))
 
@@ -90,7 +90,8 @@ def facts() -> dict[str, str]:
     return _facts(config.database_url())
 
 
-@st.cache_data(ttl=900, max_entries=2000, show_spinner=False)
+# bounded in time, entries and bytes (issue 16): memory cannot grow with distinct views
+@st.cache_data(ttl=900, max_entries=2000, max_size="256MB", show_spinner=False)
 def _run(url: str, version: str, module: str, name: str, filters: Filters | None,
          kwargs: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
     fn = getattr(importlib.import_module(module), name)
@@ -425,7 +426,7 @@ def readable_values(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_data(ttl=600, max_entries=500, show_spinner=False)
 def _office_names(url: str, ids: tuple[int, ...]) -> list[str]:
     from sqlalchemy import select
 
