@@ -248,6 +248,9 @@ class AddUser(_UserCommand):
             raise EmailTaken(f"Another user already has the email {self.email!r}.")
 
     def _check_free(self) -> None:
+        # only a valid username is looked up (PostgreSQL refuses text with NUL bytes)
+        if not auth.USERNAME_RE.match(self.username or ""):
+            return
         if auth.get_user(self.conn, self.username) is not None:
             raise UsernameTaken(f"A user called {self.username!r} already exists.")
 
