@@ -137,8 +137,10 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     pending = ss.pop("_pending_filters", None)
     if pending:  # a drill-down asked for these filters before switching page
         ss.update({f"flt_{k}": v for k, v in pending.items() if v is not None})
+    home = home_area(offices)
     if "flt_area" not in ss:
-        parsed = parse_filters(st.query_params.to_dict(), offices, as_of, history_start)
+        parsed = parse_filters(landing_params(st.query_params.to_dict(), home), offices,
+                               as_of, history_start)
         ss["flt_problems"] = parsed.problems
         pf = parsed.filters
         ss["flt_area"] = pf.area_code or ALL
@@ -171,15 +173,36 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     if ss["flt_office"] != ALL:
         params["office"] = ss["flt_office"]
     parsed = parse_filters(params, offices, as_of, history_start)
+    url = params | ({"area": ALL} if home and ss["flt_area"] == ALL else {})
     for key in FILTER_PARAMS:  # leave page-specific parameters (e.g. measure) alone
-        if key in params and st.query_params.get(key) != params[key]:
-            st.query_params[key] = params[key]
-        elif key not in params and key in st.query_params:
+        if key in url and st.query_params.get(key) != url[key]:
+            st.query_params[key] = url[key]
+        elif key not in url and key in st.query_params:
             del st.query_params[key]
     return parsed.filters
 
 
 FILTER_PARAMS = ("area", "office", "from", "to")
+
+
+def home_area(offices: pd.DataFrame) -> str | None:
+    """The area code an area manager lands on: the one area holding every office of
+    their scope. None for other roles (they land on the region)."""
+    scope = st.session_state.get("_scope")
+    if scope is None or scope.role != "area_manager" or not scope.person_office_ids:
+        return None
+    codes = set(offices.loc[offices["office_id"].isin(scope.person_office_ids), "area_code"])
+    return codes.pop() if len(codes) == 1 else None
+
+
+def landing_params(params: dict, home: str | None) -> dict:
+    """The URL's filters, or the user's home area when the URL names no area or office.
+    'area=ALL' asks for the whole region (an area manager's link to the region view)."""
+    if str(params.get("area", "")).strip().upper() == ALL:
+        return {k: v for k, v in params.items() if k != "area"}
+    if home and not params.get("area") and not params.get("office"):
+        return params | {"area": home}
+    return params
 
 
 def request_filters(area: str | None = None, office: str | None = None,
