@@ -127,9 +127,11 @@ def _month_label(value: str) -> str:
     return date.fromisoformat(value + "-01").strftime("%b %Y")
 
 
-def filter_sidebar(offices: pd.DataFrame) -> Filters:
+def filter_sidebar(offices: pd.DataFrame, home: str | None = None) -> Filters:
     """Area, office and period widgets in the sidebar, initialised from the URL once per
-    session and written back to the URL on every run, so a view can be sent as a link."""
+    session and written back to the URL on every run, so a view can be sent as a link.
+    home: the area code a user lands on when the URL names no area or office (an area
+    manager's own area); 'area=ALL' in the URL then asks for the whole region."""
     info = facts()
     as_of = date.fromisoformat(info["data_as_of"])
     history_start = date.fromisoformat(info["history_start"])
@@ -137,10 +139,13 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     pending = ss.pop("_pending_filters", None)
     if pending:  # a drill-down asked for these filters before switching page
         ss.update({f"flt_{k}": v for k, v in pending.items() if v is not None})
-    home = home_area(offices)
     if "flt_area" not in ss:
-        parsed = parse_filters(landing_params(st.query_params.to_dict(), home), offices,
-                               as_of, history_start)
+        url = st.query_params.to_dict()
+        if str(url.get("area", "")).strip().upper() == ALL:
+            url.pop("area")
+        elif home and not url.get("area") and not url.get("office"):
+            url["area"] = home
+        parsed = parse_filters(url, offices, as_of, history_start)
         ss["flt_problems"] = parsed.problems
         pf = parsed.filters
         ss["flt_area"] = pf.area_code or ALL
@@ -183,26 +188,6 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
 
 
 FILTER_PARAMS = ("area", "office", "from", "to")
-
-
-def home_area(offices: pd.DataFrame) -> str | None:
-    """The area code an area manager lands on: the one area holding every office of
-    their scope. None for other roles (they land on the region)."""
-    scope = st.session_state.get("_scope")
-    if scope is None or scope.role != "area_manager" or not scope.person_office_ids:
-        return None
-    codes = set(offices.loc[offices["office_id"].isin(scope.person_office_ids), "area_code"])
-    return codes.pop() if len(codes) == 1 else None
-
-
-def landing_params(params: dict, home: str | None) -> dict:
-    """The URL's filters, or the user's home area when the URL names no area or office.
-    'area=ALL' asks for the whole region (an area manager's link to the region view)."""
-    if str(params.get("area", "")).strip().upper() == ALL:
-        return {k: v for k, v in params.items() if k != "area"}
-    if home and not params.get("area") and not params.get("office"):
-        return params | {"area": home}
-    return params
 
 
 def request_filters(area: str | None = None, office: str | None = None,
