@@ -46,24 +46,29 @@ st.markdown(
     + (f", {counts['No data']} without figures" if counts.get("No data") else "")
     + f". Latest month: **{month}**.")
 table = charts_report.report_table(rep)
-st.dataframe(table, hide_index=True, width="stretch", key="ov_report", column_config={
-    "Area of work": st.column_config.TextColumn("Area of work", width="small"),
-    "Measure": st.column_config.TextColumn("Measure", pinned=True,
-                                           help="Open 'How to read this page' for the "
-                                                "definitions."),
-    "Latest month": st.column_config.TextColumn(month, help=f"The value in {month}."),
-    "Period": st.column_config.TextColumn(f.period_text(), help="The whole period."),
-    "Status": st.column_config.TextColumn("Status", help="The period against the target."),
+st.dataframe(table, hide_index=True, width="stretch", height=35 * len(table) + 38,
+             key="ov_report", column_config={
+    "Measure": st.column_config.TextColumn("Measure", pinned=True, width=150,
+                                           help="Definitions: 'How to read this page'."),
+    "Latest month": st.column_config.TextColumn(month, width=92,
+                                                help=f"{month} against the target."),
+    "Period": st.column_config.TextColumn(
+        "Period", width=108, help=f"{f.period_text()} against the target: ● on target, "
+                                  "▲ near it, ■ off it."),
+    "Target": st.column_config.TextColumn("Target", width=58),
     "Change on previous period": st.column_config.TextColumn(
-        "vs previous period", help="Period minus the previous period of the same length "
-                                   "(percentage points for %)."),
+        "vs previous", width=92, help="Period minus the previous period of the same "
+                                      "length (percentage points for %)."),
     "Change on last year": st.column_config.TextColumn(
-        "vs a year earlier", help="Period minus the same months a year earlier."),
+        "vs year ago", width=92, help="Period minus the same months a year earlier."),
     "Last 24 months": st.column_config.LineChartColumn(
-        "Last 24 months", help="Monthly values, oldest first; each row on its own scale. "
-                               "The figures are in the report's download."),
-    "Variation": st.column_config.TextColumn("Variation", help=TERMS["variation icon"]),
-    "Assurance": st.column_config.TextColumn("Assurance", help=TERMS["assurance icon"]),
+        "24 months", width=96, help="Monthly values, oldest first, each row on its own "
+                                    "scale; the figures are in the report's download."),
+    "Variation": st.column_config.TextColumn("Variation", width=118,
+                                             help=TERMS["variation icon"]),
+    "Assurance": st.column_config.TextColumn("Assurance", width=112,
+                                             help=TERMS["assurance icon"]),
+    "Area of work": st.column_config.TextColumn("Area of work", width=110),
 })
 concerns = [c for c in rep["concern"] if c]
 if concerns:
@@ -91,8 +96,10 @@ else:
                "and its status (● on target, ▲ near, ■ off, ○ no data)."
                + (" Click a cell to open that office's measure." if drillable else ""))
     fig = charts_report.heatmap(grid, "Each office against its own target")
+    box = st.container(key="ov_heat_box")  # scrolls sideways on a phone (PHONE_CSS)
+    st.html(charts_report.PHONE_CSS)
     if drillable:
-        event = ui.chart(st, fig, key="ov_heat", on_select="rerun", selection_mode="points",
+        event = ui.chart(box, fig, key="ov_heat", on_select="rerun", selection_mode="points",
                          config={"displayModeBar": False})
         picked = [p["customdata"] for p in event["selection"]["points"]
                   if p.get("customdata") and p["customdata"][1] in drillable]
@@ -106,7 +113,7 @@ else:
                                end=params["to"])
             st.switch_page(f"pages/{drillable[key]}.py", query_params=params | extra)
     else:
-        ui.chart(st, fig, config={"displayModeBar": False})
+        ui.chart(box, fig, config={"displayModeBar": False})
     ui.logged_download_button(
         "Download the offices table (CSV)",
         lambda: spreadsheet_safe.csv_bytes(charts_report.office_table(grid)),

@@ -266,20 +266,20 @@ def concern_sentence(row: dict, target: Target | None, f: Filters) -> str:
     failing = row["assurance"] == mdc.FAILS
     if not (red or worse or failing):
         return ""
-    parts = [f"{row['name']} is {value_text(key, row['period'], target)} over "
+    parts = [f"{row['name']}: {value_text(key, row['period'], target)} over "
              f"{f.period_text()}"]
     if target is not None:
         goal = target_text(key, target.green_from, target.higher_is_better)
-        parts[0] += f", against a target of {goal}" + (" (off target)" if red else "")
+        parts[0] += f" against a target of {goal}" + (", off target" if red else "")
     if worse:
         parts.append(f"{_month_words(row['latest_month'])} "
                      f"({value_text(key, row['latest'], target)}) is a special cause of "
-                     f"concern: {row['latest_rules']}")
+                     f"concern ({row['latest_rules']})")
     if failing:
-        parts.append(f"the process limits ({value_text(key, row['lpl'], None)} to "
-                     f"{value_text(key, row['upl'], None)}) sit wholly on the wrong side "
-                     "of the target, so it will keep being missed unless something changes")
-    return "; ".join(parts) + "."
+        parts.append("unless something changes it will keep missing the target (its months "
+                     f"are expected between {value_text(key, row['lpl'], None)} and "
+                     f"{value_text(key, row['upl'], None)})")
+    return ". ".join(p[0].upper() + p[1:] for p in parts) + "."
 
 
 # --- the office x measure grid ---------------------------------------------------------------

@@ -85,10 +85,10 @@ def test_report_change_says_better_or_worse_in_words(demo_sqlite_url):
         for measure, change in table[column].items():
             if change in ("no change", "–"):
                 continue
-            assert change.endswith("(better)") or change.endswith("(worse)"), (measure, change)
+            assert change.endswith(" better") or change.endswith(" worse"), (measure, change)
     vacancy = table.loc["Vacancy rate", "Change on previous period"]
     if vacancy not in ("no change", "–"):  # lower is better
-        assert vacancy.endswith("(better)") == vacancy.startswith("−")
+        assert vacancy.endswith(" better") == vacancy.startswith("−")
 
 
 def test_metric_change_says_better_or_worse_in_words():

@@ -27,9 +27,17 @@ MEASURE_PAGE = {"vacancy_rate": "staffing", "caseload_per_officer": "staffing",
                 "pct_sufficient": "quality", "appointments_kept": "compare",
                 **{k: "payback" for k in KEYS if k.startswith("upw_")},
                 **{k: "gate" for k in KEYS if k.startswith("ttg_")}}
-REPORT_TABLE_COLUMNS = ["Area of work", "Measure", "Latest month", "Period", "Target",
-                        "Status", "Change on previous period", "Change on last year",
-                        "Last 24 months", "Variation", "Assurance"]
+# On a narrow screen the heat-map keeps a readable width and scrolls sideways inside its
+# container (st.container(key="ov_heat_box")) instead of squeezing its cells' text.
+PHONE_CSS = """<style>
+@media (max-width: 760px) {
+  .st-key-ov_heat_box { overflow-x: auto; }
+  .st-key-ov_heat_box [data-testid="stPlotlyChart"] { min-width: 720px; }
+}
+</style>"""
+REPORT_TABLE_COLUMNS = ["Measure", "Latest month", "Period", "Target",
+                        "Change on previous period", "Change on last year",
+                        "Last 24 months", "Variation", "Assurance", "Area of work"]
 
 
 def _target(row: pd.Series | dict) -> Target | None:
@@ -40,24 +48,25 @@ def _target(row: pd.Series | dict) -> Target | None:
 
 
 def change_text(key: str, change: float) -> str:
-    """A change as text: '+1.2 pts (better)', '−0.4 (worse)', 'no change', '–'."""
+    """A change as text with its verdict in words: '+1.2 worse', '−0.4 better' (percentage
+    points for a %), 'no change', '–' when either period has no figure."""
     if display.is_missing(change):
         return "–"
-    measure = MEASURES[key]
-    unit = " pts" if measure.unit == "%" else ""
     if round(change, 1) == 0:
         return "no change"
-    text = f"{change:+.1f}{unit}".replace("-", "−")
-    if measure.higher_is_better is None:
+    text = f"{change:+.1f}".replace("-", "−")
+    better = MEASURES[key].higher_is_better
+    if better is None:
         return text
-    better = (change > 0) == measure.higher_is_better
-    return text + (" (better)" if better else " (worse)")
+    return text + (" better" if (change > 0) == better else " worse")
 
 
-def status_text(status: str) -> str:
-    """'■ Red (off target)' -> '■ Off target' style words for a narrow column."""
-    return {"Green": "● On target", "Amber": "▲ Near target", "Red": "■ Off target",
-            "No data": "○ No data"}[status]
+STATUS_WORD = {"Green": "● on", "Amber": "▲ near", "Red": "■ off", "No data": "○ no data"}
+
+
+def status_text(value: str, status: str) -> str:
+    """A value with its status against target as symbol and word: '55.9 % ▲ near'."""
+    return value if status == "No data" and value == "–" else f"{value} {STATUS_WORD[status]}"
 
 
 def report_table(report: pd.DataFrame) -> pd.DataFrame:
@@ -68,11 +77,11 @@ def report_table(report: pd.DataFrame) -> pd.DataFrame:
         target = _target(r)
         key = r["measure"]
         rows.append({
-            "Area of work": r["section"], "Measure": r["name"],
-            "Latest month": value_text(key, r["latest"], target),
-            "Period": value_text(key, r["period"], target),
+            "Area of work": r["section"], "Measure": MEASURES[key].label,
+            "Latest month": status_text(value_text(key, r["latest"], target),
+                                        r["latest_status"]),
+            "Period": status_text(value_text(key, r["period"], target), r["status"]),
             "Target": target_text(key, r["green_from"], r["higher_is_better"]),
-            "Status": status_text(r["status"]),
             "Change on previous period": change_text(key, r["change_previous"]),
             "Change on last year": change_text(key, r["change_last_year"]),
             "Last 24 months": [None if math.isnan(v) else round(v, 2) for v in r["series"]],
@@ -83,9 +92,15 @@ def report_table(report: pd.DataFrame) -> pd.DataFrame:
 
 
 def report_download(report: pd.DataFrame) -> pd.DataFrame:
-    """The report for CSV: the drawn columns (the sparkline as its monthly values,
-    'YYYY-MM=value; ...'), the period's numerator and denominator, and the sentence."""
+    """The report for CSV: the drawn columns (values and their status in separate
+    columns; the sparkline as its monthly values, 'YYYY-MM=value; ...'), the period's
+    numerator and denominator, and the sentence."""
     table = report_table(report)
+    for column, value, status in (("Latest month", "latest", "latest_status"),
+                                  ("Period", "period", "status")):
+        table[column] = [value_text(r["measure"], r[value], _target(r))
+                         for _, r in report.iterrows()]
+        table[column + " status"] = report[status].map(RAG_LABEL)
     table["Last 24 months"] = [
         "; ".join(f"{m}={'' if math.isnan(v) else round(v, 2)}"
                   for m, v in zip(r["months"], r["series"], strict=True))

@@ -68,17 +68,17 @@ NO_TARGET, NOT_ENOUGH = "no_target", "not_enough_data"
 # Symbol and words together: never a colour or a glyph alone (WCAG 1.4.1).
 VARIATION_LABEL = {
     COMMON: "～ Common cause",
-    IMPROVING: "★ Improving (special cause)",
-    CONCERNING: "⚠ Concerning (special cause)",
+    IMPROVING: "★ Improving",
+    CONCERNING: "⚠ Concerning",
     SPECIAL: "◆ Special cause",
-    NOT_ENOUGH: "… Not enough data",
+    NOT_ENOUGH: "… Too few months",
 }
 ASSURANCE_LABEL = {
-    PASSES: "✓ Consistently passes target",
-    FAILS: "✗ Consistently fails target",
+    PASSES: "✓ Passes target",
+    FAILS: "✗ Fails target",
     HIT_OR_MISS: "↕ Hit or miss",
     NO_TARGET: "– No target",
-    NOT_ENOUGH: "… Not enough data",
+    NOT_ENOUGH: "… Too few months",
 }
 
 
