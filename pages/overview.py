@@ -1,8 +1,9 @@
 """Overview for the chief executive: an integrated performance report (NHS England
 "Making Data Count": each measure's latest month, period value, target, changes,
 24-month trend, variation and assurance icons), then every office against its targets
-as a heat-map that opens the office's measure page, then this month's special-cause
-flags. The queries compute everything (queries.report); this page only draws."""
+as a heat-map that opens the office's measure page, then (on request: a control chart
+per office and measure takes seconds) this month's special-cause flags by office. The
+queries compute everything (queries.report); this page only draws."""
 
 import streamlit as st
 
@@ -121,6 +122,11 @@ else:
         rows=n, key="ov_offices_csv")
 
 st.subheader(f"Special-cause flags in {month}, worst first")
+if not st.toggle("Show each office's special-cause flags (a control chart per office and "
+                 "measure: a few seconds the first time)", key="ov_flags"):
+    st.caption("The report's variation icons judge the selected area or office; the flags "
+               "judge each office on its own p-chart.")
+    st.stop()
 current_flags = ui.query(flags.current_flags, f)
 if current_flags.empty:
     st.success(f"No office shows special-cause variation in {month} (each office's "

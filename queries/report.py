@@ -299,12 +299,14 @@ def office_grid(conn: Connection, f: Filters) -> pd.DataFrame:
     ids = dict(zip(offices["office_code"], offices["office_id"], strict=True))
     area_codes = dict(zip(offices["office_code"], offices["area_code"], strict=True))
     targets = reference.targets(conn)
+    own = {(key, int(i)): target_for(targets, key, int(i))
+           for key in KEYS for i in ids.values()}
     rows = []
-    for _, office in frame.iterrows():
+    for office in frame.to_dict("records"):
         office_id = int(ids[office["office_code"]])
         for key in KEYS:
             num, den, _scale = overview.RATES[key]
-            target = target_for(targets, key, office_id)
+            target = own[(key, office_id)]
             value = float(office[key])
             rows.append({
                 "area": office["area"], "area_code": area_codes[office["office_code"]],

@@ -32,7 +32,8 @@ MEASURE_PAGE = {"vacancy_rate": "staffing", "caseload_per_officer": "staffing",
 PHONE_CSS = """<style>
 @media (max-width: 760px) {
   .st-key-ov_heat_box { overflow-x: auto; }
-  .st-key-ov_heat_box [data-testid="stPlotlyChart"] { min-width: 720px; }
+  .st-key-ov_heat_box > [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"])
+    { min-width: 720px; }
 }
 </style>"""
 REPORT_TABLE_COLUMNS = ["Measure", "Latest month", "Period", "Target",

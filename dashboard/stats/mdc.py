@@ -67,7 +67,7 @@ NO_TARGET, NOT_ENOUGH = "no_target", "not_enough_data"
 
 # Symbol and words together: never a colour or a glyph alone (WCAG 1.4.1).
 VARIATION_LABEL = {
-    COMMON: "～ Common cause",
+    COMMON: "≈ Common cause",
     IMPROVING: "★ Improving",
     CONCERNING: "⚠ Concerning",
     SPECIAL: "◆ Special cause",

@@ -145,3 +145,15 @@ def test_clicking_a_heatmap_cell_opens_the_office_measure(demo_sqlite_url, measu
     assert any(c.value.startswith("**Chatham**") for c in at.caption)
     assert at.query_params["office"] in (["CHA"], "CHA")
     assert at.query_params["from"] in (["2026-01"], "2026-01")
+
+
+def test_office_flags_are_one_toggle_away(demo_sqlite_url):
+    """Each office's p-chart flags cost seconds on the region demo, so the report comes
+    first and the flags on request."""
+    at = open_app(demo_sqlite_url)
+    assert at.subheader[-1].value.startswith("Special-cause flags in Oct 2026")
+    assert not any("No office shows special-cause" in s.value for s in at.success)
+    at.toggle(key="ov_flags").set_value(True).run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert shown or any("No office shows special-cause" in s.value for s in at.success)
