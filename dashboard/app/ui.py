@@ -130,8 +130,8 @@ def _month_label(value: str) -> str:
 def filter_sidebar(offices: pd.DataFrame, home: str | None = None) -> Filters:
     """Area, office and period widgets in the sidebar, initialised from the URL once per
     session and written back to the URL on every run, so a view can be sent as a link.
-    home: the area code a user lands on when the URL names no area or office (an area
-    manager's own area); 'area=ALL' in the URL then asks for the whole region."""
+    home: the area code a user lands on when the URL names no view (no parameter but the
+    period: an area manager's own area); 'area=ALL' in the URL asks for the region."""
     info = facts()
     as_of = date.fromisoformat(info["data_as_of"])
     history_start = date.fromisoformat(info["history_start"])
@@ -143,7 +143,7 @@ def filter_sidebar(offices: pd.DataFrame, home: str | None = None) -> Filters:
         url = st.query_params.to_dict()
         if str(url.get("area", "")).strip().upper() == ALL:
             url.pop("area")
-        elif home and not url.get("area") and not url.get("office"):
+        elif home and set(url) <= {"from", "to"}:  # a link naming a view keeps it
             url["area"] = home
         parsed = parse_filters(url, offices, as_of, history_start)
         ss["flt_problems"] = parsed.problems

@@ -121,6 +121,15 @@ def test_the_link_still_wins_for_an_area_manager(demo_sqlite_url):
     assert not any("Link filter not used" in w.value for w in region.warning)
 
 
+def test_a_period_only_link_keeps_the_home_area_and_a_deep_link_its_view(demo_sqlite_url):
+    at = open_app(demo_sqlite_url, user="am.kent", params={"from": "2026-01", "to": "2026-06"})
+    assert any(c.value.startswith("**Kent** · Jan 2026 to Jun 2026") for c in at.caption)
+    # a link to a view (here the compare page's chart of a Surrey office) is not narrowed
+    deep = open_app(demo_sqlite_url, user="am.kent",
+                    params={"measure": "appointments_kept", "spc": "GUI"})
+    assert any(c.value.startswith("**Region**") for c in deep.caption)
+
+
 def test_the_chief_executive_still_lands_on_the_region(demo_sqlite_url):
     at = open_app(demo_sqlite_url)
     assert any(c.value.startswith("**Region**") for c in at.caption)
