@@ -128,9 +128,11 @@ def _month_label(value: str) -> str:
     return date.fromisoformat(value + "-01").strftime("%b %Y")
 
 
-def filter_sidebar(offices: pd.DataFrame) -> Filters:
+def filter_sidebar(offices: pd.DataFrame, home: str | None = None) -> Filters:
     """Area, office and period widgets in the sidebar, initialised from the URL once per
-    session and written back to the URL on every run, so a view can be sent as a link."""
+    session and written back to the URL on every run, so a view can be sent as a link.
+    home: the area code a user lands on when the URL names no view (no parameter but the
+    period: an area manager's own area); 'area=ALL' in the URL asks for the region."""
     info = facts()
     as_of = date.fromisoformat(info["data_as_of"])
     history_start = date.fromisoformat(info["history_start"])
@@ -139,7 +141,12 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     if pending:  # a drill-down asked for these filters before switching page
         ss.update({f"flt_{k}": v for k, v in pending.items() if v is not None})
     if "flt_area" not in ss:
-        parsed = parse_filters(st.query_params.to_dict(), offices, as_of, history_start)
+        url = st.query_params.to_dict()
+        if str(url.get("area", "")).strip().upper() == ALL:
+            url.pop("area")
+        elif home and set(url) <= {"from", "to"}:  # a link naming a view keeps it
+            url["area"] = home
+        parsed = parse_filters(url, offices, as_of, history_start)
         ss["flt_problems"] = parsed.problems
         pf = parsed.filters
         ss["flt_area"] = pf.area_code or ALL
@@ -172,10 +179,11 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     if ss["flt_office"] != ALL:
         params["office"] = ss["flt_office"]
     parsed = parse_filters(params, offices, as_of, history_start)
+    url = params | ({"area": ALL} if home and ss["flt_area"] == ALL else {})
     for key in FILTER_PARAMS:  # leave page-specific parameters (e.g. measure) alone
-        if key in params and st.query_params.get(key) != params[key]:
-            st.query_params[key] = params[key]
-        elif key not in params and key in st.query_params:
+        if key in url and st.query_params.get(key) != url[key]:
+            st.query_params[key] = url[key]
+        elif key not in url and key in st.query_params:
             del st.query_params[key]
     return parsed.filters
 
