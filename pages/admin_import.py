@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard.app import ui
 from dashboard.core.plain_text import plain
 from dashboard.ingest import export_extracts, extract_formats, import_worker, importer
+from dashboard.precompute import statistics
 from queries import data_quality
 
 scope = ui.require_page("admin_import")
@@ -116,6 +117,7 @@ def job_progress() -> None:
         ss["import_rejects"] = job.rejects
         ss["import_problems"] = job.problems
         if job.report is not None and (job.report.inserted or job.report.updated):
+            statistics.catch_up(ui.engine())  # the stored statistics of the months (#16)
             st.cache_data.clear()  # new data_version: figures and "data as of" refresh
     st.rerun()
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.app import ui, ui_auth
 from dashboard.core.plain_text import plain
 from dashboard.hmip import ratings
+from dashboard.precompute import statistics
 from queries import audits
 
 scope = ui.require_page("audit")
@@ -73,6 +74,7 @@ def save(audit_id: int, complete: bool, then_next: bool = False) -> None:
         )
         return
     ss[f"aud_errors_{audit_id}"] = {}
+    statistics.catch_up(ui.engine())  # the stored statistics of the audit's months (#16)
     message = (
         f"Saved as {'complete' if complete else 'a draft'} at "
         f"{datetime.now():%H:%M}: {stored} answer(s) stored."

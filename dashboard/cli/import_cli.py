@@ -21,6 +21,7 @@ from dashboard.access import audit_log
 from dashboard.core import spreadsheet_safe
 from dashboard.data import db
 from dashboard.ingest import export_extracts, extract_formats, importer
+from dashboard.precompute import statistics
 
 SHOWN_IN_CONSOLE = 50
 
@@ -98,6 +99,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         bar.close()
         print(f"error: the import failed and nothing was written: {exc}", file=sys.stderr)
         return 2
+        statistics.catch_up(engine)  # the stored statistics of the months imported (#16)
     finally:
         engine.dispose()
     bar.close()

@@ -53,6 +53,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard.core.filters import add_months, month_end, month_start
+from dashboard.data import stat_state
 from dashboard.data import summary_schema as ss
 from dashboard.data.allocations import day_after, held, office_held, on_date
 from dashboard.data.schema import (
@@ -235,6 +236,7 @@ def refresh_all(conn: Connection) -> None:
     for table in ss.SUMMARY_TABLES:
         conn.execute(delete(table))
     conn.execute(delete(ss.summary_state))
+    stat_state.mark_stale(conn)  # the stored statistics follow (dashboard.precompute)
     span = _data_range(conn)
     if span is None:
         return
@@ -320,6 +322,7 @@ def refresh_months(conn: Connection, months: Iterable[date],
     if "outstanding" in families:
         _refresh_outstanding(conn, level_from, last, offices, first)
     _set_state(conn, first, last)
+    stat_state.mark_stale(conn, touched)  # the stored statistics follow (dashboard.precompute)
     mark_data_changed(conn)
 
 

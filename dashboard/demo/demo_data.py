@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, Date, Engine, Float, Integer, Table, delete, fun
 
 from dashboard.core.workdays import calendar_rows
 from dashboard.data import reference, schema, summaries
+from dashboard.precompute import statistics
 
 Progress = Callable[[float, str], None]
 
@@ -332,6 +333,7 @@ def generate(
             conn.exec_driver_sql("ANALYZE")
         say(0.98, "Monthly summaries")
         summaries.refresh_all(conn)
+        statistics.refresh(conn)  # funnels, control charts, flags (issue 16)
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default again
         say(1.0, "Done")

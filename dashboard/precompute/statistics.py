@@ -24,6 +24,7 @@ pending offices only). Runs in the caller's transaction.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, or_, select
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, text
 
 from dashboard.core.filters import Filters, add_months, month_end, month_start
 from dashboard.data import stat_state
@@ -40,7 +41,9 @@ from dashboard.data.schema import area, dataset_info, office
 from dashboard.stats import batch, funnel, spc
 from queries import monthly
 
+log = logging.getLogger("dashboard.precompute")
 LONG = stat_state.WINDOW_MONTHS
+LOCK_KEY = 16_0007  # the advisory lock that keeps refreshes one at a time
 LIMITS = ("low_95", "high_95", "low_998", "high_998")
 
 
@@ -71,9 +74,24 @@ def refresh_all(conn: Connection) -> Refreshed:
     return refresh(conn)
 
 
+def catch_up(engine: Engine) -> Refreshed | None:
+    """refresh() in a transaction of its own, after a write that refreshed the summaries
+    (an audit saved, a file imported). A failure is logged and leaves the months pending:
+    the pages then compute those figures at view time, so nothing is shown wrong."""
+    try:
+        with engine.begin() as conn:
+            return refresh(conn)
+    except Exception:  # noqa: BLE001 - the write it follows has succeeded; say so in the log
+        log.exception("recomputing the stored statistics failed; they stay pending")
+        return None
+
+
 def refresh(conn: Connection) -> Refreshed:
     """Recompute the pending statistics (see the module docstring); nothing when none is
-    pending and the months users can pick have not moved. In the caller's transaction."""
+    pending and the months users can pick have not moved. In the caller's transaction;
+    one refresh at a time (PostgreSQL: an advisory lock; SQLite: its write lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     up_to, months = stat_state.pending(conn)
     picked = span(conn)
     stored = stat_state.coverage(conn)
