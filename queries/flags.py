@@ -36,6 +36,17 @@ RULE_ORDER = {spc.BEYOND_LIMITS: 0, spc.RUN_OF_8: 1}
 CHART_MONTHS = 12  # the shortest control chart a current flag is judged on
 
 
+MIN_MONTHLY_DENOMINATOR = 10  # a control chart needs about this many a month (median)
+
+
+def too_few_to_chart(chart: pd.DataFrame) -> bool:
+    """True when a chart_for chart rests on too few cases a month to say anything: its
+    median monthly denominator is below MIN_MONTHLY_DENOMINATOR (or it has no month). With
+    6 judgements a month the exact limits span nearly 0-100 %, so no month can stand out
+    and a flat line inside them means nothing."""
+    return chart.empty or float(chart["denominator"].median()) < MIN_MONTHLY_DENOMINATOR
+
+
 def chart_window(f: Filters) -> Filters:
     """f widened back to CHART_MONTHS months ending with its last month (f itself when its
     period is longer): the months the current flags' control charts are drawn over."""

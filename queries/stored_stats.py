@@ -46,6 +46,18 @@ def stored_window(conn: Connection, f: Filters) -> bool:
             and stat_state.serves(conn, f.start, f.end))
 
 
+def measures(conn: Connection, f: Filters) -> pd.DataFrame:
+    """The comparable measures with figures in f's period (any office). Column: measure."""
+    if stored_window(conn, f):
+        t = ss.stat_funnel_benchmark
+        stmt = (select(t.c.measure).where(t.c.window_start == month_start(f.start),
+                                          t.c.window_end == month_start(f.end))
+                .order_by(t.c.measure))
+        return read_frame(stmt, conn)
+    found = sorted(set(monthly.period_counts(conn, region(f))["measure"]))
+    return pd.DataFrame({"measure": pd.Series(found, dtype="str")})
+
+
 def funnel_benchmark(conn: Connection, f: Filters, measure: str) -> pd.DataFrame:
     """The funnel's benchmark over f's period: one row, columns theta (the regional pooled
     rate, proportion 0..1) and phi (Spiegelhalter's over-dispersion factor); NaN where
