@@ -119,13 +119,13 @@ st.markdown(f"Regional rate **{ui.pct(100 * theta, 1)}**. " + (
     "Every office is within the limits: differences are what chance would produce.")
     + f" {spread}")
 st.html(compare_view.NARROW_CSS)
-plot_side, table_side = st.columns([3, 2])
+plot_side, table_side = st.columns([5, 4])
 with plot_side.container(key="cmp_funnel_box"):
     curve = ui.query(stored_stats.funnel_lines, region_f, measure=measure,
                      adjusted=ss["cmp_od"])
     fig = charts_compare.funnel_figure(
-        shown, curve, theta, f"{name} by office against its denominator ({unit})",
-        f"{name} ({unit})", MEASURES[gkey].denominator.capitalize(), target=target_line,
+        shown, curve, theta, f"By office, against its denominator ({unit})",
+        f"Rate ({unit})", MEASURES[gkey].denominator.capitalize(), target=target_line,
         highlight=f.office_code)
     event = ui.chart(st, fig, key="cmp_funnel", on_select="rerun", selection_mode="points")
 clicked = [p["customdata"][0] for p in event["selection"]["points"]

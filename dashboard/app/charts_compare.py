@@ -70,10 +70,12 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
     shapes, notes = [], []  # drawn in one layout update (add_hline is slow)
     if not math.isnan(theta):
         shapes.append(_hline(100 * theta, dict(color="#000", width=1.5)))
-        notes.append(_line_note(100 * theta, f"region {100 * theta:.1f} %", "right", "top"))
+        high = target is None or 100 * theta >= target  # the higher label sits above its line
+        notes.append(_line_note(100 * theta, f"region {100 * theta:.1f}", high))
     if target is not None:
         shapes.append(_hline(target, dict(color=charts.PALETTE[2], dash="dot")))
-        notes.append(_line_note(target, f"target {target:g}", "left", "bottom"))
+        notes.append(_line_note(target, f"target {target:g}",
+                                math.isnan(theta) or target > 100 * theta))
     points = assessed.dropna(subset=["rate"]).copy()
     points["strong"] = points["position"].map(STRONG).fillna(False)
     for (signal, strong), style in GROUP_STYLE.items():
@@ -94,9 +96,9 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
             hovertemplate=(f"<b>%{{customdata[1]}}</b><br>{value_title}: %{{customdata[5]}}"
                            "<br>%{customdata[6]}<br>%{customdata[4]}<extra></extra>"),
         )
-    fig = charts._layout(fig, title, denominator_title, value_title, height=480)
-    fig.update_layout(legend=dict(orientation="h", x=0, y=-0.18, yanchor="top"),
-                      margin=dict(b=110), clickmode="event+select", shapes=shapes,
+    fig = charts._layout(fig, title, denominator_title, value_title, height=540)
+    fig.update_layout(legend=dict(orientation="h", x=0, y=-0.24, yanchor="top"),
+                      margin=dict(b=120, r=80), clickmode="event+select", shapes=shapes,
                       annotations=notes)
     if points.empty:
         return fig
@@ -107,7 +109,9 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
     low, high = min(values), max(values)
     pad = max(1.0, 0.08 * (high - low))
     y_range = [max(0.0, low - pad), min(100.0, high + pad) + 0.5]
-    x_range = [0, 1.05 * points["denominator"].max()]
+    # from half the smallest office's denominator: the limits below it run to 0/100 and
+    # would squeeze the offices into a corner
+    x_range = [0.5 * points["denominator"].min(), 1.05 * points["denominator"].max()]
     fig.update_yaxes(range=y_range)
     fig.update_xaxes(range=x_range)
     named = points[(points["signal"] != "as expected") | (points["office_code"] == highlight)]
@@ -126,13 +130,15 @@ def _hline(y: float, line: dict) -> dict:
     return dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line)
 
 
-def _line_note(y: float, text: str, side: str, valign: str) -> dict:
-    """The label of a horizontal line, at its left or right end, above or below it."""
-    return dict(xref="x domain", x=1 if side == "right" else 0, xanchor=side, yref="y", y=y,
-                yanchor=valign, text=text, showarrow=False)
+def _line_note(y: float, text: str, above: bool = True) -> dict:
+    """The label of a horizontal line in the right margin (clear of the offices' labels),
+    just above or below the line (so two close lines' labels do not overlap)."""
+    return dict(xref="paper", x=1, xanchor="left", yref="y", y=y,
+                yanchor="bottom" if above else "top", text=text, showarrow=False,
+                font=dict(size=11))
 
 
-PLOT_PX = (640, 330)  # about the funnel's plotting area at 1366 px, for placing labels
+PLOT_PX = (340, 250)  # about the funnel's plotting area at 1366 px, for placing labels
 CHAR_PX, LINE_PX = 7.0, 16.0
 
 
@@ -157,7 +163,7 @@ def label_offsets(named: pd.DataFrame, x_range: list[float], y_range: list[float
         for ax, ay in ring:
             cx, cy = xs[i] + ax, ys[i] + ay
             box = (cx - half, cy - LINE_PX / 2, cx + half, cy + LINE_PX / 2)
-            inside = -40 <= box[0] and box[2] <= width + 40 and box[1] >= -10
+            inside = 0 <= box[0] and box[2] <= width and box[1] >= -10
             clear = not any(_overlap(box, other) for other in placed) and not any(
                 box[0] - 6 <= x <= box[2] + 6 and box[1] - 6 <= y <= box[3] + 6
                 for x, y in zip(xs, ys, strict=True))
@@ -267,10 +273,9 @@ def spc_figure(chart: pd.DataFrame, title: str, value_title: str,
                                     line=dict(width=3)))
     if target is not None:
         fig.update_layout(shapes=[_hline(target, dict(color=charts.PALETTE[2], dash="dot"))],
-                          annotations=[_line_note(target, f"target {target:g}", "left",
-                                                  "bottom")])
+                          annotations=[_line_note(target, f"target {target:g}")])
     fig.update_xaxes(type="category", tickangle=-45)
     fig = charts._layout(fig, title, "", value_title, height=420)
     fig.update_layout(legend=dict(orientation="h", x=0, y=-0.3, yanchor="top"),
-                      margin=dict(b=100))
+                      margin=dict(b=100, r=80))
     return fig

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.app import charts, ui
+from dashboard.app import charts
 from dashboard.core.glossary import MEASURES
 from dashboard.core.plain_text import plain
 from dashboard.core.targets import Target
@@ -31,19 +31,24 @@ def ranked_table(where: Any, view: pd.DataFrame, measure_name: str, gkey: str,
     where.caption("Worst rate first. Click a heading to sort, a row to open that office. "
                   "The CSV below adds the counts and 95 % intervals.")
     m = MEASURES[gkey]
+    shown = view.assign(where=view["position"].str.replace(" limits", "").str.replace(
+        " limit", ""))
     return where.dataframe(
-        view, hide_index=True, width="stretch", key="cmp_table", on_select="rerun",
+        shown, hide_index=True, width="stretch", key="cmp_table", on_select="rerun",
         selection_mode="single-row",
-        column_order=["office", "rate", "status", "count", "position"],
+        column_order=["office", "rate", "status", "count", "where"],
         column_config={
-            "office": st.column_config.TextColumn("Office", pinned=True),
-            "rate": ui.judged_column("Rate", help=f"{measure_name}: {m.definition()}"),
+            "office": st.column_config.TextColumn("Office", pinned=True, width=104),
+            "rate": st.column_config.NumberColumn(
+                "Rate %", help=f"{measure_name}: {m.definition()}", width=56),
             "status": st.column_config.TextColumn(
-                "Target", help=target.describe() if target else "No target set"),
-            "count": st.column_config.TextColumn("Of", help=f"{m.numerator} of "
-                                                            f"{m.denominator}"),
-            "position": st.column_config.TextColumn(
-                "Funnel", help="Where the office lies against the funnel's limits")})
+                "Target", help=target.describe() if target else "No target set", width=74),
+            "count": st.column_config.TextColumn(
+                "Of", help=f"{m.numerator} of {m.denominator}",
+                width=max(60, 8 + 7 * int(view["count"].str.len().max()))),
+            "where": st.column_config.TextColumn(
+                "Funnel", help="Where the office lies against the funnel's 95 % and "
+                               "99.8 % limits", width=78)})
 
 
 def too_few_message(office: str, measure_name: str, gkey: str, chart: pd.DataFrame,
