@@ -18,12 +18,12 @@ import pandas.testing as pdt
 import pytest
 from sqlalchemy import func, select
 
+from dashboard.commands.imports import import_file
 from dashboard.core.filters import Filters, add_months, month_end
 from dashboard.data import db, stat_state
 from dashboard.data import summary_schema as ss
 from dashboard.data.schema import office, person
 from dashboard.demo import demo_data
-from dashboard.ingest import importer
 from dashboard.precompute import statistics
 from dashboard.stats import funnel
 from queries import flags, monthly, stored_stats
@@ -146,7 +146,7 @@ def _import_failed_appointments(engine, tmp_path, month: date, office_id: int) -
                          "enforcement_action"])
         for i, crn in enumerate(crns):
             writer.writerow([f"APT-T{i:06d}", crn, f"{month:%Y-%m}-14", "failed", "false"])
-    report = importer.import_file(engine, path, "appointment", username="test")
+    report = import_file(engine, path, "appointment", username="test")
     assert report.ok and report.inserted == len(crns), report.message
 
 
