@@ -403,7 +403,8 @@ def start_server(url: str, log_path: Path):
     from dashboard.app import replicas
 
     OUT.mkdir(exist_ok=True)
-    return replicas.start_server(url, log_path)
+    env = replicas.server_env(url, {"DASHBOARD_ALLOW_CLIENT_CACHE_CLEAR": "1"})  # cold runs
+    return replicas.start_server(url, log_path, env=env)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
