@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.app import ui, ui_auth
+from dashboard.app import accessibility, ui, ui_auth
 from dashboard.core.plain_text import plain
 from queries import reference
 
@@ -64,7 +64,7 @@ def sidebar_account(user) -> None:
 
 
 def main() -> None:
-    ui.accessibility_css()
+    accessibility.accessibility_css()
     try:
         ui.ensure_database()
         signed_in = ui_auth.current()
@@ -78,7 +78,7 @@ def main() -> None:
         ui_auth.login_screen()
     user, scope = signed_in
     # made before the filters so the links sit on top; not before sign-in (no empty sidebar)
-    nav_box = st.sidebar.container(key=ui.NAV_KEY)
+    nav_box = st.sidebar.container(key=accessibility.NAV_KEY)
     st.session_state["_scope"] = scope
     try:
         offices = ui.query(reference.offices)  # cached; an import changes data_version
@@ -95,7 +95,7 @@ def main() -> None:
         st.stop()
     sections = navigation(scope)
     page = st.navigation(sections, position="hidden")  # routing only: see site_navigation
-    ui.site_navigation(nav_box, sections)
+    accessibility.site_navigation(nav_box, sections)
     requested = ui_auth.take_requested_page()
     if requested and requested[0]:  # a deep link opened before signing in: go there now
         target = next((p for ps in sections.values() for p in ps

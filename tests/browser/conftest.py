@@ -58,7 +58,7 @@ RUN_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 STATUS = "[data-testid='stStatusWidget']"
 STALE = "[data-stale='true']"
 LOADING = "[data-testid='stSkeleton'], [data-testid='stSkeletonElement']"  # lazy components
-# The site's own sidebar navigation (dashboard.app.ui.site_navigation), not Streamlit's menu.
+# The site's own sidebar navigation (dashboard/app/accessibility.py), not Streamlit's menu.
 NAV = "[data-testid='stSidebar'] .st-key-site_nav"
 
 
