@@ -20,13 +20,14 @@ from sqlalchemy import func, select
 
 from dashboard.commands.imports import import_file
 from dashboard.core.filters import Filters, add_months, month_end
-from dashboard.data import db, stat_state
+from dashboard.data import stat_state
 from dashboard.data import summary_schema as ss
 from dashboard.data.schema import office, person
 from dashboard.demo import demo_data
 from dashboard.precompute import statistics
 from dashboard.stats import funnel
 from queries import flags, monthly, stored_stats
+from tests.backend_engines import migrated_engine
 from tests.conftest import AS_OF
 
 LAST = date(2026, 10, 1)
@@ -39,12 +40,7 @@ WINDOWS = [Filters(add_months(LAST, -11), month_end(LAST)),      # the default v
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def engine(request, tmp_path_factory):
     """A small generated database of this module's own (the last test imports rows)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('stored') / 'stored.sqlite'}"
-    else:
-        url = request.getfixturevalue("new_pg_url")()
-    eng = db.make_engine(url)
-    db.upgrade(eng)
+    eng = migrated_engine(request, tmp_path_factory, "stored")
     demo_data.generate(eng, seed=13, as_of=AS_OF, scale=demo_data.small_scale())
     yield eng
     eng.dispose()

@@ -38,6 +38,7 @@ from dashboard.core.filters import Filters, add_months, month_end, month_start
 from dashboard.data import stat_state
 from dashboard.data import summary_schema as ss
 from dashboard.data.schema import area, dataset_info, office
+from dashboard.data.summaries.months import month_range
 from dashboard.stats import batch, funnel, spc
 from queries import monthly
 
@@ -101,7 +102,7 @@ def refresh(conn: Connection) -> Refreshed:
         stat_state.clear_pending(conn, up_to)
         return Refreshed()
     first, last = picked
-    counted = _months(add_months(first, -(LONG - 1)), last)
+    counted = month_range(add_months(first, -(LONG - 1)), last)
     everything = months is None or stored is None or stored[0] != first or stored[1] > last
     if everything:
         months, known = set(counted), first
@@ -114,7 +115,7 @@ def refresh(conn: Connection) -> Refreshed:
         stat_state.clear_pending(conn, up_to)
         return Refreshed()
     rows, changed = _store_counts(conn, months, everything)
-    ends = sorted({e for m in months for e in _months(m, add_months(m, LONG - 1))
+    ends = sorted({e for m in months for e in month_range(m, add_months(m, LONG - 1))
                    if first <= e <= last})
     single = sorted(m for m in months if first <= m <= last)
     counts = _read_counts(conn, add_months(ends[0], -(LONG - 1)) if ends else first, last)
@@ -399,14 +400,6 @@ def _charts(window: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-def _months(first: date, last: date) -> list[date]:
-    out, m = [], month_start(first)
-    while m <= last:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
-
 
 def _runs(months: list[date]) -> list[tuple[date, date]]:
     """Consecutive months merged into (first month, last month) pairs."""

@@ -29,25 +29,31 @@ PERIOD = (pd.Timestamp("2025-11-01"), pd.Timestamp("2026-10-31"))  # the default
 HOUSED = "ttg_housed_on_release"
 
 
-@pytest.fixture(scope="module")
-def releases(demo_sqlite_url) -> pd.DataFrame:
-    """Releases in the default period with their office code, from the raw tables."""
-    eng = create_engine(demo_sqlite_url)
+def events_in_period(url: str, table: str, day: str) -> pd.DataFrame:
+    """Rows of `table` dated (column `day`) in the default period, each with the office
+    holding the case on that day (id, code, name, area code), from the raw tables."""
+    eng = create_engine(url)
     with eng.connect() as conn:
-        rel = pd.read_sql_table("custody_release", conn)
+        rows = pd.read_sql_table(table, conn)
         allocations = pd.read_sql_table("case_allocation", conn)
         office = pd.read_sql_table("office", conn)
         area = pd.read_sql_table("area", conn)
     eng.dispose()
-    rel["release_date"] = pd.to_datetime(rel["release_date"])
+    rows[day] = pd.to_datetime(rows[day])
     for col in ("start_date", "end_date"):
         allocations[col] = pd.to_datetime(allocations[col])
-    rel = rel[(rel["release_date"] >= PERIOD[0]) & (rel["release_date"] <= PERIOD[1])]
+    rows = rows[(rows[day] >= PERIOD[0]) & (rows[day] <= PERIOD[1])]
     office = office.merge(area, left_on="area_id", right_on="id", suffixes=("", "_area"))
-    # each release counts for the office holding the case on the release date
-    rel = office_on(rel, allocations, "release_date")
-    return rel.merge(office[["id", "code", "name", "code_area"]], left_on="office_id",
-                     right_on="id", suffixes=("", "_office"))
+    # each row counts for the office holding the case on its date
+    rows = office_on(rows, allocations, day)
+    return rows.merge(office[["id", "code", "name", "code_area"]], left_on="office_id",
+                      right_on="id", suffixes=("", "_office"))
+
+
+@pytest.fixture(scope="module")
+def releases(demo_sqlite_url) -> pd.DataFrame:
+    """Releases in the default period with their office, from the raw tables."""
+    return events_in_period(demo_sqlite_url, "custody_release", "release_date")
 
 
 def housed_by_office(releases: pd.DataFrame) -> pd.DataFrame:
@@ -233,21 +239,9 @@ def test_open_button_and_cases_behind_the_figure_respect_scope(demo_sqlite_url):
 
 @pytest.fixture(scope="module")
 def appointments(demo_sqlite_url) -> pd.DataFrame:
-    """Appointments in the default period with the code of the office holding the case on
-    the day, from the raw tables."""
-    eng = create_engine(demo_sqlite_url)
-    with eng.connect() as conn:
-        rows = pd.read_sql_table("appointment", conn)
-        allocations = pd.read_sql_table("case_allocation", conn)
-        office = pd.read_sql_table("office", conn)
-    eng.dispose()
-    rows["appointment_date"] = pd.to_datetime(rows["appointment_date"])
-    for col in ("start_date", "end_date"):
-        allocations[col] = pd.to_datetime(allocations[col])
-    rows = rows[(rows["appointment_date"] >= PERIOD[0]) & (rows["appointment_date"] <= PERIOD[1])]
-    rows = office_on(rows, allocations, "appointment_date")
-    return rows.merge(office[["id", "code"]], left_on="office_id", right_on="id",
-                      suffixes=("", "_office"))
+    """Appointments in the default period with the office holding the case on the day,
+    from the raw tables."""
+    return events_in_period(demo_sqlite_url, "appointment", "appointment_date")
 
 
 def test_control_chart_for_the_chosen_office(demo_sqlite_url, appointments):

@@ -8,11 +8,11 @@ import json
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from dashboard.stats import mdc
 from queries import report
-from tests.pages.apphelp import open_app
+from tests.pages.apphelp import open_app, sql_scalar
 
 
 def _report(at) -> pd.DataFrame:
@@ -21,14 +21,6 @@ def _report(at) -> pd.DataFrame:
 
 def _heatmap(at) -> dict:
     return json.loads(at.get("plotly_chart")[0].proto.spec)
-
-
-def _scalar(url: str, sql: str, **params):
-    eng = create_engine(url)
-    with eng.connect() as conn:
-        value = conn.execute(text(sql), params).scalar()
-    eng.dispose()
-    return value
 
 
 def test_default_view_is_the_report_for_the_region(demo_sqlite_url):
@@ -52,7 +44,7 @@ def test_default_view_is_the_report_for_the_region(demo_sqlite_url):
     # the heat-map: every office by every measure, one cell each
     spec = _heatmap(at)
     cells = next(t for t in spec["data"] if t["type"] == "heatmap")
-    offices = _scalar(demo_sqlite_url, "SELECT COUNT(*) FROM office")
+    offices = sql_scalar(demo_sqlite_url, "SELECT COUNT(*) FROM office")
     assert len(cells["z"]) == offices and len(cells["z"][0]) == len(report.KEYS)
     assert any(c.value.replace("\\", "").startswith("Chart: Each office against")
                for c in at.caption)
@@ -83,7 +75,7 @@ def test_the_report_figures_match_raw_rows(demo_sqlite_url):
 
 
 def test_one_small_office_in_a_quiet_month(demo_sqlite_url):
-    smallest = _scalar(demo_sqlite_url, """
+    smallest = sql_scalar(demo_sqlite_url, """
         SELECT o.code FROM office o ORDER BY (SELECT COUNT(*) FROM case_allocation c
                                               WHERE c.office_id = o.id), o.code LIMIT 1""")
     at = open_app(demo_sqlite_url, params={"office": smallest, "from": "2026-08",
