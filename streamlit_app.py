@@ -85,7 +85,8 @@ def main() -> None:
         if ui.facts().get("mode") == "demo":
             st.sidebar.warning("DEMO DATA: synthetic cases, not real people.",
                                icon=":material/science:")
-        st.session_state["_filters"] = ui.filter_sidebar(offices)
+        st.session_state["_filters"] = ui.filter_sidebar(
+            offices, home=ui_auth.home_area(scope, offices))
         sidebar_account(user)
     except Exception as exc:
         if not ui.busy_notice(exc):

@@ -76,8 +76,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine = db.make_engine()
     if db.has_data(engine) and db.read_dataset_info(engine).get("mode") == "demo":
         print_demo_accounts()
+    sqlite = engine.dialect.name == "sqlite"
     engine.dispose()
-    return serve.main(args.streamlit_args)
+    if args.replicas is None:
+        return serve.main(args.streamlit_args)
+    from pathlib import Path
+
+    from dashboard.app import replicas
+
+    if args.replicas < 1:
+        print("--replicas needs at least 1.", file=sys.stderr)
+        return 2
+    if sqlite and args.replicas > 1:
+        print("Note: several processes on one SQLite file is for a trial on one machine; "
+              "use PostgreSQL (DATABASE_URL) to serve many users.", file=sys.stderr)
+    listen = f"{args.address}:{args.port}" if args.address else str(args.port)
+    try:
+        return replicas.serve(args.replicas, listen, run_dir=Path(args.run_dir)
+                              if args.run_dir else None, extra_args=args.streamlit_args,
+                              restart=not args.no_restart)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_migrate)
     users_cli.register(sub)
     import_cli.register(sub)
-    p = sub.add_parser("serve", help="run the dashboard (extra arguments go to streamlit)")
+    p = sub.add_parser("serve", allow_abbrev=False,
+                       help="run the dashboard (extra arguments go to streamlit)")
+    p.add_argument("--replicas", type=int, metavar="N",
+                   help="run N server processes behind nginx with sticky sessions "
+                   "(installs Debian's nginx when missing and run as root)")
+    p.add_argument("--port", type=int, default=8501,
+                   help="with --replicas: the port nginx listens on (default 8501)")
+    p.add_argument("--address", help="with --replicas: the address nginx listens on "
+                   "(default: every interface)")
+    p.add_argument("--run-dir", help="with --replicas: folder for nginx.conf, logs and "
+                   "replicas.json (default: a new temporary folder)")
+    p.add_argument("--no-restart", action="store_true",
+                   help="with --replicas: do not start a stopped replica again")
     p.set_defaults(func=cmd_serve)
     args, extra = parser.parse_known_args(argv)
     if args.command == "serve":

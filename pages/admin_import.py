@@ -12,6 +12,7 @@ from dashboard.app import import_worker, ui
 from dashboard.core.plain_text import plain
 from dashboard.ingest import export_extracts, extract_formats, formats_doc
 from dashboard.ingest.report import ImportReport
+from dashboard.precompute import statistics
 from queries import data_quality
 
 scope = ui.require_page("admin_import")
@@ -118,6 +119,7 @@ def job_progress() -> None:
         ss["import_rejects"] = job.rejects
         ss["import_problems"] = job.problems
         if job.report is not None and (job.report.inserted or job.report.updated):
+            statistics.catch_up(ui.engine())  # the stored statistics of the months (#16)
             st.cache_data.clear()  # new data_version: figures and "data as of" refresh
     st.rerun()
 

@@ -10,6 +10,7 @@ from dashboard.app import audit_views, ui, ui_auth
 from dashboard.app.inspection import fresh, how_to_read
 from dashboard.commands.audits import AuditNotAssignedError, AuditValidationError, SaveAudit
 from dashboard.hmip import ratings
+from dashboard.precompute import statistics
 from queries import audits
 
 scope = ui.require_page("audit")
@@ -54,6 +55,7 @@ def save(audit_id: int, complete: bool, then_next: bool = False) -> None:
                           "still here; press Save again in a moment.")
         return
     ss[f"aud_errors_{audit_id}"] = {}
+    statistics.catch_up(ui.engine())  # the stored statistics of the audit's months (#16)
     message = (f"Saved as {'complete' if complete else 'a draft'} at "
                f"{datetime.now():%H:%M}: {stored} answer(s) stored.")
     ss[notice_key] = ("success", message)

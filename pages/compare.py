@@ -1,19 +1,18 @@
-"""Compare offices fairly: a funnel plot against the regional rate, a sortable table with
-intervals and RAG status, monthly small multiples and a control chart for one office.
-Clicking an office (plot or table) opens the overview for that office."""
+"""Compare offices fairly: a funnel plot against the regional rate beside a ranked table,
+monthly small multiples on one scale and a control chart for one office. The statistics
+are stored when the data change (queries.stored_stats). Clicking an office (plot or
+table) opens the overview for that office."""
 
 import math
-from dataclasses import replace
 
 import streamlit as st
 
-from dashboard.app import charts_compare, ui
+from dashboard.app import charts_compare, compare_view, ui
 from dashboard.core import spreadsheet_safe
 from dashboard.core.glossary import MEASURES
 from dashboard.core.plain_text import plain, quoted
 from dashboard.core.targets import target_for
-from dashboard.stats import funnel
-from queries import flags, monthly, reference
+from queries import flags, monthly, reference, stored_stats
 
 KEYS = monthly.measure_keys()
 DEFAULT = "kq_2.3c" if "kq_2.3c" in KEYS else KEYS[0]  # the KSS inspection's weakest
@@ -35,7 +34,6 @@ if "cmp_od" not in ss:
 measure = ss["cmp_measure"]
 gkey = monthly.glossary_key(measure)
 name, unit = monthly.measure_name(measure), MEASURES[gkey].unit
-better = monthly.higher_is_better(measure)
 
 f = ui.page_header(
     "compare",
@@ -45,10 +43,12 @@ f = ui.page_header(
     "orders or releases it rests on). The black line is the regional rate; the dashed lines "
     "(95 %) and solid lines (99.8 %) show how far an office of that size can drift from it "
     "by chance alone (exact binomial limits). Offices outside the lines are named and "
-    "coloured: outside 99.8 % is very unlikely to be chance. The **control chart** follows "
-    "one office month by month and flags only special-cause variation: a month outside its "
-    "control limits, or 8 months in a row on one side of the centre line. Click an office on "
-    "the plot or in the table to open its measures. Cases sufficient is compared per key "
+    "coloured: outside 99.8 % is very unlikely to be chance; every office is in the ranked "
+    "table beside the plot. The **control chart** follows one office month by month and "
+    "flags only special-cause variation: a month outside its control limits, or 8 months in "
+    "a row on one side of the centre line; it is drawn only where the office has at least "
+    f"{flags.MIN_MONTHLY_DENOMINATOR} a month in the median month. Click an office on the "
+    "plot or in the table to open its measures. Cases sufficient is compared per key "
     "question (one judgement per case); caseload per officer and workload capacity are not "
     "proportions and are not offered here.",
     [gkey],
@@ -56,14 +56,12 @@ f = ui.page_header(
 scope = ui.require_page("compare")
 if url_problem:
     st.warning(url_problem, icon=":material/warning:")
-region_f = replace(f, office_ids=None, area_code=None, office_code=None, label="Region")
+region_f = stored_stats.region(f)
 with st.spinner("Comparing offices…"):
     offices = ui.query(reference.offices)
-    counts = ui.query(monthly.period_counts, region_f)
-    by_month = ui.query(monthly.monthly_counts, region_f)
     targets = ui.query(reference.targets)
+    with_data = set(ui.query(stored_stats.measures, region_f)["measure"])
 
-with_data = set(counts["measure"])
 left, right = st.columns([3, 2], vertical_alignment="bottom")
 left.selectbox("Measure", [k for k in KEYS if k in with_data or k == measure],
                key="cmp_measure", format_func=monthly.measure_name)
@@ -83,11 +81,10 @@ area_codes = dict(zip(offices["office_code"], offices["area_code"], strict=True)
 names = dict(zip(offices["office_code"], offices["office"], strict=True))
 in_view = set(offices["office_code"] if f.area_code is None else
               offices.loc[offices["area_code"] == f.area_code, "office_code"])
-rows = counts[counts["measure"] == measure]
-theta = funnel.pooled_rate(list(rows["numerator"]), list(rows["denominator"]))
-phi = funnel.overdispersion(list(rows["numerator"]), list(rows["denominator"]), theta)
-assessed, _ = funnel.assess(rows, "numerator", "denominator", better, theta=theta,
-                            phi=phi if ss["cmp_od"] else None)
+bench = ui.query(stored_stats.funnel_benchmark, region_f, measure=measure).iloc[0]
+theta, phi = float(bench["theta"]), float(bench["phi"])
+assessed = ui.query(stored_stats.funnel_offices, region_f, measure=measure,
+                    adjusted=ss["cmp_od"])
 shown = assessed[assessed["office_code"].isin(in_view)].reset_index(drop=True)
 if shown.empty:
     ui.empty_state(f"figures for {name}")
@@ -121,51 +118,39 @@ st.markdown(f"Regional rate **{ui.pct(100 * theta, 1)}**. " + (
     "Outside the limits. " + "; ".join(groups) + "." if groups else
     "Every office is within the limits: differences are what chance would produce.")
     + f" {spread}")
-curve = funnel.funnel_curve(theta, shown["denominator"].max(),
-                            phi=phi if ss["cmp_od"] else None)
-fig = charts_compare.funnel_figure(
-    shown, curve, theta, f"{name} by office against its denominator ({unit})",
-    f"{name} ({unit})", MEASURES[gkey].denominator.capitalize(), target=target_line,
-    highlight=f.office_code)
-event = ui.chart(st, fig, key="cmp_funnel", on_select="rerun", selection_mode="points")
+st.html(compare_view.NARROW_CSS)
+plot_side, table_side = st.columns([5, 4])
+with plot_side.container(key="cmp_funnel_box"):
+    curve = ui.query(stored_stats.funnel_lines, region_f, measure=measure,
+                     adjusted=ss["cmp_od"])
+    fig = charts_compare.funnel_figure(
+        shown, curve, theta, f"By office, against its denominator ({unit})",
+        f"Rate ({unit})", MEASURES[gkey].denominator.capitalize(), target=target_line,
+        highlight=f.office_code)
+    event = ui.chart(st, fig, key="cmp_funnel", on_select="rerun", selection_mode="points")
 clicked = [p["customdata"][0] for p in event["selection"]["points"]
            if p.get("customdata") and p["customdata"][0] in office_ids]
 if clicked:
     drill(clicked[0])
 
 view = monthly.comparison_table(shown, targets, office_ids, measure)
-st.caption("Worst rate first. Click a column heading to sort, a row to open that office.")
-count_format = "%.1f" if gkey == "vacancy_rate" else "%d"
-picked = st.dataframe(view, hide_index=True, width="stretch", key="cmp_table",
-                      on_select="rerun", selection_mode="single-row",
-                      column_order=[c for c in view.columns if c != "office_code"],
-                      column_config={
-    "office": "Office", "area": "Area",
-    "numerator": st.column_config.NumberColumn(
-        "Numerator", help=MEASURES[gkey].numerator, format=count_format),
-    "denominator": st.column_config.NumberColumn(
-        "Denominator", help=MEASURES[gkey].denominator, format=count_format),
-    "rate": ui.judged_column(name, help=MEASURES[gkey].definition()),
-    "ci_low": ui.percent_column("95 % CI low", help="Wilson 95 % interval"),
-    "ci_high": ui.percent_column("95 % CI high", help="Wilson 95 % interval"),
-    "position": "Funnel", "signal": "Against the region",
-    "status": st.column_config.TextColumn("Target status", help=default_target.describe()
-                                          if default_target else "No target set")})
+view["count"] = charts_compare.count_texts(view["numerator"], view["denominator"])
+picked = compare_view.ranked_table(table_side, view, name, gkey, default_target)
 if picked["selection"]["rows"]:
     drill(str(view["office_code"].iloc[picked["selection"]["rows"][0]]))
 csv_name = ui.safe_file_name(ui.file_stem(f"compare_{measure}", f)) + ".csv"
 ui.logged_download_button(
     "Download this table (CSV)",
-    lambda: spreadsheet_safe.csv_bytes(view.drop(columns="office_code")),
+    lambda: spreadsheet_safe.csv_bytes(view.drop(columns=["office_code", "count"])),
     csv_name, "text/csv", rows=len(view))
 
-series = by_month[by_month["measure"] == measure]
+series = ui.query(stored_stats.monthly_series, region_f, measure=measure)
 region = series.groupby("month", as_index=False)[["numerator", "denominator"]].sum()
 region["rate"] = 100 * region["numerator"] / region["denominator"]
 local = series[series["office_code"].isin(in_view)].assign(
     rate=lambda d: 100 * d["numerator"] / d["denominator"])
 ui.chart(st, charts_compare.small_multiples(
-    local, region, f"{name} by month, each office (blue) and the region (grey)",
+    local, region, f"{name} by month, each office (blue) and the region (grey), one scale",
     f"{name} ({unit})", target=target_line), key="cmp_multiples")
 
 st.subheader("Change over time that means something")
@@ -186,19 +171,25 @@ view_key = CASE_VIEW.get(measure)  # scope permitting: only offices whose cases 
 if view_key and scope.may_open("cases") and scope.covers_office(int(office_ids[code])):
     if right.button(f"Cases behind {names[code]}'s figure", icon=":material/folder_shared:"):
         drill(code, "pages/cases.py", measure=measure, view=view_key)
-chart = flags.chart_for(series, code, measure)
+chart = ui.query(stored_stats.control_chart, region_f, office_code=code, measure=measure)
+window = flags.chart_window(f)
+if flags.too_few_to_chart(chart):
+    st.info(compare_view.too_few_message(names[code], name, gkey, chart, window.period_text()),
+            icon=":material/info:")
+    st.stop()
 own = target_for(targets, monthly.target_key(measure), office_ids[code])
 ui.chart(st, charts_compare.spc_figure(
-    chart, f"{names[code]}: {name} by month, control chart", f"{name} ({unit})",
-    target=own.green_from if own else None), key="cmp_spc_chart")
-st.caption("Centre line: the office's own rate over the period. Limits: exact binomial, "
-           "with the tail areas of 3 sigma, from each month's denominator. A point outside "
-           "them, or 8 months in a row on one side of the centre line, is flagged.")
-found = flags.flags_from_counts(series[series["office_code"] == code])
+    chart, f"{names[code]}: {name} by month, {window.period_text()}, control chart",
+    f"{name} ({unit})", target=own.green_from if own else None), key="cmp_spc_chart")
+st.caption("Centre line: the office's own rate over the months charted (at least the 12 "
+           "ending with the period's last month). Limits: exact binomial, with the tail "
+           "areas of 3 sigma, from each month's denominator. A point outside them, or 8 "
+           "months in a row on one side of the centre line, is flagged.")
+found = ui.query(stored_stats.chart_flags, region_f, office_code=code, measure=measure)
 if found.empty:
-    st.success(f"No special-cause variation for {plain(names[code])} in {f.period_text()}: "
-               "month-to-month changes are within what chance produces.",
-               icon=":material/check_circle:")
+    st.success(f"No special-cause variation for {plain(names[code])} in "
+               f"{window.period_text()}: month-to-month changes are within what chance "
+               "produces.", icon=":material/check_circle:")
 else:
     st.warning("\n".join(f"- {plain(flags.describe(r))}" for _, r in
                          flags.one_per_signal(found).iterrows()), icon=":material/flag:")

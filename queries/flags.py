@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from dashboard.core.filters import Filters, add_months, month_start
+from dashboard.data import stat_state
+from dashboard.data import summary_schema as ss
+from dashboard.data.schema import area as area_t
+from dashboard.data.schema import office as office_t
+from dashboard.data.sqlfuncs import month_of
 from dashboard.stats import spc
 from queries import monthly
 
@@ -28,6 +34,17 @@ FLAG_COLUMNS = ["area", "office", "office_code", "measure", "measure_name", "mon
 DIRECTION_ORDER = {"worse": 0, "changed": 1, "better": 2}
 RULE_ORDER = {spc.BEYOND_LIMITS: 0, spc.RUN_OF_8: 1}
 CHART_MONTHS = 12  # the shortest control chart a current flag is judged on
+
+
+MIN_MONTHLY_DENOMINATOR = 10  # a control chart needs about this many a month (median)
+
+
+def too_few_to_chart(chart: pd.DataFrame) -> bool:
+    """True when a chart_for chart rests on too few cases a month to say anything: its
+    median monthly denominator is below MIN_MONTHLY_DENOMINATOR (or it has no month). With
+    6 judgements a month the exact limits span nearly 0-100 %, so no month can stand out
+    and a flat line inside them means nothing."""
+    return chart.empty or float(chart["denominator"].median()) < MIN_MONTHLY_DENOMINATOR
 
 
 def chart_window(f: Filters) -> Filters:
@@ -115,7 +132,9 @@ def one_per_signal(flags: pd.DataFrame) -> pd.DataFrame:
 
 def all_flags(conn: Connection, f: Filters, baseline_months: int | None = None) -> pd.DataFrame:
     """Every special-cause flag in f's period for the offices in f, worst first.
-    Columns: FLAG_COLUMNS."""
+    Columns: FLAG_COLUMNS. From the stored statistics when f is a stored 12-month window."""
+    if baseline_months is None and _stored(conn, f):
+        return stored_flags(conn, month_start(f.end), office_ids=f.office_ids)
     return flags_from_counts(monthly.monthly_counts(conn, f), baseline_months)
 
 
@@ -123,9 +142,61 @@ def current_flags(conn: Connection, f: Filters,
                   baseline_months: int | None = None) -> pd.DataFrame:
     """The flags on the last month of f's period for the offices in f, worst first (one
     row per office, measure and rule), on charts over chart_window(f). Columns:
-    FLAG_COLUMNS."""
-    return flags_from_counts(monthly.monthly_counts(conn, chart_window(f)), baseline_months,
+    FLAG_COLUMNS. From the stored statistics when they hold that chart window."""
+    window = chart_window(f)
+    if baseline_months is None and _stored(conn, window):
+        return stored_flags(conn, month_start(f.end), office_ids=f.office_ids,
+                            only_month=month_start(f.end))
+    return flags_from_counts(monthly.monthly_counts(conn, window), baseline_months,
                              only_month=f.end.strftime("%Y-%m"))
+
+
+def stored_flags(conn: Connection, window_end: date, measure: str | None = None,
+                 office_code: str | None = None, office_ids: tuple[int, ...] | None = None,
+                 only_month: date | None = None) -> pd.DataFrame:
+    """The stored flags (dashboard.precompute) on the control charts of the 12 months
+    ending window_end (a first day), for one measure / office / set of offices / month
+    when given, worst first. Columns: FLAG_COLUMNS, as flags_from_counts gives them."""
+    t, c = ss.stat_control_flag, ss.stat_control_chart
+    where = [t.c.window_end == window_end]
+    where += [t.c.measure == measure] if measure is not None else []
+    where += [office_t.c.code == office_code] if office_code is not None else []
+    where += [t.c.office_id.in_(office_ids)] if office_ids is not None else []
+    where += [t.c.month == only_month] if only_month is not None else []
+    stmt = (select(area_t.c.name.label("area"), office_t.c.name.label("office"),
+                   office_t.c.code.label("office_code"), t.c.measure,
+                   month_of(t.c.month).label("month"), t.c.rule, t.c.side, t.c.rate,
+                   t.c.centre, t.c.z, t.c.run_length, t.c.run_start, c.c.numerator,
+                   c.c.denominator)
+            .join(office_t, office_t.c.id == t.c.office_id)
+            .join(area_t, area_t.c.id == office_t.c.area_id)
+            .join(c, (c.c.window_end == t.c.window_end) & (c.c.measure == t.c.measure)
+                  & (c.c.office_id == t.c.office_id) & (c.c.month == t.c.month))
+            .where(*where))
+    rows = pd.DataFrame(conn.execute(stmt).all(), columns=[
+        "area", "office", "office_code", "measure", "month", "rule", "side", "rate",
+        "centre", "z", "run_length", "run_start", "numerator", "denominator"])
+    if rows.empty:
+        return pd.DataFrame(columns=FLAG_COLUMNS)
+    rate, centre = rows["rate"].astype(float), rows["centre"].astype(float)
+    infinite = [math.copysign(math.inf, r - m) for r, m in zip(rate, centre, strict=True)]
+    out = rows.assign(
+        measure_name=[monthly.measure_name(m) for m in rows["measure"]],
+        rule_text=rows["rule"].map(spc.RULE_TEXT),
+        direction=[_direction(s, monthly.higher_is_better(m))
+                   for s, m in zip(rows["side"], rows["measure"], strict=True)],
+        rate=100.0 * rate, centre=100.0 * centre,
+        z=[i if pd.isna(z) else float(z) for z, i in zip(rows["z"], infinite, strict=True)],
+        run_length=rows["run_length"].astype(int),
+        numerator=rows["numerator"].astype(float), denominator=rows["denominator"].astype(float))
+    return worst_first(out[FLAG_COLUMNS])
+
+
+def _stored(conn: Connection, window: Filters) -> bool:
+    """Are window's control charts stored: 12 whole months, none pending?"""
+    return (window.start.day == 1 and window.months == stat_state.WINDOW_MONTHS
+            and add_months(window.start, window.months) == window.end + timedelta(days=1)
+            and stat_state.serves(conn, window.start, window.end))
 
 
 def _direction(side: str, higher_is_better: bool | None) -> str:

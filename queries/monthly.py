@@ -162,11 +162,8 @@ def completions_by_month(conn: Connection, f: Filters) -> pd.DataFrame:
 
     Columns: month, area, office, office_code, due_12_months, completed_in_12_months.
     """
-    if not summaries.serves(conn, f):
-        return completions_by_month_from_rows(conn, f)
-    s = summary_upw_due
-    return _summed(conn, s, [s.c.due_12_months, s.c.completed_in_12_months],
-                   f.clauses(s.c.month, s.c.office_id))
+    return _from_summary(conn, f, summary_upw_due, ("due_12_months", "completed_in_12_months"),
+                         completions_by_month_from_rows)
 
 
 def start_times_by_month(conn: Connection, f: Filters) -> pd.DataFrame:
@@ -176,11 +173,18 @@ def start_times_by_month(conn: Connection, f: Filters) -> pd.DataFrame:
 
     Columns: month, area, office, office_code, orders_due_to_start, started_in_7_days.
     """
+    return _from_summary(conn, f, summary_upw_start, ("orders_due_to_start", "started_in_7_days"),
+                         start_times_by_month_from_rows)
+
+
+def _from_summary(conn: Connection, f: Filters, table, columns: tuple[str, ...],
+                  from_rows) -> pd.DataFrame:
+    """The summary table's columns summed by month and office when the summaries cover f,
+    else from_rows(conn, f) over the raw rows."""
     if not summaries.serves(conn, f):
-        return start_times_by_month_from_rows(conn, f)
-    s = summary_upw_start
-    return _summed(conn, s, [s.c.orders_due_to_start, s.c.started_in_7_days],
-                   f.clauses(s.c.month, s.c.office_id))
+        return from_rows(conn, f)
+    return _summed(conn, table, [table.c[name] for name in columns],
+                   f.clauses(table.c.month, table.c.office_id))
 
 
 def _summed(conn: Connection, table, columns, where) -> pd.DataFrame:

@@ -1,39 +1,50 @@
-"""National-scale benchmark: `make bench` (or `.venv/bin/python scripts/bench.py`).
+"""Benchmark: `make bench` (or `.venv/bin/python scripts/bench.py`); issue 16.
 
-In one run, on a national dataset (~264,000 people on probation, 12 regions, 96 offices,
-11.6 million appointments, 4.7 million unpaid work sessions over the 24-month history):
+In one run, with the machine's load average at the start and the end:
 
-1. makes the data if it is missing (cached): bench-results/national.sqlite, the
-   PostgreSQL database ``bench_national`` and a DuckDB copy of the raw rows, and reports
-   how long the generator took and its peak memory;
-2. times each page's queries (the default view: last 12 months, whole country), median
-   of warm runs, for (a) this project's queries (monthly summaries, SQL), (b) the naive
-   approach (read the raw tables into pandas on every page run and aggregate there) and
-   (c) DuckDB running the same queries over the raw rows; checks that the three give the
-   same figures; peak memory of each;
-3. times each page in headless Chromium against a running server, from a click in the
-   navigation to the page fully drawn (first view with an empty cache, and repeat view);
-4. runs the load test (scripts/loadtest.py): 20 concurrent sessions against PostgreSQL.
+1. makes the data if it is missing (cached in bench-results/ and PostgreSQL): for each
+   scale (--scales, default region and national: ~8,400 and ~264,000 people on
+   probation), bench-results/<scale>.sqlite, the PostgreSQL database bench_<scale> and, at
+   the largest scale, a DuckDB copy of the raw rows; reports the generator's time and peak
+   memory;
+2. page server times: every page (all 16 of the navigation; each role's default view, an
+   office view and a one-month view) run by a real server (`python -m dashboard serve`),
+   timed from the request to the server's "script finished" message over a loopback
+   websocket (scripts/stclient.py, the browser's own protocol). Cold: Streamlit's caches
+   emptied just before (the browser's "Clear cache" message, as after a restart or a data
+   refresh); warm: the median of the repeats that follow. At every scale, and how each
+   page's time grows from the smallest to the largest scale;
+3. the page queries at the largest scale (the pages whose figures DuckDB can compute):
+   (a) this project's queries, (b) the naive approach (read the raw tables into pandas on
+   every run) and (c) DuckDB over the raw rows; checks the three agree; peak memory;
+4. throughput at 1, 2 and 3 replicas behind nginx (`serve --replicas N`): the stress
+   load test's pages a second;
+5. the load test (scripts/loadtest.py) at the largest scale on PostgreSQL: 20 paced
+   sessions (2-8 s think time, --load-duration seconds), the no-think stress run, and the
+   server's memory per session and after --combos distinct views.
 
-Prints the tables and writes them to bench-results/results.md (and results.json).
-Options: --quick (fewer repeats), --skip-render, --skip-load, --skip-naive, --pages.
-Environment: BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/
-bench_national); BENCH_SCALE=region for a fast trial run of the script itself.
+Prints the tables and writes them to bench-results/results.md (and results.json);
+--write-readme puts them into README.md between the bench markers. Options: --quick
+(fewer repeats), --skip-pages, --skip-queries, --skip-naive, --skip-replicas, --skip-load,
+--render (also time pages drawn in headless Chromium), --pages.
+Environment: BENCH_POSTGRES (default postgresql+psycopg://postgres@127.0.0.1:5432); the
+databases are bench_<scale>.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import os
 import platform
-import socket
+import re
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -42,14 +53,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 OUT = ROOT / "bench-results"
-SCALE = os.environ.get("BENCH_SCALE", "national")
+README = ROOT / "README.md"
+MARKERS = ("<!-- bench:start (scripts/bench.py --write-readme) -->", "<!-- bench:end -->")
 SEED = 20261123
 AS_OF = date(2026, 10, 31)
-SQLITE_PATH = OUT / f"{SCALE}.sqlite"
-DUCKDB_PATH = OUT / f"{SCALE}.duckdb"
-PG_URL = os.environ.get("BENCH_POSTGRES_URL",
-                        f"postgresql+psycopg://postgres@127.0.0.1:5432/bench_{SCALE}")
-PAGES = ("overview", "staffing", "quality", "payback", "gate")
+PG_BASE = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PAGES = ("overview", "staffing", "quality", "payback", "gate")  # (a)/(b)/(c) query pages
 TITLES = {"overview": ("Overview", "Overview"), "staffing": ("Staffing gaps", "Staffing gaps"),
           "quality": ("Case quality", "Case quality"),
           "payback": ("Unpaid work", "Unpaid work (Community Payback)"),
@@ -63,6 +72,37 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 CHIEF = ("chief.exec", "demo-chief-2026!")
+# page server times: who opens each page (a role whose navigation has it)
+PAGE_USERS = {
+    "chief.exec": ("overview", "compare", "staffing", "quality", "payback", "gate", "cases",
+                   "caseload", "readiness"),
+    "quality.lead": ("sample", "audit", "data_quality"),
+    "admin": ("admin_import", "admin_users", "admin_targets", "admin_log"),
+}
+PASSWORDS = {"chief.exec": "demo-chief-2026!", "quality.lead": "demo-quality-2026!",
+             "admin": "demo-users-2026!", "auditor": "demo-auditor-2026!"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One scale's copies of the demo data."""
+
+    scale: str
+
+    @property
+    def sqlite_path(self) -> Path:
+        return OUT / f"{self.scale}.sqlite"
+
+    @property
+    def duckdb_path(self) -> Path:
+        return OUT / f"{self.scale}.duckdb"
+
+    @property
+    def pg_url(self) -> str:
+        return f"{PG_BASE}/bench_{self.scale}"
+
+    def url(self, backend: str) -> str:
+        return f"sqlite:///{self.sqlite_path}" if backend == "sqlite" else self.pg_url
 
 
 def say(message: str) -> None:
@@ -166,7 +206,7 @@ def _register_duckdb_functions() -> None:
         return f"({compiler.process(second, **kw)} - {compiler.process(first, **kw)})"
 
 
-def worker(approach: str, backend: str, page: str, repeat: int) -> dict:
+def worker(data: Dataset, approach: str, backend: str, page: str, repeat: int) -> dict:
     """Run one page's queries `repeat` times after one warm-up run (in a process of its
     own, so its peak memory is the page's)."""
     from sqlalchemy import create_engine, text
@@ -175,10 +215,10 @@ def worker(approach: str, backend: str, page: str, repeat: int) -> dict:
 
     if backend == "duckdb":
         _register_duckdb_functions()
-        engine = create_engine(f"duckdb:///{DUCKDB_PATH}",
+        engine = create_engine(f"duckdb:///{data.duckdb_path}",
                                connect_args={"read_only": True})
     else:
-        engine = db.make_engine(f"sqlite:///{SQLITE_PATH}" if backend == "sqlite" else PG_URL)
+        engine = db.make_engine(data.url(backend))
     import bench_naive  # noqa: F401 - imported before the baseline, like the queries
 
     with engine.connect() as conn:
@@ -213,9 +253,10 @@ def worker(approach: str, backend: str, page: str, repeat: int) -> dict:
             "digest": digest(results)}
 
 
-def run_worker(approach: str, backend: str, page: str, repeat: int) -> dict:
+def run_worker(data: Dataset, approach: str, backend: str, page: str, repeat: int) -> dict:
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", approach, backend, page, str(repeat)],
+        [sys.executable, __file__, "--worker", data.scale, approach, backend, page,
+         str(repeat)],
         cwd=ROOT, capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
         raise RuntimeError(f"worker {approach} {backend} {page} failed:\n{proc.stderr[-3000:]}")
@@ -224,7 +265,7 @@ def run_worker(approach: str, backend: str, page: str, repeat: int) -> dict:
 
 # --- data ---------------------------------------------------------------------------------
 
-def _has_dataset(url: str) -> bool:
+def _has_dataset(url: str, scale: str) -> bool:
     from sqlalchemy import create_engine, inspect, text
 
     try:
@@ -237,7 +278,7 @@ def _has_dataset(url: str) -> bool:
         engine.dispose()
     except Exception:  # noqa: BLE001 - missing database or tables: make it again
         return False
-    return (facts.get("scale") == SCALE and facts.get("seed") == str(SEED)
+    return (facts.get("scale") == scale and facts.get("seed") == str(SEED)
             and facts.get("data_as_of") == AS_OF.isoformat() and bool(built))
 
 
@@ -251,13 +292,13 @@ _MEASURED = ("import runpy, sys; sys.argv = ['dashboard', *sys.argv[1:]]\n"
              "sys.exit(code)")
 
 
-def _generate(url: str, label: str) -> dict:
+def _generate(url: str, label: str, scale: str) -> dict:
     """python -m dashboard demo-data into url: its time and peak memory."""
-    say(f"generating the {SCALE} dataset into {label} (one-off; a progress bar follows)")
+    say(f"generating the {scale} dataset into {label} (one-off; a progress bar follows)")
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _MEASURED, "--database-url", url, "demo-data", "--scale",
-         SCALE, "--seed", str(SEED), "--as-of", AS_OF.isoformat(), "--replace"],
+         scale, "--seed", str(SEED), "--as-of", AS_OF.isoformat(), "--replace"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"demo-data failed for {label}")
@@ -273,29 +314,30 @@ def _generate(url: str, label: str) -> dict:
             "when": datetime.now().isoformat(timespec="seconds")}
 
 
-def ensure_data() -> dict:
-    """Make the SQLite, PostgreSQL and DuckDB copies when missing; return generation facts
-    (recorded in bench-results/generation.json when the data was made)."""
+def ensure_data(data: Dataset, duckdb: bool) -> dict:
+    """Make the SQLite and PostgreSQL copies (and the DuckDB one when `duckdb`) when
+    missing; return generation facts (kept in bench-results/generation-<scale>.json)."""
     OUT.mkdir(exist_ok=True)
-    record_path = OUT / f"generation-{SCALE}.json"
+    record_path = OUT / f"generation-{data.scale}.json"
     record = json.loads(record_path.read_text()) if record_path.exists() else {}
-    sqlite_url = f"sqlite:///{SQLITE_PATH}"
-    if not _has_dataset(sqlite_url):
-        record["sqlite"] = _generate(sqlite_url, str(SQLITE_PATH.relative_to(ROOT)))
-        DUCKDB_PATH.unlink(missing_ok=True)
-    if not _has_dataset(PG_URL):
-        _create_pg_database()
-        record["postgresql"] = _generate(PG_URL, PG_URL.rsplit("/", 1)[-1])
-    if not DUCKDB_PATH.exists():
-        record["duckdb"] = _build_duckdb()
+    if not _has_dataset(data.url("sqlite"), data.scale):
+        record["sqlite"] = _generate(data.url("sqlite"),
+                                     str(data.sqlite_path.relative_to(ROOT)), data.scale)
+        data.duckdb_path.unlink(missing_ok=True)
+    if not _has_dataset(data.pg_url, data.scale):
+        _create_pg_database(data.pg_url)
+        record["postgresql"] = _generate(data.pg_url, data.pg_url.rsplit("/", 1)[-1],
+                                         data.scale)
+    if duckdb and not data.duckdb_path.exists():
+        record["duckdb"] = _build_duckdb(data)
     record_path.write_text(json.dumps(record, indent=2))
     return record
 
 
-def _create_pg_database() -> None:
+def _create_pg_database(url: str) -> None:
     from sqlalchemy import create_engine, text
 
-    base, name = PG_URL.rsplit("/", 1)
+    base, name = url.rsplit("/", 1)
     admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
@@ -305,7 +347,7 @@ def _create_pg_database() -> None:
     admin.dispose()
 
 
-def _build_duckdb() -> dict:
+def _build_duckdb(data: Dataset) -> dict:
     """Copy the raw tables from the SQLite file into a DuckDB file, typed as the schema
     says (no indexes: DuckDB scans columns). The summary tables are left empty, so the
     queries take their raw-row path there."""
@@ -318,12 +360,12 @@ def _build_duckdb() -> dict:
     from dashboard.data import schema
     from dashboard.data import summary_schema as ss
 
-    say(f"copying the raw rows into {DUCKDB_PATH.relative_to(ROOT)} (one-off)")
+    say(f"copying the raw rows into {data.duckdb_path.relative_to(ROOT)} (one-off)")
     started = time.perf_counter()
-    tmp = DUCKDB_PATH.with_suffix(".tmp")
+    tmp = data.duckdb_path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
     duck = duckdb.connect(str(tmp))
-    source = sqlite3.connect(f"file:{SQLITE_PATH}?mode=ro", uri=True)
+    source = sqlite3.connect(f"file:{data.sqlite_path}?mode=ro", uri=True)
 
     def ddl(table) -> str:
         def kind(col) -> str:
@@ -350,52 +392,25 @@ def _build_duckdb() -> dict:
     duck.execute("CHECKPOINT")
     duck.close()
     source.close()
-    tmp.rename(DUCKDB_PATH)
+    tmp.rename(data.duckdb_path)
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
 # --- page render times in Chromium ----------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_server(url: str, log_path: Path):
+    """`python -m dashboard serve` on a free loopback port: (process, base URL)."""
+    from dashboard.app import replicas
 
-
-def start_server(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """`python -m dashboard serve` on a free loopback port; returns (process, base URL)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AUTH_BACKEND")}
-    env.update(PYTHONUNBUFFERED="1", AUTH_BACKEND="local")
-    for _attempt in range(3):
-        port = _free_port()
-        log = log_path.open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--database-url", url, "serve",
-             "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-             "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                            timeout=2) as resp:
-                    if resp.read().decode().strip() == "ok":
-                        return proc, f"http://127.0.0.1:{port}"
-            except OSError:
-                pass
-            time.sleep(0.1)  # polling while the server starts
-        stop_server(proc)
-    raise RuntimeError(f"the server did not start; see {log_path}")
+    OUT.mkdir(exist_ok=True)
+    env = replicas.server_env(url, {"DASHBOARD_ALLOW_CLIENT_CACHE_CLEAR": "1"})  # cold runs
+    return replicas.start_server(url, log_path, env=env)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+    from dashboard.app import replicas
+
+    replicas.stop(proc, seconds=20)
 
 
 RUN_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -469,6 +484,133 @@ def render_times(url: str, label: str, rounds: int, pages: tuple[str, ...]) -> d
     return {p: {"first": first[p], "repeat": repeat[p]} for p in pages}
 
 
+# --- page server times (a real server, every page) ------------------------------------------
+
+def _first(url: str, sql: str) -> str | None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(text(sql)).first()
+    engine.dispose()
+    return row[0] if row else None
+
+
+def views(url: str) -> dict[str, str]:
+    """The three views as URL query strings: default (the last 12 months, everything the
+    role sees), one office (the first by area and office code) and one month (the last)."""
+    office = _first(url, "SELECT a.code || '|' || o.code FROM office o JOIN area a "
+                         "ON a.id = o.area_id ORDER BY a.code, o.code")
+    area, office = office.split("|")
+    month = f"{AS_OF:%Y-%m}"
+    return {"default": "", "office": f"area={area}&office={office}",
+            "month": f"from={month}&to={month}"}
+
+
+def landing_accounts(url: str) -> list[tuple[str, str]]:
+    """One account per role for its default view: an area manager, the quality lead, an
+    auditor and the administrator (the chief executive's is the overview above)."""
+    am = _first(url, "SELECT username FROM app_user WHERE role = 'area_manager' "
+                     "ORDER BY username")
+    auditor = _first(url, "SELECT username FROM app_user WHERE role = 'auditor' "
+                          "ORDER BY username")
+    out = [(am, f"demo-{am.split('.', 1)[1]}-2026!")] if am else []
+    out += [("quality.lead", PASSWORDS["quality.lead"])]
+    out += [(auditor, PASSWORDS["auditor"])] if auditor else []
+    return [*out, ("admin", PASSWORDS["admin"])]
+
+
+async def _page_runs(base: str, the_views: dict[str, str], repeat: int, accounts,
+                     only: set[str] | None) -> list[dict]:
+    from stclient import Session
+
+    rows = []
+
+    async def measure(s, user: str, page: str | None, view: str, query: str | None) -> None:
+        await s.clear_cache()  # cold: Streamlit's caches empty, as after a restart
+        cold = await s.run(page, query=query)
+        warm = [await s.run(page) for _ in range(repeat)]
+        bad = next((r for r in [cold, *warm] if not r.ok), None)
+        rows.append({"user": user, "page": page or s.default_page, "view": view,
+                     "title": cold.heading(), "cold_ms": 1000 * cold.seconds,
+                     "warm_ms": median_ms([r.seconds for r in warm]),
+                     "ok": bad is None, "problem": bad.problem if bad else ""})
+        say(f"  {user} {page or s.default_page} {view}: cold {rows[-1]['cold_ms']:,.0f} ms, "
+            f"warm {rows[-1]['warm_ms'] or 0:,.0f} ms{'' if bad is None else ' FAILED'}")
+
+    for user, pages in PAGE_USERS.items():
+        s = Session(base, timeout=900)
+        first = await s.sign_in(user, PASSWORDS[user])
+        if not first.ok:
+            raise RuntimeError(f"{user} could not sign in: {first.problem}")
+        for page in pages:
+            if only and page not in only:
+                continue
+            if page not in s.pages:
+                rows.append({"user": user, "page": page, "view": "default", "ok": False,
+                             "problem": "not in the navigation", "title": ""})
+                continue
+            for view, query in the_views.items():
+                if view != "default" and page.startswith("admin_"):
+                    continue  # the admin pages do not follow the filters
+                await measure(s, user, page, view, query)
+        await s.close()
+    for user, password in accounts:  # each role's default view: its landing page
+        s = Session(base, timeout=900)
+        first = await s.sign_in(user, password)
+        if not first.ok:
+            raise RuntimeError(f"{user} could not sign in: {first.problem}")
+        await measure(s, user, None, "landing", "")
+        await s.close()
+    return rows
+
+
+def page_times(data: Dataset, backend: str, repeat: int, only: set[str] | None) -> list[dict]:
+    """Server time of every page's run on a fresh server on this dataset (see the module
+    docstring): one row per (account, page, view) with cold_ms and warm_ms."""
+    url = data.url(backend)
+    proc, base = start_server(url, OUT / f"server-pages-{data.scale}.log")
+    try:
+        say(f"page server times at {data.scale} scale on {backend}")
+        return asyncio.run(_page_runs(base, views(url), repeat, landing_accounts(url), only))
+    finally:
+        stop_server(proc)
+
+
+# --- replicas and load -------------------------------------------------------------------------
+
+def replica_throughput(data: Dataset, counts: list[int], sessions: int, rounds: int
+                       ) -> list[dict]:
+    """The stress load test (no think time) through nginx at 1, 2, 3 ... replicas."""
+    import loadtest
+
+    pool = loadtest.accounts(data.pg_url)
+    rows = []
+    for n in counts:
+        say(f"throughput: {sessions} sessions x {rounds} rounds through nginx, {n} replica(s)")
+        target = loadtest.Target(data.pg_url, None, replicas=n, log_name=f"bench-{n}")
+        try:
+            row = asyncio.run(loadtest.run_stress(target, pool, sessions, rounds, 600.0))
+        finally:
+            target.stop()
+        rows.append({"replicas": n, **row})
+    return rows
+
+
+def load_test(data: Dataset, args) -> dict:
+    """scripts/loadtest.py on one server on PostgreSQL (paced, stress, distinct views)."""
+    say(f"load test: {args.load_sessions} sessions, paced for {args.load_duration:.0f} s, "
+        f"stress, {args.combos} distinct views")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "loadtest.py"), "--database-url",
+         data.pg_url, "--json", "--sessions", str(args.load_sessions), "--duration",
+         str(args.load_duration), "--combos", str(args.combos)],
+        cwd=ROOT, capture_output=True, text=True, timeout=7200)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"load test failed to run:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 # --- report -------------------------------------------------------------------------------
 
 def median_ms(values: list[float]) -> float | None:
@@ -499,7 +641,7 @@ def query_table(results: dict, backend: str, pages: tuple[str, ...]) -> list[str
         peaks = " / ".join("–" if x is None else f"{x['peak_mb']:,.0f}" for x in (a, b, c))
         same = {x["digest"] for x in (a, b, c) if x}
         lines.append(f"| {page} | {fmt_ms(ma)} | {fmt_ms(mb)} | {fmt_ms(mc)} | "
-                     f"{fmt_ratio(speed_b)} faster | "
+                     f"{'–' if speed_b is None else fmt_ratio(speed_b) + ' faster'} | "
                      f"{'–' if speed_c is None else (fmt_ratio(speed_c) + ' faster') if speed_c >= 1 else fmt_ratio(1 / speed_c) + ' slower'} | "  # noqa: E501
                      f"{peaks} | {'yes' if len(same) == 1 else 'NO'} |")
     return lines
@@ -520,72 +662,146 @@ def render_table(render: dict, pages) -> list[str]:
     return lines
 
 
+def page_table(pages: dict[str, list[dict]]) -> list[str]:
+    """Per page and view: cold and warm server time at each scale, and the growth from the
+    first scale to the last (x times)."""
+    scales = list(pages)
+    head = ["page", "view", "account"]
+    for sc in scales:
+        head += [f"{sc} cold ms", f"{sc} warm ms"]
+    if len(scales) > 1:
+        head += [f"growth cold ({scales[0]} → {scales[-1]})", "growth warm"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|---|" + "---:|" * (len(head) - 3)]
+    keyed = {sc: {(r["user"], r["page"], r["view"]): r for r in rows}
+             for sc, rows in pages.items()}
+    for key in dict.fromkeys(k for sc in scales for k in keyed[sc]):
+        user, page, view = key
+        cells, got = [], [keyed[sc].get(key) for sc in scales]
+        for r in got:
+            if r is None or not r.get("ok"):
+                cells += ["FAILED" if r else "–", r.get("problem", "")[:40] if r else "–"]
+            else:
+                cells += [fmt_ms(r["cold_ms"]), fmt_ms(r["warm_ms"])]
+        if len(scales) > 1:
+            a, b = got[0], got[-1]
+            for field in ("cold_ms", "warm_ms"):
+                ok = a and b and a.get("ok") and b.get("ok") and a.get(field)
+                cells.append(f"{b[field] / a[field]:.1f}x" if ok else "–")
+        lines.append(f"| {page} | {view} | {user} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def replica_table(rows: list[dict]) -> list[str]:
+    lines = ["| replicas | sessions | page runs | pages/s | median ms | p95 ms | p99 ms | "
+             "failed |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['replicas']} | {r['sessions']} | {r['requests']} | "
+                     f"{r['pages_per_second'] or 0:.2f} | {fmt_ms(r['median_ms'])} | "
+                     f"{fmt_ms(r['p95_ms'])} | {fmt_ms(r['p99_ms'])} | {r['failed']} |")
+    return lines
+
+
+def write_readme(report: list[str]) -> None:
+    """Replace the text between the README's bench markers with the report."""
+    text = README.read_text()
+    start, end = MARKERS
+    if start not in text or end not in text:
+        raise RuntimeError(f"README.md has no {start} ... {end} markers")
+    body = "\n".join(report).strip()
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    README.write_text(pattern.sub(lambda _m: f"{start}\n{body}\n{end}", text, count=1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--worker", nargs=4, metavar=("APPROACH", "BACKEND", "PAGE", "N"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS,
+                        metavar=("SCALE", "APPROACH", "BACKEND", "PAGE", "N"))
+    parser.add_argument("--scales", default="region,national",
+                        help="comma-separated, smallest first (small, region, national)")
+    parser.add_argument("--backend", default="postgresql", choices=["postgresql", "sqlite"],
+                        help="database of the page server times (default postgresql)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--skip-render", action="store_true")
-    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--skip-queries", action="store_true")
     parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--skip-replicas", action="store_true")
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--render", action="store_true",
+                        help="also time the query pages drawn in headless Chromium")
+    parser.add_argument("--pages", default="", help="only these pages (comma-separated)")
+    parser.add_argument("--replica-counts", default="1,2,3")
+    parser.add_argument("--replica-sessions", type=int, default=20)
+    parser.add_argument("--replica-rounds", type=int, default=2)
+    parser.add_argument("--load-sessions", type=int, default=20)
+    parser.add_argument("--load-duration", type=float, default=300.0)
+    parser.add_argument("--combos", type=int, default=1000)
+    parser.add_argument("--write-readme", action="store_true",
+                        help="put the tables into README.md between the bench markers")
     args = parser.parse_args(argv)
     if args.worker:
-        approach, backend, page, n = args.worker
-        print(json.dumps(worker(approach, backend, page, int(n))))
+        scale, approach, backend, page, n = args.worker
+        print(json.dumps(worker(Dataset(scale), approach, backend, page, int(n))))
         return 0
 
-    pages = tuple(p for p in args.pages.split(",") if p)
+    load_start = os.getloadavg()
+    datasets = [Dataset(sc) for sc in args.scales.split(",") if sc]
+    largest = datasets[-1]
+    only = {p for p in args.pages.split(",") if p} or None
+    query_pages = tuple(p for p in PAGES if not only or p in only)
     repeats = {"a": 5 if args.quick else 21, "b": 1 if args.quick else 3,
                "c": 3 if args.quick else 11}
-    generation = ensure_data()
+    generation = {d.scale: ensure_data(d, duckdb=d is largest and not args.skip_queries)
+                  for d in datasets}
+    pages: dict[str, list[dict]] = {}
+    if not args.skip_pages:
+        for d in datasets:
+            pages[d.scale] = page_times(d, args.backend, 2 if args.quick else 5, only)
     results: dict[tuple[str, str, str], dict] = {}
-    plan = [("a", "sqlite"), ("a", "postgresql"), ("c", "duckdb")]
-    if not args.skip_naive:
-        plan += [("b", "sqlite"), ("b", "postgresql")]
-    for approach, backend in plan:
-        for page in pages:
-            say(f"timing {page}: ({approach}) on {backend}")
-            results[(approach, backend, page)] = run_worker(approach, backend, page,
-                                                            repeats[approach])
-    if "overview" in pages:
-        for backend in ("sqlite", "postgresql"):
-            say(f"timing the overview's special-cause flags on {backend}")
-            results[("a", backend, "flags")] = run_worker("a", backend, "flags",
-                                                          max(3, repeats["a"] // 4))
+    if not args.skip_queries:
+        plan = [("a", "sqlite"), ("a", "postgresql"), ("c", "duckdb")]
+        if not args.skip_naive:
+            plan += [("b", "sqlite"), ("b", "postgresql")]
+        for approach, backend in plan:
+            for page in query_pages:
+                say(f"timing {page}'s queries: ({approach}) on {backend}")
+                results[(approach, backend, page)] = run_worker(largest, approach, backend,
+                                                                page, repeats[approach])
     render = {}
-    if not args.skip_render and not Path(CHROMIUM).exists():
+    if args.render and not Path(CHROMIUM).exists():
         say(f"{CHROMIUM} is missing: skipping the page render times (apt-get install chromium)")
-    elif not args.skip_render:
+    elif args.render:
         rounds = 2 if args.quick else 5
-        render["SQLite"] = render_times(f"sqlite:///{SQLITE_PATH}", "sqlite", rounds, pages)
-        render["PostgreSQL"] = render_times(PG_URL, "postgresql", rounds, pages)
-    load = None
-    if not args.skip_load:
-        say("load test: 20 concurrent sessions against PostgreSQL")
-        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "loadtest.py"),
-                               "--database-url", PG_URL, "--json"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=3600)
-        if proc.returncode not in (0, 1):
-            raise RuntimeError(f"load test failed to run:\n{proc.stderr[-3000:]}")
-        load = json.loads(proc.stdout.strip().splitlines()[-1])
+        render["SQLite"] = render_times(largest.url("sqlite"), "sqlite", rounds, query_pages)
+        render["PostgreSQL"] = render_times(largest.pg_url, "postgresql", rounds, query_pages)
+    replicas = []
+    if not args.skip_replicas:
+        replicas = replica_throughput(largest, [int(n) for n in args.replica_counts.split(",")],
+                                      args.replica_sessions, args.replica_rounds)
+    load = None if args.skip_load else load_test(largest, args)
 
-    report = build_report(generation, results, render, load, pages)
+    report = build_report(datasets, generation, pages, results, render, replicas, load,
+                          query_pages, args.backend, load_start, os.getloadavg())
     print("\n".join(report))
+    OUT.mkdir(exist_ok=True)
     (OUT / "results.md").write_text("\n".join(report) + "\n")
     (OUT / "results.json").write_text(json.dumps({
-        "generation": generation,
-        "queries": {"|".join(k): v for k, v in results.items()},
-        "render": render, "load": load}, indent=2))
-    return 0
+        "load_average": {"start": load_start, "end": os.getloadavg()},
+        "generation": generation, "pages": pages,
+        "queries": {"|".join(k): v for k, v in results.items()}, "render": render,
+        "replicas": replicas, "load": load}, indent=2))
+    if args.write_readme:
+        write_readme(report)
+        say("README.md updated between the bench markers")
+    failed = [r for rows in pages.values() for r in rows if not r.get("ok")]
+    return 1 if failed or (load and load.get("paced", {}).get("failed")) else 0
 
 
-def build_report(generation, results, render, load, pages) -> list[str]:
+def _facts(data: Dataset) -> dict[str, int]:
     from sqlalchemy import create_engine, func, select
 
     from dashboard.data import schema
 
-    engine = create_engine(f"sqlite:///{SQLITE_PATH}")
+    engine = create_engine(data.url("sqlite"))
     with engine.connect() as conn:
         def count(table):
             return conn.execute(select(func.count()).select_from(table)).scalar()
@@ -597,57 +813,72 @@ def build_report(generation, results, render, load, pages) -> list[str]:
                  "appointments": count(schema.appointment),
                  "unpaid work sessions": count(schema.upw_session)}
     engine.dispose()
-    cpu = os.cpu_count()
-    lines = [f"Benchmark run {datetime.now():%Y-%m-%d %H:%M}, {platform.machine()} with {cpu} "
-             f"cores, load average {os.getloadavg()[0]:.1f} at the end; Python "
-             f"{platform.python_version()}.", "",
-             "Dataset (" + SCALE + " scale, seed " + str(SEED) + ", as of "
-             + AS_OF.isoformat() + "): " + ", ".join(f"{v:,} {k}" for k, v in facts.items())
-             + ".", ""]
-    for backend, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
-        g = generation.get(backend)
-        if g:
-            lines.append(f"- Generating it into {label}: {g['seconds']:,.0f} s, peak memory "
-                         f"{g['peak_mb']:,.0f} MB ({g['when']}).")
-    if generation.get("duckdb"):
-        lines.append(f"- Copying the raw rows into DuckDB: {generation['duckdb']['seconds']:,.0f}"
-                     " s.")
-    lines += ["", "Page queries, default view (last 12 months, whole country): median of warm "
-              "runs, without Streamlit's cache. (a) this project's queries; (b) naive: read "
-              "the raw tables into pandas and aggregate there, every run; (c) DuckDB running "
-              "the same queries over the raw rows. 'Same figures': all three results agree.",
-              ""]
-    for backend, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
-        lines += [f"**{label}**", "", *query_table(results, backend, pages), ""]
-    spc = [results.get(("a", b, "flags")) for b in ("sqlite", "postgresql")]
-    if all(spc):
-        lines += [f"The overview page also draws special-cause flags "
-                  f"(queries.flags.current_flags): control limits computed in Python over "
-                  f"the monthly counts, {fmt_ms(median_ms(spc[0]['times']))} ms on SQLite and "
-                  f"{fmt_ms(median_ms(spc[1]['times']))} ms on PostgreSQL, almost all of it "
-                  f"statistics rather than the query. It is the same work whichever way the "
-                  f"counts are fetched, so it is not in the tables above; st.cache_data keeps "
-                  f"it for later views. It is most of the overview's first-view time below.",
-                  ""]
+    return facts
+
+
+def build_report(datasets, generation, pages, results, render, replicas, load, query_pages,
+                 backend, load_start, load_end) -> list[str]:
+    largest = datasets[-1]
+    backend_name = "PostgreSQL" if backend == "postgresql" else "SQLite"
+    lines = [f"Benchmark run {datetime.now():%Y-%m-%d %H:%M}, {platform.machine()} with "
+             f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
+             f"(1, 5, 15 min) {', '.join(f'{x:.2f}' for x in load_start)} at the start and "
+             f"{', '.join(f'{x:.2f}' for x in load_end)} at the end.", ""]
+    for d in datasets:
+        lines.append(f"- {d.scale.capitalize()} dataset (seed {SEED}, as of {AS_OF}): "
+                     + ", ".join(f"{v:,} {k}" for k, v in _facts(d).items()) + ".")
+        for key, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+            g = generation.get(d.scale, {}).get(key)
+            if g:
+                lines.append(f"  Generating it into {label}: {g['seconds']:,.0f} s, peak "
+                             f"memory {g['peak_mb']:,.0f} MB ({g['when']}).")
+    lines.append("")
+    if pages:
+        lines += [f"**Page server time** ({backend_name}; `python -m dashboard serve`, one "
+                  "session at a time): from the request to the server's \"script finished\" "
+                  "message over a loopback websocket, i.e. the whole script run (entry file "
+                  "and page). Cold: Streamlit's caches emptied just before (the browser's "
+                  "Clear cache message); warm: median of the repeats. Views: default (last 12 "
+                  "months, all the account sees), one office, one month; each role's landing "
+                  "page. Growth: how many times longer at the largest scale.", "",
+                  *page_table(pages), ""]
+    if results:
+        lines += [f"**Page queries at {largest.scale} scale**, default view (last 12 months, "
+                  "whole country): median of warm runs, without Streamlit's cache. (a) this "
+                  "project's queries; (b) naive: read the raw tables into pandas and "
+                  "aggregate there, every run; (c) DuckDB running the same queries over the "
+                  "raw rows. 'Same figures': all three results agree.", ""]
+        for key, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+            lines += [f"*{label}*", "", *query_table(results, key, query_pages), ""]
     if render:
         lines += ["Page render in headless Chromium against `python -m dashboard serve`: from a "
                   "click in the navigation to the page fully drawn (charts included), median. "
                   "First view: empty query cache; repeat view: cached.", "",
-                  *render_table(render, pages), ""]
+                  *render_table(render, query_pages), ""]
+    if replicas:
+        lines += [f"**Replicas** (`python -m dashboard serve --replicas N`, nginx, "
+                  f"PostgreSQL, {largest.scale} scale): the stress load (every session opens "
+                  f"every page of its navigation {replicas[0]['rounds']}× back to back, "
+                  f"no think time) through nginx.", "", *replica_table(replicas), ""]
     if load:
-        arrivals = load.get("simultaneous_arrival_failures", [])
-        lines += [f"Load test (scripts/loadtest.py): {load['sessions']} concurrent sessions "
-                  f"over the Streamlit websocket against PostgreSQL, each signing in and then "
-                  f"opening every page {load['rounds']} times back to back, no think time "
-                  f"({load['requests']} page runs in {load['wall_seconds']:.0f} s, "
-                  f"{load['pages_per_second']:.1f} pages a second): median "
-                  f"{fmt_ms(load['median_ms'])} ms, 95th percentile {fmt_ms(load['p95_ms'])} "
-                  f"ms, slowest {fmt_ms(load['max_ms'])} ms; failed requests: "
-                  f"{load['failed']}. Sessions opening the app in the same instant: "
-                  f"{len(arrivals)} of {load.get('simultaneous_arrivals', 0)} failed.", "",
-                  "| page | median ms | 95th percentile ms |", "|---|---:|---:|",
-                  *[f"| {page} | {fmt_ms(row['median_ms'])} | {fmt_ms(row['p95_ms'])} |"
-                    for page, row in load["per_page"].items()], ""]
+        import loadtest
+
+        lines += [f"**Load test** (`scripts/loadtest.py`, one server process, PostgreSQL, "
+                  f"{largest.scale} scale): paced = {load.get('paced', {}).get('sessions')} "
+                  f"people signing in and following a scripted journey (pages and filter "
+                  f"changes) with 2–8 s think time for "
+                  f"{load.get('paced', {}).get('duration_s', 0):.0f} s; stress = the same "
+                  f"sessions with no think time; RSS per session = (server memory with every "
+                  f"session signed in − before) / sessions.", "", *loadtest.markdown(load), ""]
+        walk = load.get("combos", {}).get("rss_mb")
+        if walk:
+            lines += ["Server memory (MB) after n distinct views (bounded st.cache_data): "
+                      + ", ".join(f"{n:,}: {m:,.0f}" for n, m in walk if m is not None) + ".",
+                      ""]
+        bad = load.get("arrival", {}).get("failed", [])
+        if "arrival" in load:
+            lines += [f"Sessions opening the app in the same instant: {len(bad)} of "
+                      f"{load['arrival']['sessions']} failed.", ""]
     return lines
 
 

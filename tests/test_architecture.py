@@ -24,6 +24,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("dashboard.access",),
     ("dashboard.ingest",),
     ("queries",),
+    # statistics stored when the data change: need queries' monthly figures, and every
+    # write (commands, demo, import front ends, audit page) calls them
+    ("dashboard.precompute",),
     ("dashboard.commands",),
     ("dashboard.demo",),
     ("dashboard.app", "dashboard.cli"),

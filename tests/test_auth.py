@@ -526,6 +526,11 @@ def test_cli_disable_enable_and_reset_password(engine, url, kent, monkeypatch, c
             "No area with code 'MARS'; known codes: KENT, SURREY",
         ),
         (["add", "weak.user", "--role", "admin", "--password-stdin"], "short\n", "at least 12"),
+        (
+            ["add", "Two Wrongs", "--role", "area_manager", "--password-stdin"],
+            PASSWORD,
+            "dot, underscore or hyphen. An area manager needs an area (--area CODE).",
+        ),
         (["add", "tty.user", "--role", "admin"], "", "--password-stdin"),
         (["disable", "ghost"], "", "No user called 'ghost'"),
         (["reset-password", "ghost", "--password-stdin"], PASSWORD, "No user called 'ghost'"),

@@ -76,20 +76,41 @@ def test_yes_no_replaces_tick_boxes_with_words():
     assert out["n"].tolist() == [1, 2] and df["has_password"].dtype == bool  # copy
 
 
-def test_metric_change_says_better_or_worse_in_words(demo_sqlite_url):
-    """The overview's cards colour the change; the delta text carries the same verdict."""
+def test_report_change_says_better_or_worse_in_words(demo_sqlite_url):
+    """The overview's report (#14) writes each change with its verdict in words."""
     at = open_app(demo_sqlite_url, page="pages/overview.py")
     assert not at.exception
-    deltas = {m.label: m.delta for m in at.metric if m.delta}
-    assert deltas, "the overview shows changes on the previous period"
-    for label, delta in deltas.items():
-        number = float(delta.split()[0].replace(",", ""))
-        if number == 0:
-            continue
-        assert delta.endswith("(better)") or delta.endswith("(worse)"), (label, delta)
-    vacancy = next((d for lbl, d in deltas.items() if lbl.startswith("Vacancy rate")), None)
-    if vacancy is not None and float(vacancy.split()[0]) != 0:  # lower is better
-        assert vacancy.endswith("(better)") == (float(vacancy.split()[0]) < 0)
+    table = at.dataframe[0].value.set_index("Measure")
+    for column in ("Change on previous period", "Change on last year"):
+        for measure, change in table[column].items():
+            if change in ("no change", "–"):
+                continue
+            assert change.endswith(" better") or change.endswith(" worse"), (measure, change)
+    vacancy = table.loc["Vacancy rate", "Change on previous period"]
+    if vacancy not in ("no change", "–"):  # lower is better
+        assert vacancy.endswith(" better") == vacancy.startswith("−")
+
+
+def test_metric_change_says_better_or_worse_in_words():
+    """A card colours the change; the delta text carries the same verdict. No page passes
+    a previous period to ui.measure_card since the overview's cards became its report
+    (#14), so the card is drawn into a stand-in container here."""
+    drawn = {}
+
+    class Container:
+        def metric(self, label, value, delta=None, **_kwargs):
+            drawn[label] = delta
+
+        def caption(self, _text):
+            pass
+
+    for key, now, before in (("vacancy_rate", 12.0, 14.5), ("appointments_kept", 80.0, 85.0),
+                             ("hours_outstanding", 1200.0, 1000.0)):
+        ui.measure_card(Container(), key, pd.Series({key: now}), pd.Series({key: before}),
+                        None)
+    assert drawn["Vacancy rate"] == "-2.5 pts (better)"  # lower is better
+    assert drawn["Appointments kept"] == "-5.0 pts (worse)"
+    assert drawn["Hours outstanding (hours)"] == "+200 hours (worse)"
 
 
 def test_chart_values_as_text():

@@ -199,6 +199,11 @@ def chart_table(fig: go.Figure) -> pd.DataFrame:
     legend-only marker) are left out."""
     rows = []
     for trace in fig.data:
+        if trace.type == "heatmap":
+            rows += heatmap_rows(trace)
+            continue
+        if getattr(trace, "meta", None) == NOT_DATA:
+            continue  # a layer that only catches clicks or hover (e.g. on a heat-map)
         x, y = getattr(trace, "x", None), getattr(trace, "y", None)
         if x is None or y is None:
             continue
@@ -213,10 +218,57 @@ def chart_table(fig: go.Figure) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Series", "Category", "Value"])
 
 
+def heatmap_rows(trace) -> list[dict]:
+    """The cells of a heat-map trace as chart_table rows: series = the row's label (the
+    last level of a grouped axis, with its group in brackets), category = the column's
+    label, value = the cell's hover text, else its text (the value as shown, with its
+    status in words), else its z."""
+    xs, ys = list(trace.x or ()), trace.y
+    if ys is not None and len(ys) == 2 and isinstance(ys[0], list | tuple):
+        labels = [f"{name} ({group})" for group, name in zip(ys[0], ys[1], strict=True)]
+    else:
+        labels = [str(v) for v in (ys if ys is not None else ())]
+    texts = trace.hovertext if trace.hovertext is not None else trace.text
+    rows = []
+    for i, label in enumerate(labels):
+        for j, column in enumerate(xs):
+            value = trace.z[i][j]
+            if texts is not None and i < len(texts) and j < len(texts[i]):
+                value = texts[i][j]
+            rows.append({"Series": label, "Category": month_label(column), "Value": value})
+    return rows
+
+
+NOT_DATA = "not data"  # trace.meta of layers chart_table leaves out
+
+
+def heatmap_summary(fig: go.Figure, table: pd.DataFrame) -> str:
+    """The caption of a heat-map whose cells carry a status word: how many cells have
+    each status, and the rows with most 'off target' cells."""
+    title = (fig.layout.title.text or "Chart").replace("<br>", " ")
+    if table.empty:
+        return f"Chart: {title}. No data to draw."
+    words = table["Value"].astype(str)
+    counts = {w: int(words.str.contains(w, regex=False).sum())
+              for w in ("on target", "near target", "off target", "no data")}
+    off = table[words.str.contains("off target", regex=False)].groupby("Series").size()
+    worst = off[off == off.max()].index.tolist() if len(off) else []
+    text = (f"Chart: {title}. {table['Series'].nunique()} rows by "
+            f"{table['Category'].nunique()} columns: "
+            + ", ".join(f"{n} {w}" for w, n in counts.items() if n) + ".")
+    if worst:
+        text += (f" Most off target: {', '.join(worst[:5])} ({int(off.max())} of "
+                 f"{table['Category'].nunique()}).")
+    return text
+
+
 def chart_summary(fig: go.Figure, table: pd.DataFrame | None = None) -> str:
     """One sentence saying what the chart shows and its key figures: per series (at most
-    six) the highest and lowest point, and for monthly lines the latest month too."""
+    six) the highest and lowest point, and for monthly lines the latest month too; for a
+    heat-map, heatmap_summary."""
     table = chart_table(fig) if table is None else table
+    if any(trace.type == "heatmap" for trace in fig.data):
+        return heatmap_summary(fig, table)
     title = fig.layout.title.text or "Chart"
     title = title.replace("<br>", " ").replace("<b>", "").replace("</b>", "")
     if table.empty:

@@ -9,7 +9,6 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.app import charts
 from dashboard.stats.funnel import (
@@ -40,6 +39,12 @@ GROUP_STYLE = {  # (signal, strong) -> (legend text, colour, symbol, size)
 STRONG = {ABOVE_998: True, BELOW_998: True, ABOVE_95: False, BELOW_95: False, WITHIN: False}
 
 
+def count_texts(numerators, denominators) -> list[str]:
+    """'7 of 62' for each pair: whole counts without decimals, FTE (vacancy) to one."""
+    return [f"{charts.number_text(x)} of {charts.number_text(n)}"
+            for x, n in zip(numerators, denominators, strict=True)]
+
+
 def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, title: str,
                   value_title: str, denominator_title: str, target: float | None = None,
                   highlight: str | None = None) -> go.Figure:
@@ -48,9 +53,10 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
 
     assessed: dashboard.stats.funnel.assess output with columns office, office_code, numerator,
     denominator, rate, position, signal. curve: funnel.funnel_curve output. Offices outside
-    the limits are named on the plot. Every office marker carries its office_code as
-    customdata[0], so a selection event says which office was clicked. highlight: an
-    office_code drawn with a thick outline (the office chosen in the filters).
+    the limits (and the highlighted one) are named on the plot, labels placed so they do
+    not overlap; every office is named in its hover. Every office marker carries its
+    office_code as customdata[0], so a selection event says which office was clicked.
+    highlight: an office_code drawn with a thick outline (the office chosen in the filters).
     """
     fig = go.Figure()
     low95, high95 = limit_columns(0.95)
@@ -61,13 +67,15 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
         fig.add_scatter(x=x, y=100 * curve[col], mode="lines", name=name or col,
                         showlegend=name is not None, legendgroup=dash,
                         line=dict(color="#555", width=1.2, dash=dash), hoverinfo="skip")
+    shapes, notes = [], []  # drawn in one layout update (add_hline is slow)
     if not math.isnan(theta):
-        fig.add_hline(y=100 * theta, line_color="#000", line_width=1.5,
-                      annotation_text=f"region {100 * theta:.1f} %",
-                      annotation_position="bottom right")
+        shapes.append(_hline(100 * theta, dict(color="#000", width=1.5)))
+        high = target is None or 100 * theta >= target  # the higher label sits above its line
+        notes.append(_line_note(100 * theta, f"region {100 * theta:.1f}", high))
     if target is not None:
-        fig.add_hline(y=target, line_color=charts.PALETTE[2], line_dash="dot",
-                      annotation_text=f"target {target:g}", annotation_position="top left")
+        shapes.append(_hline(target, dict(color=charts.PALETTE[2], dash="dot")))
+        notes.append(_line_note(target, f"target {target:g}",
+                                math.isnan(theta) or target > 100 * theta))
     points = assessed.dropna(subset=["rate"]).copy()
     points["strong"] = points["position"].map(STRONG).fillna(False)
     for (signal, strong), style in GROUP_STYLE.items():
@@ -75,84 +83,163 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
         if part.empty:
             continue
         label, colour, symbol, size = style
-        outside = signal != "as expected"
         widths = [3 if code == highlight else 1 for code in part["office_code"]]
         fig.add_scatter(
-            x=part["denominator"], y=100 * part["rate"], name=label,
-            mode="markers+text" if outside else "markers",
-            text=part["office"] if outside else None, textposition="top center",
-            textfont=dict(color=colour if colour != GREY else "#444"),
+            x=part["denominator"], y=100 * part["rate"], name=label, mode="markers",
             marker=dict(color=colour, symbol=symbol, size=size,
                         line=dict(color="#000", width=widths)),
-            customdata=[[*row, shown] for row, shown in zip(
+            customdata=[[*row, shown, count] for row, shown, count in zip(
                 part[["office_code", "office", "numerator", "denominator",
                       "position"]].astype(object).values.tolist(),
-                charts.value_texts(100 * part["rate"], target), strict=True)],
+                charts.value_texts(100 * part["rate"], target),
+                count_texts(part["numerator"], part["denominator"]), strict=True)],
             hovertemplate=(f"<b>%{{customdata[1]}}</b><br>{value_title}: %{{customdata[5]}}"
-                           "<br>%{customdata[2]:,.1f} of %{customdata[3]:,.1f}"
-                           "<br>%{customdata[4]}<extra></extra>"),
+                           "<br>%{customdata[6]}<br>%{customdata[4]}<extra></extra>"),
         )
-    chosen = points[(points["office_code"] == highlight) & (points["signal"] == "as expected")]
-    if not chosen.empty:  # offices outside the limits are already named
-        row = chosen.iloc[0]
-        fig.add_annotation(x=row["denominator"], y=100 * row["rate"], text=row["office"],
-                           showarrow=True, arrowhead=2, ax=30, ay=-30)
-    fig = charts._layout(fig, title, denominator_title, value_title, height=460)
-    fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, yanchor="top"),
-                      clickmode="event+select")
-    if not points.empty:  # zoom on the offices: the limits at tiny denominators run to 0/100
-        near = curve[curve["denominator"] >= 0.5 * points["denominator"].min()]
-        values = [*(100 * points["rate"]), 100 * theta, *(100 * near[low998]),
-                  *(100 * near[high998]), *([target] if target is not None else [])]
-        low, high = min(values), max(values)
-        pad = max(1.0, 0.08 * (high - low))
-        fig.update_yaxes(range=[max(0.0, low - pad), min(100.0, high + pad) + 0.5])
-        fig.update_xaxes(range=[0, 1.05 * points["denominator"].max()])
+    fig = charts._layout(fig, title, denominator_title, value_title, height=540)
+    fig.update_layout(legend=dict(orientation="h", x=0, y=-0.24, yanchor="top"),
+                      margin=dict(b=120, r=80), clickmode="event+select", shapes=shapes,
+                      annotations=notes)
+    if points.empty:
+        return fig
+    # zoom on the offices: the limits at tiny denominators run to 0/100
+    near = curve[curve["denominator"] >= 0.5 * points["denominator"].min()]
+    values = [*(100 * points["rate"]), 100 * theta, *(100 * near[low998]),
+              *(100 * near[high998]), *([target] if target is not None else [])]
+    low, high = min(values), max(values)
+    pad = max(1.0, 0.08 * (high - low))
+    y_range = [max(0.0, low - pad), min(100.0, high + pad) + 0.5]
+    # from half the smallest office's denominator: the limits below it run to 0/100 and
+    # would squeeze the offices into a corner
+    x_range = [0.5 * points["denominator"].min(), 1.05 * points["denominator"].max()]
+    fig.update_yaxes(range=y_range)
+    fig.update_xaxes(range=x_range)
+    named = points[(points["signal"] != "as expected") | (points["office_code"] == highlight)]
+    notes += [dict(x=px, y=100 * py, text=name, showarrow=True, arrowhead=0, arrowwidth=1,
+                   arrowcolor="#666", ax=ax, ay=ay, font=dict(size=12, color="#222"),
+                   bgcolor="rgba(255,255,255,0.8)")
+              for (px, py, name), (ax, ay) in zip(
+                  named[["denominator", "rate", "office"]].itertuples(index=False, name=None),
+                  label_offsets(named, x_range, y_range), strict=True)]
+    fig.update_layout(annotations=notes)
     return fig
+
+
+def _hline(y: float, line: dict) -> dict:
+    """A horizontal line across the plot at y (a layout shape)."""
+    return dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line)
+
+
+def _line_note(y: float, text: str, above: bool = True) -> dict:
+    """The label of a horizontal line in the right margin (clear of the offices' labels),
+    just above or below the line (so two close lines' labels do not overlap)."""
+    return dict(xref="paper", x=1, xanchor="left", yref="y", y=y,
+                yanchor="bottom" if above else "top", text=text, showarrow=False,
+                font=dict(size=11))
+
+
+PLOT_PX = (340, 250)  # about the funnel's plotting area at 1366 px, for placing labels
+CHAR_PX, LINE_PX = 7.0, 16.0
+
+
+def label_offsets(named: pd.DataFrame, x_range: list[float], y_range: list[float]
+                  ) -> list[tuple[float, float]]:
+    """(ax, ay) pixel offsets of each named office's label from its point, chosen greedily
+    (top office first) among a ring of positions so that no two labels overlap, nor a label
+    its own or an earlier point, on a plotting area of about PLOT_PX. named: columns
+    office, denominator, rate (proportion); the order is kept."""
+    width, height = PLOT_PX
+    xs = [(d - x_range[0]) / max(x_range[1] - x_range[0], 1e-9) * width
+          for d in named["denominator"]]
+    ys = [(y_range[1] - 100 * r) / max(y_range[1] - y_range[0], 1e-9) * height
+          for r in named["rate"]]
+    ring = [(0, -28), (0, 28), (60, -20), (-60, -20), (60, 20), (-60, 20), (0, -52),
+            (0, 52), (90, -40), (-90, -40), (90, 40), (-90, 40), (0, -76), (0, 76)]
+    placed: list[tuple[float, float, float, float]] = []
+    out: dict[int, tuple[float, float]] = {}
+    for i in sorted(range(len(xs)), key=lambda k: ys[k]):
+        half = CHAR_PX * len(str(named["office"].iloc[i])) / 2 + 4
+        best = ring[0]
+        for ax, ay in ring:
+            cx, cy = xs[i] + ax, ys[i] + ay
+            box = (cx - half, cy - LINE_PX / 2, cx + half, cy + LINE_PX / 2)
+            inside = 0 <= box[0] and box[2] <= width and box[1] >= -10
+            clear = not any(_overlap(box, other) for other in placed) and not any(
+                box[0] - 6 <= x <= box[2] + 6 and box[1] - 6 <= y <= box[3] + 6
+                for x, y in zip(xs, ys, strict=True))
+            if inside and clear:
+                best = (ax, ay)
+                break
+        cx, cy = xs[i] + best[0], ys[i] + best[1]
+        placed.append((cx - half, cy - LINE_PX / 2, cx + half, cy + LINE_PX / 2))
+        out[i] = best
+    return [out[i] for i in range(len(xs))]
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def small_multiples(monthly: pd.DataFrame, region: pd.DataFrame, title: str,
                     value_title: str, columns: int = 4, target: float | None = None
                     ) -> go.Figure:
     """One small panel per office: the office's monthly rate (percent) and, in grey, the
-    region's, on a shared y axis so panels compare at a glance.
+    region's, all panels on one y scale (the same range everywhere) so any two offices
+    compare at a glance. Built as plain dicts (plotly's subplot helpers take seconds for
+    twenty panels).
 
     monthly: columns office, month, rate (percent), numerator, denominator.
     region: columns month, rate (percent).
     """
     names = sorted(monthly["office"].unique())
     rows = max(1, math.ceil(len(names) / columns))
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=names, shared_yaxes=True,
-                        shared_xaxes=True, vertical_spacing=0.5 / rows if rows > 1 else 0.1,
-                        horizontal_spacing=0.02)
+    values = [*monthly["rate"].dropna(), *region["rate"].dropna(),
+              *([target] if target is not None else [])]
+    low, high = (min(values), max(values)) if values else (0.0, 100.0)
+    pad = max(1.0, 0.06 * (high - low))
+    y_range = [max(0.0, low - pad), min(101.0, high + pad)]
+    gap_x, gap_y = 0.02, 0.32 / rows if rows > 1 else 0.0
+    cell_w, cell_h = (1 - gap_x * (columns - 1)) / columns, (1 - gap_y * (rows - 1)) / rows
+    layout: dict = {"annotations": [], "shapes": []}
+    data = []
+    months = sorted(set(region["month"]) | set(monthly["month"]))
     for i, name in enumerate(names):
+        r, c = divmod(i, columns)
+        n = "" if i == 0 else str(i + 1)
+        x0, y1 = c * (cell_w + gap_x), 1 - r * (cell_h + gap_y)
+        layout[f"xaxis{n}"] = dict(domain=[x0, x0 + cell_w], anchor=f"y{n}", type="category",
+                                   categoryorder="array", categoryarray=months,
+                                   showticklabels=False, showgrid=False,
+                                   **({"matches": "x"} if i else {}))
+        layout[f"yaxis{n}"] = dict(domain=[y1 - cell_h, y1], anchor=f"x{n}", range=y_range,
+                                   showticklabels=c == 0, gridcolor="#e5e5e5",
+                                   **({"matches": "y"} if i else {}))
+        layout["annotations"].append(dict(
+            text=name, x=x0 + cell_w / 2, y=y1, xref="paper", yref="paper", showarrow=False,
+            xanchor="center", yanchor="bottom", font=dict(size=12)))
         part = monthly[monthly["office"] == name].sort_values("month")
-        r, c = i // columns + 1, i % columns + 1
-        fig.add_scatter(x=region["month"], y=region["rate"], mode="lines", name="Region",
-                        line=dict(color=GREY, width=1), showlegend=i == 0,
-                        legendgroup="region", hoverinfo="skip", row=r, col=c)
-        fig.add_scatter(
-            x=part["month"], y=part["rate"], mode="lines+markers", name=name,
-            showlegend=False, line=dict(color=charts.PALETTE[0], width=1.8),
-            marker=dict(size=4), row=r, col=c,
-            customdata=[[*row, shown] for row, shown in zip(
-                part[["numerator", "denominator"]].values.tolist(),
-                charts.value_texts(part["rate"], target), strict=True)],
-            hovertemplate=(f"<b>{name}</b> %{{x}}<br>{value_title}: %{{customdata[2]}}"
-                           "<br>%{customdata[0]:,.1f} of %{customdata[1]:,.1f}"
-                           "<extra></extra>"))
+        data.append(dict(type="scatter", x=list(region["month"]), y=list(region["rate"]),
+                         mode="lines", name="Region", line=dict(color=GREY, width=1),
+                         showlegend=i == 0, legendgroup="region", hoverinfo="skip",
+                         xaxis=f"x{n}", yaxis=f"y{n}"))
+        data.append(dict(
+            type="scatter", x=list(part["month"]), y=list(part["rate"]), mode="lines+markers",
+            name=name, showlegend=False, line=dict(color=charts.PALETTE[0], width=1.8),
+            marker=dict(size=4), xaxis=f"x{n}", yaxis=f"y{n}",
+            customdata=[[shown, count] for shown, count in zip(
+                charts.value_texts(part["rate"], target),
+                count_texts(part["numerator"], part["denominator"]), strict=True)],
+            hovertemplate=(f"<b>{name}</b> %{{x}}<br>{value_title}: %{{customdata[0]}}"
+                           "<br>%{customdata[1]}<extra></extra>")))
         if target is not None:
-            fig.add_hline(y=target, line_dash="dot", line_color=charts.PALETTE[2],
-                          line_width=1, row=r, col=c)
-    fig.update_xaxes(type="category", showticklabels=False, showgrid=False)
-    fig.update_yaxes(gridcolor="#e5e5e5")
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
-                      height=150 * rows + 110, font=charts.FONT, plot_bgcolor="white",
-                      margin=dict(l=10, r=10, t=70, b=10),
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right",
-                                  yanchor="bottom"))
-    fig.update_annotations(font_size=12)
-    return fig
+            layout["shapes"].append(dict(
+                type="line", xref=f"x{n} domain", x0=0, x1=1, yref=f"y{n}", y0=target,
+                y1=target, line=dict(color=charts.PALETTE[2], width=1, dash="dot")))
+    layout.update(title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
+                  height=150 * rows + 110, font=charts.FONT, plot_bgcolor="white",
+                  margin=dict(l=10, r=10, t=70, b=10),
+                  legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    return go.Figure(data=data, layout=layout)
 
 
 def spc_figure(chart: pd.DataFrame, title: str, value_title: str,
@@ -169,13 +256,14 @@ def spc_figure(chart: pd.DataFrame, title: str, value_title: str,
     fig.add_scatter(x=chart["month"], y=chart["centre"], mode="lines", name="Centre line",
                     line=dict(color="#000", width=1.5), hoverinfo="skip")
     custom = chart[["numerator", "denominator", "lcl", "ucl", "flag"]].astype(object).assign(
-        shown=charts.value_texts(chart["rate"], target))
+        shown=charts.value_texts(chart["rate"], target),
+        count=count_texts(chart["numerator"], chart["denominator"]))
     fig.add_scatter(
         x=chart["month"], y=chart["rate"], mode="lines+markers", name=value_title,
         line=dict(color=charts.PALETTE[0], width=2), marker=dict(size=7),
         customdata=custom.values.tolist(),
-        hovertemplate=(f"%{{x}}<br>{value_title}: %{{customdata[5]}}<br>%{{customdata[0]:,.1f}} of "
-                       "%{customdata[1]:,.1f}<br>limits %{customdata[2]:.1f} – "
+        hovertemplate=(f"%{{x}}<br>{value_title}: %{{customdata[5]}}<br>%{{customdata[6]}}"
+                       "<br>limits %{customdata[2]:.1f} – "
                        "%{customdata[3]:.1f}<br>%{customdata[4]}<extra></extra>"))
     flagged = chart[chart["flag"] != ""]
     if not flagged.empty:
@@ -184,9 +272,10 @@ def spc_figure(chart: pd.DataFrame, title: str, value_title: str,
                         marker=dict(size=17, color=WORSE_STRONG, symbol="circle-open",
                                     line=dict(width=3)))
     if target is not None:
-        fig.add_hline(y=target, line_dash="dot", line_color=charts.PALETTE[2],
-                      annotation_text=f"target {target:g}", annotation_position="top left")
+        fig.update_layout(shapes=[_hline(target, dict(color=charts.PALETTE[2], dash="dot"))],
+                          annotations=[_line_note(target, f"target {target:g}")])
     fig.update_xaxes(type="category", tickangle=-45)
-    fig = charts._layout(fig, title, "", value_title, height=400)
-    fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, yanchor="top"))
+    fig = charts._layout(fig, title, "", value_title, height=420)
+    fig.update_layout(legend=dict(orientation="h", x=0, y=-0.3, yanchor="top"),
+                      margin=dict(b=100, r=80))
     return fig

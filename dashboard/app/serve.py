@@ -19,6 +19,7 @@ websocket client to someone's session before the cookie was required).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from datetime import UTC, datetime
@@ -168,6 +169,29 @@ def _add_routes_and_guard() -> None:
     starlette_app.create_streamlit_middleware = middleware
 
 
+# Only the benchmark, on its own server, may empty the caches from a client (its "cold"
+# timings); a production server ignores the request.
+ALLOW_CLIENT_CACHE_CLEAR = "DASHBOARD_ALLOW_CLIENT_CACHE_CLEAR"
+
+
+def refuse_client_cache_clears() -> None:
+    """Streamlit empties every cache of the process (all users') when any websocket client,
+    signed in or not, sends "clear cache": a cheap way to make every page slow for everyone.
+    Ignore that request unless ALLOW_CLIENT_CACHE_CLEAR is "1" in the environment."""
+    from streamlit.runtime.app_session import AppSession
+
+    if os.environ.get(ALLOW_CLIENT_CACHE_CLEAR) == "1":
+        return
+    if getattr(AppSession._handle_clear_cache_request, "_dashboard", False):
+        return
+
+    def ignore(self) -> None:
+        logging.getLogger("dashboard").warning("a client asked to clear the caches; ignored")
+
+    ignore._dashboard = True  # type: ignore[attr-defined]
+    AppSession._handle_clear_cache_request = ignore
+
+
 def main(extra_args: list[str]) -> int:
     """Run the dashboard server (extra_args are streamlit's own --option flags)."""
     from streamlit.runtime.pages_manager import PagesManager
@@ -175,6 +199,7 @@ def main(extra_args: list[str]) -> int:
 
     PagesManager.uses_pages_directory = False
     install_log_redaction()
+    refuse_client_cache_clears()
     _add_routes_and_guard()
     sys.argv = ["streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
                 "--browser.gatherUsageStats=false", *extra_args]

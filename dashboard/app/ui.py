@@ -80,7 +80,7 @@ def _prepare_database() -> None:
         st.cache_data.clear()
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def _facts(url: str) -> dict[str, str]:
     return db.read_dataset_info(_engine(url))
 
@@ -90,7 +90,8 @@ def facts() -> dict[str, str]:
     return _facts(config.database_url())
 
 
-@st.cache_data(ttl=900, max_entries=2000, show_spinner=False)
+# bounded in time, entries and bytes (issue 16): memory cannot grow with distinct views
+@st.cache_data(ttl=900, max_entries=2000, max_size="256MB", show_spinner=False)
 def _run(url: str, version: str, module: str, name: str, filters: Filters | None,
          kwargs: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
     fn = getattr(importlib.import_module(module), name)
@@ -127,9 +128,11 @@ def _month_label(value: str) -> str:
     return date.fromisoformat(value + "-01").strftime("%b %Y")
 
 
-def filter_sidebar(offices: pd.DataFrame) -> Filters:
+def filter_sidebar(offices: pd.DataFrame, home: str | None = None) -> Filters:
     """Area, office and period widgets in the sidebar, initialised from the URL once per
-    session and written back to the URL on every run, so a view can be sent as a link."""
+    session and written back to the URL on every run, so a view can be sent as a link.
+    home: the area code a user lands on when the URL names no view (no parameter but the
+    period: an area manager's own area); 'area=ALL' in the URL asks for the region."""
     info = facts()
     as_of = date.fromisoformat(info["data_as_of"])
     history_start = date.fromisoformat(info["history_start"])
@@ -138,7 +141,12 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     if pending:  # a drill-down asked for these filters before switching page
         ss.update({f"flt_{k}": v for k, v in pending.items() if v is not None})
     if "flt_area" not in ss:
-        parsed = parse_filters(st.query_params.to_dict(), offices, as_of, history_start)
+        url = st.query_params.to_dict()
+        if str(url.get("area", "")).strip().upper() == ALL:
+            url.pop("area")
+        elif home and set(url) <= {"from", "to"}:  # a link naming a view keeps it
+            url["area"] = home
+        parsed = parse_filters(url, offices, as_of, history_start)
         ss["flt_problems"] = parsed.problems
         pf = parsed.filters
         ss["flt_area"] = pf.area_code or ALL
@@ -171,10 +179,11 @@ def filter_sidebar(offices: pd.DataFrame) -> Filters:
     if ss["flt_office"] != ALL:
         params["office"] = ss["flt_office"]
     parsed = parse_filters(params, offices, as_of, history_start)
+    url = params | ({"area": ALL} if home and ss["flt_area"] == ALL else {})
     for key in FILTER_PARAMS:  # leave page-specific parameters (e.g. measure) alone
-        if key in params and st.query_params.get(key) != params[key]:
-            st.query_params[key] = params[key]
-        elif key not in params and key in st.query_params:
+        if key in url and st.query_params.get(key) != url[key]:
+            st.query_params[key] = url[key]
+        elif key not in url and key in st.query_params:
             del st.query_params[key]
     return parsed.filters
 
@@ -425,7 +434,7 @@ def readable_values(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_data(ttl=600, max_entries=500, show_spinner=False)
 def _office_names(url: str, ids: tuple[int, ...]) -> list[str]:
     from sqlalchemy import select
 

@@ -222,6 +222,15 @@ def record_person_view(scope: Scope, target: str, filters: dict, rows: int) -> N
     seen.add(key)
 
 
+def home_area(scope: Scope, offices) -> str | None:
+    """The area code a user lands on: for an area manager the one area holding every
+    office of their scope; None for other roles (they land on the region)."""
+    if scope.role != "area_manager" or not scope.person_office_ids:
+        return None
+    codes = set(offices.loc[offices["office_id"].isin(scope.person_office_ids), "area_code"])
+    return codes.pop() if len(codes) == 1 else None
+
+
 def take_requested_page() -> tuple[str, dict[str, str]] | None:
     """The (url path, query params) of the link opened before signing in, once."""
     return st.session_state.pop("auth_requested", None)

@@ -24,6 +24,7 @@ from dashboard.data import db
 from dashboard.ingest import export_extracts, extract_formats, formats_doc
 from dashboard.ingest.import_runs import fail_abandoned_runs
 from dashboard.ingest.report import ImportReport
+from dashboard.precompute import statistics
 
 SHOWN_IN_CONSOLE = 50
 
@@ -98,11 +99,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar, update = _progress_bar()
     command.progress = update  # the bar starts once the database is ready
     try:
-        report = command.check() if args.check else command.run()
-    except Exception as exc:  # noqa: BLE001 - the run is recorded as failed; say why
-        bar.close()
-        print(f"error: the import failed and nothing was written: {exc}", file=sys.stderr)
-        return 2
+        try:
+            report = command.check() if args.check else command.run()
+        except Exception as exc:  # noqa: BLE001 - the run is recorded as failed; say why
+            bar.close()
+            print(f"error: the import failed and nothing was written: {exc}", file=sys.stderr)
+            return 2
+        if not args.check and (report.inserted or report.updated):
+            statistics.catch_up(engine)  # the stored statistics of the months imported (#16)
     finally:
         engine.dispose()
     bar.close()

@@ -41,6 +41,13 @@ def _read_password(args: argparse.Namespace, username: str) -> str:
     return first
 
 
+def _message(error: users.UserError) -> str:
+    """The error's words, with the option that mends it where the command line has one."""
+    if isinstance(error, users.AreaRequiredForRole):
+        return "An area manager needs an area (--area CODE)."
+    return str(error)
+
+
 def _run(args: argparse.Namespace, change: Callable[[Connection], str]) -> int:
     engine = db.make_engine(args.database_url)
     db.upgrade(engine)
@@ -48,7 +55,7 @@ def _run(args: argparse.Namespace, change: Callable[[Connection], str]) -> int:
         with engine.begin() as conn:
             message = change(conn)
     except users.UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(_message(e) for e in exc.errors)}", file=sys.stderr)
         return 2
     print(message)
     return 0

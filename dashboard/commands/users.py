@@ -25,6 +25,24 @@ from dashboard.data.schema import ROLES, app_user, area
 class UserError(ValueError):
     """A user change that cannot be made; the message is fit to show as is."""
 
+    @property
+    def errors(self) -> list[UserError]:
+        """Each typed error this one stands for: itself (InvalidUser lists several)."""
+        return [self]
+
+
+class InvalidUser(UserError):
+    """Several things are wrong with a new account; .errors lists each, in check order."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        self._errors = errors
+        super().__init__(" ".join(str(e) for e in errors))
+
+    @property
+    def errors(self) -> list[UserError]:
+        """The typed errors, in the order the checks run."""
+        return self._errors
+
 
 class NoSuchUser(UserError):
     """No account has the username."""
@@ -124,7 +142,7 @@ def _check_role(role: str) -> None:
 
 def _check_area(conn: Connection, role: str, area_id: int | None) -> None:
     if role == "area_manager" and area_id is None:
-        raise AreaRequiredForRole("An area manager needs an area (--area CODE).")
+        raise AreaRequiredForRole("An area manager needs an area.")
     if (
         area_id is not None
         and conn.execute(select(area.c.id).where(area.c.id == area_id)).first() is None
@@ -184,27 +202,59 @@ class AddUser(_UserCommand):
         self.now = utc(now) if now else datetime.now(UTC)
 
     def validate(self) -> None:
-        """Raise InvalidUsername, InvalidDisplayName, UnknownRole, AreaRequiredForRole,
-        UnknownArea, InvalidEmail, EmailTaken, UsernameTaken or WeakPassword (the first
-        that applies, in that order)."""
+        """Raise the typed error when one thing is wrong (InvalidUsername,
+        InvalidDisplayName, UnknownRole, AreaRequiredForRole, UnknownArea, InvalidEmail,
+        EmailTaken, UsernameTaken or WeakPassword), InvalidUser listing every problem when
+        several are."""
+        found = self.problems()
+        if len(found) == 1:
+            raise found[0]
+        if found:
+            raise InvalidUser(found)
+
+    def problems(self) -> list[UserError]:
+        """Every reason the account cannot be added, in the order validate() lists them;
+        an empty list means it can."""
+        found = []
+        for check in (self._check_username, self._check_display_name,
+                      lambda: _check_role(self.role),
+                      lambda: _check_area(self.conn, self.role, self.area_id),
+                      self._check_email, self._check_free, self._check_password):
+            try:
+                check()
+            except UserError as exc:
+                found.append(exc)
+        return found
+
+    def _check_username(self) -> None:
         if not auth.USERNAME_RE.match(self.username or ""):
             raise InvalidUsername(
                 f"Username {self.username!r} must be 3 to 64 characters of a-z, 0-9, "
                 "dot, underscore or hyphen."
             )
+
+    def _check_display_name(self) -> None:
         if not self.display_name or len(self.display_name) > auth.DISPLAY_NAME_MAX:
             raise InvalidDisplayName(
                 f"The display name must be 1 to {auth.DISPLAY_NAME_MAX} characters."
             )
-        _check_role(self.role)
-        _check_area(self.conn, self.role, self.area_id)
-        if self.email is not None:
-            if not auth.EMAIL_RE.match(self.email) or len(self.email) > 254:
-                raise InvalidEmail(f"{self.email!r} is not an email address.")
-            if auth.get_user_by_email(self.conn, self.email) is not None:
-                raise EmailTaken(f"Another user already has the email {self.email!r}.")
+
+    def _check_email(self) -> None:
+        if self.email is None:
+            return
+        if not auth.EMAIL_RE.match(self.email) or len(self.email) > 254:
+            raise InvalidEmail(f"{self.email!r} is not an email address.")
+        if auth.get_user_by_email(self.conn, self.email) is not None:
+            raise EmailTaken(f"Another user already has the email {self.email!r}.")
+
+    def _check_free(self) -> None:
+        # only a valid username is looked up (PostgreSQL refuses text with NUL bytes)
+        if not auth.USERNAME_RE.match(self.username or ""):
+            return
         if auth.get_user(self.conn, self.username) is not None:
             raise UsernameTaken(f"A user called {self.username!r} already exists.")
+
+    def _check_password(self) -> None:
         if self.password is not None:
             check_password(self.password, self.username)
 

@@ -129,6 +129,26 @@ TERMS = {
                    "one-off days (from the holidays library).",
 }
 
+# The overview's performance report reads each measure the NHS England "Making Data Count"
+# way (dashboard.stats.mdc): an XmR chart of the last 24 monthly values.
+TERMS.update({
+    "variation icon": "Whether the latest month is ordinary for this measure. Its XmR chart "
+                      "has a mean and process limits at the mean ± 2.66 × the average "
+                      "month-to-month change. The latest month is a special cause when it "
+                      "is outside the limits, part of 7 or more months in a row on one side "
+                      "of the mean, part of 7 or more months each rising (or each falling), "
+                      "or one of 2 in 3 months beyond two thirds of the way to a limit on "
+                      "the same side. A special cause is improving or concerning by the "
+                      "measure's better direction; otherwise the month is common cause "
+                      "(the usual ups and downs: no reason to act on that month alone).",
+    "assurance icon": "Whether the target will be met if nothing changes: consistently "
+                      "passes when both process limits are on the target's side (every "
+                      "ordinary month meets it), consistently fails when both are on the "
+                      "wrong side, hit or miss when the target lies between them.",
+    "not enough data": "Fewer than 12 months with a figure: too few to set process limits, "
+                       "so no icons are shown.",
+})
+
 
 def define(key: str) -> str:
     """The one-line definition of a measure for help text."""

@@ -146,3 +146,97 @@ EVENT_TABLES = (
 )
 LEVEL_TABLES = (summary_caseload, summary_upw_outstanding)
 SUMMARY_TABLES = (summary_staffing, *LEVEL_TABLES, *EVENT_TABLES)
+
+# --- stored statistics (migration 0007) ------------------------------------------------------
+# Filled by dashboard.precompute.statistics from queries.monthly and dashboard.stats, read by
+# queries.stored_stats. A *window* is a run of whole months (window_start .. window_end, first
+# days): the 12 months ending with each month users can pick, and each single month. Measure
+# keys are queries.monthly.measure_keys() ('appointments_kept', 'kq_2.3c', ...).
+
+
+def _window_keys(*, with_start: bool = True) -> list[Column]:
+    start = [Column("window_start", Date, primary_key=True)] if with_start else []
+    return [*start, Column("window_end", Date, primary_key=True),
+            Column("measure", String(40), primary_key=True)]
+
+
+# Numerator and denominator of every comparable measure per office and month
+# (queries.monthly.monthly_counts); a window's period figures are their sums (vacancy: the
+# last month's snapshot).
+stat_measure_month = _office_month(
+    "stat_measure_month", _amount("numerator"), _amount("denominator"),
+    extra_keys=(Column("measure", String(40), primary_key=True),),
+)
+
+# The funnel's benchmark per window and measure: theta (regional pooled rate) and
+# Spiegelhalter's over-dispersion phi (NULL where undefined).
+stat_funnel_benchmark = Table(
+    "stat_funnel_benchmark", metadata, *_window_keys(),
+    Column("theta", Float), Column("phi", Float),
+)
+
+# Each office on the funnel (dashboard.stats.funnel.assess): limits at its denominator,
+# position and signal. adjusted: limits widened for over-dispersion (stored only where
+# phi > 1; otherwise the adjusted funnel is the plain one).
+stat_funnel_office = Table(
+    "stat_funnel_office", metadata, *_window_keys(),
+    Column("adjusted", Boolean, primary_key=True),
+    Column("office_id", Integer, primary_key=True, autoincrement=False),
+    _amount("numerator"), _amount("denominator"), _amount("rate"),
+    *[Column(c, Float) for c in ("low_95", "high_95", "low_998", "high_998")],
+    Column("position", String(24), nullable=False), Column("signal", String(16), nullable=False),
+)
+
+# The funnel's limit lines to draw (dashboard.stats.funnel.funnel_curve) per window and
+# measure, one row per whole denominator on the curve's grid.
+stat_funnel_curve = Table(
+    "stat_funnel_curve", metadata, *_window_keys(),
+    Column("adjusted", Boolean, primary_key=True),
+    Column("denominator", Integer, primary_key=True, autoincrement=False),
+    *[Column(c, Float) for c in ("low_95", "high_95", "low_998", "high_998")],
+)
+
+# The control chart (queries.flags.chart_for, proportions) of each office and measure over
+# the 12-month window ending window_end (window_start = 11 months earlier), one row per month
+# with a denominator; flag: the rules the month breaks ('' if none).
+stat_control_chart = Table(
+    "stat_control_chart", metadata, *_window_keys(with_start=False),
+    Column("office_id", Integer, primary_key=True, autoincrement=False),
+    Column("month", Date, primary_key=True),
+    _amount("numerator"), _amount("denominator"), _amount("rate"), _amount("centre"),
+    _amount("sigma"), _amount("lcl"), _amount("ucl"),
+    Column("flag", String(200), nullable=False),
+)
+Index("ix_stat_control_chart_office", stat_control_chart.c.window_end,
+      stat_control_chart.c.office_id)
+
+# Special-cause flags on those charts (dashboard.stats.spc.flags): one row per month and rule
+# broken. z is NULL where infinite (centre line at 0 % or 100 %; sign from side).
+stat_control_flag = Table(
+    "stat_control_flag", metadata, *_window_keys(with_start=False),
+    Column("office_id", Integer, primary_key=True, autoincrement=False),
+    Column("month", Date, primary_key=True),
+    Column("rule", String(16), primary_key=True),
+    Column("side", String(8), nullable=False), _amount("rate"), _amount("centre"),
+    Column("z", Float), _count("run_length"), Column("run_start", String(7), nullable=False),
+)
+
+# The months whose stored statistics are out of date: marked in the same transaction as the
+# summaries they follow (dashboard.data.stat_state), cleared when they are recomputed.
+stat_pending = Table(
+    "stat_pending", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("month", Date),  # NULL: every month
+)
+
+# The months the stored statistics cover (one row, name 'statistics'): window_end from
+# first_month to last_month, monthly counts from 11 months before first_month.
+stat_state = Table(
+    "stat_state", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("first_month", Date, nullable=False),
+    Column("last_month", Date, nullable=False),
+)
+
+STAT_TABLES = (stat_measure_month, stat_funnel_benchmark, stat_funnel_office,
+               stat_funnel_curve, stat_control_chart, stat_control_flag)

@@ -34,6 +34,7 @@ from dashboard.demo.staffing import (
     staff_of_office,
     teams_of_office,
 )
+from dashboard.precompute import statistics
 
 Progress = Callable[[float, str], None]
 
@@ -255,6 +256,7 @@ def generate(
             conn.exec_driver_sql("ANALYZE")
         say(0.98, "Monthly summaries")
         summaries.refresh_all(conn)
+        statistics.refresh(conn)  # funnels, control charts, flags (issue 16)
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default again
         say(1.0, "Done")

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from dashboard.app import replicas
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTEFACTS = ROOT / "test-artefacts"
@@ -44,7 +43,6 @@ AS_OF = "2026-10-31"
 DEFAULT_PERIOD = ("2025-11-01", "2026-10-31")  # the filters' default: the last 12 months
 VIEWPORT = {"width": 1366, "height": 2000}  # tall: Streamlit scrolls an inner container
 TIMEOUT_MS = 60_000  # upper bound for any single wait; a healthy run takes 1-3 s
-SERVER_START_S = 90
 
 PASSWORDS = {
     "chief.exec": "demo-chief-2026!",
@@ -91,68 +89,24 @@ class App:
         return self.log_path.read_text(errors="replace")[-chars:]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AUTH_BACKEND")}
-    env.update(PYTHONUNBUFFERED="1", AUTH_BACKEND="local")
-    return env
-
-
-def _healthy(proc: subprocess.Popen, port: int, log_path: Path) -> bool:
-    """Poll /_stcore/health until 'ok' from *our* process (it logs the URL it bound)."""
-    deadline = time.monotonic() + SERVER_START_S
-    health = f"http://127.0.0.1:{port}/_stcore/health"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False  # e.g. the port was taken in the meantime
-        try:
-            with urllib.request.urlopen(health, timeout=2) as resp:
-                ok = resp.read().decode().strip() == "ok"
-        except OSError:
-            ok = False
-        if ok and f":{port}" in log_path.read_text(errors="replace") and proc.poll() is None:
-            return True
-        time.sleep(0.1)  # polling interval while the server starts (not a wait for a page)
-    return False
-
-
 def start_app(workdir: Path) -> App:
-    """Create a fresh small demo database with the CLI, then serve it on a free port."""
+    """Create a fresh small demo database with the CLI, then serve it on a free port (the
+    server start shared with the scripts: dashboard.app.replicas.start_server)."""
     db_path = workdir / "demo.sqlite"
     db_url = f"sqlite:///{db_path}"
+    env = replicas.server_env(db_url, {"AUTH_BACKEND": "local"})
     made = subprocess.run(
         [sys.executable, "-m", "dashboard", "--database-url", db_url, "demo-data",
          "--scale", "small", "--as-of", AS_OF],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, f"demo-data failed:\n{made.stdout}\n{made.stderr}"
-    for _attempt in range(3):
-        port = _free_port()
-        log_path = workdir / f"server-{port}.log"
-        with log_path.open("w") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "dashboard", "--database-url", db_url, "serve",
-                 "--server.headless=true", f"--server.port={port}",
-                 "--server.address=127.0.0.1", "--server.fileWatcherType=none"],
-                cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT)
-        if _healthy(proc, port, log_path):
-            return App(f"http://127.0.0.1:{port}", db_path, proc, log_path)
-        stop_app(proc)
-    raise RuntimeError(f"the server did not start:\n{log_path.read_text()[-3000:]}")
+    log_path = workdir / "server.log"
+    proc, url = replicas.start_server(db_url, log_path, env=env)
+    return App(url, db_path, proc, log_path)
 
 
 def stop_app(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+    replicas.stop(proc)
 
 
 @pytest.fixture(scope="session")

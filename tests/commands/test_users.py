@@ -172,3 +172,18 @@ def test_enable_writes_one_audit_row(engine, kent):
         assert not users.EnableUser(conn, "am.kent", actor="admin").run().disabled
     assert accounts.log_count(engine) == logged + 1
     assert _last_log(engine)["action"] == "user_enabled"
+
+
+def test_add_user_lists_every_problem_at_once(engine, kent):
+    with engine.begin() as conn:
+        command = users.AddUser(conn, "am.kent", "Someone", "area_manager",
+                                password="short", email="nope")
+        found = command.problems()
+        with pytest.raises(users.InvalidUser) as raised:
+            command.run()
+    kinds = [users.AreaRequiredForRole, users.InvalidEmail, users.UsernameTaken,
+             users.WeakPassword]
+    assert [type(e) for e in found] == kinds
+    assert [type(e) for e in raised.value.errors] == kinds
+    assert str(raised.value).startswith("An area manager needs an area. 'nope' is not")
+    assert users.UsernameTaken("x").errors[0].args == ("x",)

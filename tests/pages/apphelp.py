@@ -94,3 +94,14 @@ def office_on(rows, allocations, day: str):
             columns={"start_date": "_from", "end_date": "_to"}), on="person_id")
     covered = (pairs["_from"] <= pairs[day]) & (pairs["_to"].isna() | (pairs["_to"] >= pairs[day]))
     return pairs[covered].set_index("index").drop(columns=["_from", "_to"]).sort_index()
+
+
+def sql_scalar(url: str, sql: str, **params):
+    """One value by plain SQL over the database at `url` (an independent check of a page)."""
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(url)
+    with eng.connect() as conn:
+        value = conn.execute(text(sql), params).scalar()
+    eng.dispose()
+    return value

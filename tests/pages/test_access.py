@@ -106,12 +106,12 @@ def test_sign_in_form_wrong_password_then_lock_out(demo_sqlite_url, engine):
         at.text_input[0].set_value("am.surrey")
         at.text_input[1].set_value("wrong password 123")
         at.button[0].click().run()
-        assert not at.metric, "no figures before signing in"
+        assert not at.dataframe, "no figures before signing in"
     assert log_rows(engine, "login_failure", "am.surrey") == fails_before + auth.MAX_FAILED_LOGINS
     at.text_input[0].set_value("am.surrey")
     at.text_input[1].set_value("demo-surrey-2026!")  # right password, but locked
     at.button[0].click().run()
-    assert not at.metric
+    assert not at.dataframe
     assert any("locked" in e.value.lower() for e in at.error)
     with engine.begin() as conn:  # tidy: let the account back in for other tests
         conn.execute(app_user.update().where(app_user.c.username == "am.surrey").values(
@@ -124,13 +124,13 @@ def test_sign_in_success_logs_once_and_shows_figures(demo_sqlite_url, engine):
     at.text_input[0].set_value("chief.exec")
     at.text_input[1].set_value("demo-chief-2026!")
     at.button[0].click().run()
-    assert not at.metric  # signed in, but this browser holds no cookie yet
+    assert not at.dataframe  # signed in, but this browser holds no cookie yet
     code = bind_code(at)
     with engine.begin() as conn:  # what the /_bind route does (tests/test_sessions.py)
         token = sessions.bind(conn, code, datetime.now(UTC))
     at.session_state[TEST_COOKIE_KEY] = token
     at.run()
-    assert at.metric
+    assert at.dataframe
     assert log_rows(engine, "login_success", "chief.exec") == before + 1
 
 
@@ -150,7 +150,7 @@ def test_session_state_without_the_cookie_is_not_signed_in(demo_sqlite_url, engi
     assert at.session_state["auth_username"] == "chief.exec"
     del at.session_state[TEST_COOKIE_KEY]
     at.run()
-    assert not at.dataframe and not at.metric
+    assert not at.dataframe
     assert any(b.label == "Sign in" for b in at.button)
 
 
@@ -159,11 +159,11 @@ def test_signing_out_in_one_tab_signs_out_the_others(demo_sqlite_url, engine):
     tab2 = open_app(demo_sqlite_url, user=None)
     tab2.session_state[TEST_COOKIE_KEY] = tab1.session_state[TEST_COOKIE_KEY]  # one browser
     tab2.run()
-    assert tab1.metric and tab2.metric
+    assert tab1.dataframe and tab2.dataframe
     tab1.button(key="sign_out").click().run()
     assert any(b.label == "Sign in" for b in tab1.button)
     tab2.run()
-    assert not tab2.metric
+    assert not tab2.dataframe
     assert any(b.label == "Sign in" for b in tab2.button)
     assert log_rows(engine, "logout", "am.kent") >= 1
 
@@ -176,10 +176,10 @@ def test_disabled_user_cannot_sign_in_and_is_signed_out(demo_sqlite_url, engine)
         at.text_input[0].set_value("quality.lead")
         at.text_input[1].set_value("demo-quality-2026!")
         at.button[0].click().run()
-        assert not at.metric
+        assert not at.dataframe
         # a session that signed in before the account was disabled is dropped
         at = open_app(demo_sqlite_url, user="quality.lead")
-        assert not at.metric
+        assert not at.dataframe
         assert any(b.label == "Sign in" for b in at.button)
     finally:
         with engine.begin() as conn:

@@ -29,25 +29,31 @@ PERIOD = (pd.Timestamp("2025-11-01"), pd.Timestamp("2026-10-31"))  # the default
 HOUSED = "ttg_housed_on_release"
 
 
-@pytest.fixture(scope="module")
-def releases(demo_sqlite_url) -> pd.DataFrame:
-    """Releases in the default period with their office code, from the raw tables."""
-    eng = create_engine(demo_sqlite_url)
+def events_in_period(url: str, table: str, day: str) -> pd.DataFrame:
+    """Rows of `table` dated (column `day`) in the default period, each with the office
+    holding the case on that day (id, code, name, area code), from the raw tables."""
+    eng = create_engine(url)
     with eng.connect() as conn:
-        rel = pd.read_sql_table("custody_release", conn)
+        rows = pd.read_sql_table(table, conn)
         allocations = pd.read_sql_table("case_allocation", conn)
         office = pd.read_sql_table("office", conn)
         area = pd.read_sql_table("area", conn)
     eng.dispose()
-    rel["release_date"] = pd.to_datetime(rel["release_date"])
+    rows[day] = pd.to_datetime(rows[day])
     for col in ("start_date", "end_date"):
         allocations[col] = pd.to_datetime(allocations[col])
-    rel = rel[(rel["release_date"] >= PERIOD[0]) & (rel["release_date"] <= PERIOD[1])]
+    rows = rows[(rows[day] >= PERIOD[0]) & (rows[day] <= PERIOD[1])]
     office = office.merge(area, left_on="area_id", right_on="id", suffixes=("", "_area"))
-    # each release counts for the office holding the case on the release date
-    rel = office_on(rel, allocations, "release_date")
-    return rel.merge(office[["id", "code", "name", "code_area"]], left_on="office_id",
-                     right_on="id", suffixes=("", "_office"))
+    # each row counts for the office holding the case on its date
+    rows = office_on(rows, allocations, day)
+    return rows.merge(office[["id", "code", "name", "code_area"]], left_on="office_id",
+                      right_on="id", suffixes=("", "_office"))
+
+
+@pytest.fixture(scope="module")
+def releases(demo_sqlite_url) -> pd.DataFrame:
+    """Releases in the default period with their office, from the raw tables."""
+    return events_in_period(demo_sqlite_url, "custody_release", "release_date")
 
 
 def housed_by_office(releases: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +119,17 @@ def test_funnel_table_and_positions_match_raw_rows(demo_sqlite_url, releases):
     # every office is a point on the funnel, carrying its code for the click-through
     codes = [c[0] for trace in funnel_points(at) for c in trace["customdata"]]
     assert sorted(codes) == sorted(expected["code"])
-    assert len(at.get("plotly_chart")) == 3  # funnel, small multiples, control chart
+    # hover counts are whole numbers: '7 of 62', never '7.0 of 62.0'
+    counts = {c[0]: c[6] for trace in funnel_points(at) for c in trace["customdata"]}
+    assert counts == {r.code: f"{r.numerator} of {r.denominator}" for r in expected.itertuples()}
+    # funnel and small multiples; Ashford (the first office) has fewer than 10 releases in
+    # the median month, so its control chart is replaced by a plain message
+    assert len(at.get("plotly_chart")) == 2
+    ash = releases[(releases["code"] == "ASH") & releases["accommodation_on_release"].notna()]
+    median = ash.groupby(ash["release_date"].dt.strftime("%Y-%m")).size().median()
+    assert median < 10
+    message = " ".join(i.value for i in at.info)
+    assert "No control chart for Ashford" in message and f"({median:g} in the median" in message
 
 
 def test_area_filter_limits_the_offices_but_keeps_the_regional_rate(demo_sqlite_url, releases):
@@ -221,17 +237,57 @@ def test_open_button_and_cases_behind_the_figure_respect_scope(demo_sqlite_url):
     assert at.query_params["office"] in (["ASH"], "ASH")
 
 
-def test_control_chart_for_the_chosen_office(demo_sqlite_url, releases):
+@pytest.fixture(scope="module")
+def appointments(demo_sqlite_url) -> pd.DataFrame:
+    """Appointments in the default period with the office holding the case on the day,
+    from the raw tables."""
+    return events_in_period(demo_sqlite_url, "appointment", "appointment_date")
+
+
+def test_control_chart_for_the_chosen_office(demo_sqlite_url, appointments):
     at = open_app(demo_sqlite_url, page="pages/compare.py",
-                  params={"measure": HOUSED, "spc": "GUI"})
+                  params={"measure": "appointments_kept", "spc": "GUI"})
+    assert not at.exception and not at.info
     spec = json.loads(at.get("plotly_chart")[2].proto.spec)
     rate = next(t for t in spec["data"] if t.get("mode") == "lines+markers")
-    gui = releases[(releases["code"] == "GUI") & releases["accommodation_on_release"].notna()]
-    monthly = gui.groupby(gui["release_date"].dt.strftime("%Y-%m"))[
-        "accommodation_on_release"].agg(lambda s: 100 * s.isin(["settled", "temporary"]).mean())
+    gui = appointments[appointments["code"] == "GUI"]
+    by_month = gui.groupby(gui["appointment_date"].dt.strftime("%Y-%m"))["outcome"]
+    monthly = by_month.agg(lambda s: 100 * (s == "kept").mean())
     assert plotly_values(rate["x"]) == list(monthly.index)
     assert plotly_values(rate["y"]) == pytest.approx(list(monthly.values))
+    # hover: whole counts, e.g. '231 of 250'
+    kept = by_month.agg(lambda s: f"{(s == 'kept').sum():,} of {len(s):,}")
+    assert [c[6] for c in rate["customdata"]] == list(kept.values)
     assert at.success or at.warning  # flags listed, or a plain "no special cause"
+
+
+def test_small_multiples_share_one_y_scale(demo_sqlite_url):
+    at = open_app(demo_sqlite_url, page="pages/compare.py",
+                  params={"measure": "appointments_kept"})
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    ranges = {tuple(v["range"]) for k, v in spec["layout"].items() if k.startswith("yaxis")}
+    assert len(ranges) == 1  # every panel, in every row, on the same scale
+    lines = [t for t in spec["data"] if t.get("mode") == "lines+markers"]
+    assert len(lines) == 4 and all(" of " in c[1] and ".0 " not in c[1]
+                                   for t in lines for c in t["customdata"])
+
+
+def test_a_small_office_in_a_quiet_month(demo_sqlite_url, releases):
+    """Woking, one month with a single release: the funnel and table still show, the
+    control chart (12 months ending that month) is replaced by the plain message."""
+    wok = releases[(releases["code"] == "WOK") & releases["accommodation_on_release"].notna()]
+    per_month = wok.groupby(wok["release_date"].dt.strftime("%Y-%m")).size()
+    quiet = per_month.idxmin()
+    at = open_app(demo_sqlite_url, page="pages/compare.py",
+                  params={"measure": HOUSED, "area": "SURREY", "office": "WOK",
+                          "from": quiet, "to": quiet})
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value.set_index("office")
+    assert table.loc["Woking", "denominator"] == per_month.min()
+    assert table.loc["Woking", "count"].endswith(f" of {per_month.min()}")
+    assert at.selectbox(key="cmp_spc").value == "WOK"
+    assert any("No control chart for Woking" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 2
 
 
 # --- targets ------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -54,16 +55,32 @@ def vacancy_rate(raw, month="2026-10-01", office_ids=None) -> float:
     return 100 * vacant.sum() / est["budgeted_fte"].sum()
 
 
+def report_value(at, measure: str, column: str = "Period") -> float:
+    """A figure of the overview's report (its first table) as a number: '18.2 %' -> 18.2."""
+    row = at.dataframe[0].value.set_index("Measure").loc[measure]
+    return float(row[column].split()[0].replace(",", ""))
+
+
 def test_overview_headlines_match_raw_rows(demo_sqlite_url, raw):
     at = open_app(demo_sqlite_url)
     assert not at.exception
-    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw):.0f} %"
+    # the report writes one decimal (more only beside a threshold)
+    assert report_value(at, "Vacancy rate") == pytest.approx(vacancy_rate(raw), abs=0.05)
     audits = _in(raw["case_audit"], "audit_date")
     answers = raw["audit_answer"].merge(audits[audits["status"] == "complete"],
                                         left_on="audit_id", right_on="id")
     applicable = answers[answers["answer"] != "not_applicable"]
     pct = 100 * (applicable["answer"] == "sufficient").sum() / len(applicable)
-    assert metric(at, "Cases sufficient") == f"{pct:.0f} %"
+    assert report_value(at, "Cases sufficient") == pytest.approx(pct, abs=0.05)
+    # the heat-map has a row per office
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    cells = next(t for t in spec["data"] if t["type"] == "heatmap")
+    assert len(cells["z"]) == len(raw["office"])
+
+
+def test_payback_page_hours_outstanding(demo_sqlite_url, raw):
+    """Hours outstanding (no target, so not in the overview's report since #14)."""
+    at = open_app(demo_sqlite_url, page="pages/payback.py")
     orders, sessions = raw["upw_order"], raw["upw_session"]
     end = PERIOD[1]
     live = orders[(orders["sentence_date"] <= end)
@@ -71,9 +88,7 @@ def test_overview_headlines_match_raw_rows(demo_sqlite_url, raw):
                   & (orders["terminated_date"].isna() | (orders["terminated_date"] > end))]
     worked = sessions[sessions["session_date"] <= end].groupby("order_id")["hours_worked"].sum()
     outstanding = (live["hours_ordered"] - live["id"].map(worked).fillna(0)).sum()
-    assert metric(at, "Hours outstanding (hours)") == f"{outstanding:,.0f}"
-    table = at.dataframe[0].value
-    assert len(table) == len(raw["office"])
+    assert metric(at, "Hours outstanding") == f"{outstanding:,.0f}"
 
 
 def test_staffing_for_one_area_from_the_url(demo_sqlite_url, raw):
@@ -128,15 +143,18 @@ def test_changing_the_area_filter_changes_the_figures(demo_sqlite_url, raw):
     # Sidebar widgets are checked on the default page: after AppTest.switch_page the
     # element tree no longer lists the entry file's sidebar (the browser test covers that).
     at = open_app(demo_sqlite_url)
-    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw):.0f} %"
+    assert report_value(at, "Vacancy rate") == pytest.approx(vacancy_rate(raw), abs=0.05)
     at.selectbox(key="flt_area").set_value("SURREY").run()
     ids = set(raw["office_area"].loc[raw["office_area"]["area_code"] == "SURREY", "id"])
-    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw, office_ids=ids):.0f} %"
-    assert len(at.dataframe[0].value) == len(ids)
+    assert report_value(at, "Vacancy rate") == pytest.approx(
+        vacancy_rate(raw, office_ids=ids), abs=0.05)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(next(t for t in spec["data"] if t["type"] == "heatmap")["z"]) == len(ids)
     assert at.query_params["area"] in (["SURREY"], "SURREY")
     at.selectbox(key="flt_office").set_value("GUI").run()
     gui = set(raw["office"].loc[raw["office"]["code"] == "GUI", "id"])
-    assert metric(at, "Vacancy rate") == f"{vacancy_rate(raw, office_ids=gui):.0f} %"
+    assert report_value(at, "Vacancy rate") == pytest.approx(
+        vacancy_rate(raw, office_ids=gui), abs=0.05)
 
 
 @pytest.mark.parametrize("params, expected", [
@@ -152,7 +170,7 @@ def test_bad_url_values_get_a_clear_message(demo_sqlite_url, params, expected):
     # the URL's values are shown as plain text (Markdown escaped): compare what a person reads
     warnings = re.sub(r"\\(.)", r"\1", " ".join(w.value for w in at.warning))
     assert expected in warnings
-    assert at.metric, "the page still shows its figures"
+    assert len(at.dataframe[0].value) == 12, "the page still shows its figures"
 
 
 @pytest.mark.parametrize("page", ["pages/overview.py", "pages/staffing.py",

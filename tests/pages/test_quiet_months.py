@@ -14,14 +14,13 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from dashboard.core.filters import Filters
 from dashboard.data import db
 from dashboard.demo import demo_data
 from dashboard.demo.accounts import create_demo_users
 from queries import gate, payback, quality, staffing, supervision
-from tests.pages.apphelp import metric, open_app
+from tests.pages.apphelp import metric, open_app, sql_scalar
 
 REGION_AS_OF = date(2026, 11, 30)  # the default as-of date on 1 Dec 2026
 
@@ -39,14 +38,6 @@ def region_url(tmp_path_factory) -> str:
     return url
 
 
-def _scalar(url: str, sql: str, **params):
-    eng = create_engine(url)
-    with eng.connect() as conn:
-        value = conn.execute(text(sql), params).scalar()
-    eng.dispose()
-    return value
-
-
 def _view(at, page: str, area: str, office: str, month: str):
     at.switch_page(f"pages/{page}.py")
     at.session_state["_pending_filters"] = {"area": area, "office": office, "from": month,
@@ -55,7 +46,7 @@ def _view(at, page: str, area: str, office: str, month: str):
 
 
 def test_staffing_renders_an_office_month_without_sickness(region_url):
-    lost = _scalar(region_url, """
+    lost = sql_scalar(region_url, """
         SELECT COUNT(*) FROM staff_absence a JOIN staff_member s ON s.id = a.staff_member_id
         JOIN office o ON o.id = s.office_id
         WHERE o.code = 'HOR' AND a.reason = 'sickness'
@@ -69,7 +60,7 @@ def test_staffing_renders_an_office_month_without_sickness(region_url):
 @pytest.mark.parametrize(("office", "month"), [("BOG", "2025-12"), ("HOR", "2026-05"),
                                                ("HOR", "2026-10")])
 def test_unpaid_work_renders_an_office_month_without_orders(region_url, office, month):
-    hours = _scalar(region_url, """
+    hours = sql_scalar(region_url, """
         SELECT COALESCE(SUM(u.hours_ordered), 0) FROM upw_order u
         JOIN person_on_probation p ON p.id = u.person_id JOIN office o ON o.id = p.office_id
         WHERE o.code = :office AND strftime('%Y-%m', u.sentence_date) = :month""",

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import Connection, delete
 
 from dashboard.core.filters import add_months, month_start
+from dashboard.data import stat_state
 from dashboard.data import summary_schema as ss
 from dashboard.data.summaries import audits, gate, staffing, supervision, unpaid_work
 from dashboard.data.summaries.months import Months
@@ -51,6 +52,7 @@ def refresh_all(conn: Connection) -> None:
     for table in ss.SUMMARY_TABLES:
         conn.execute(delete(table))
     conn.execute(delete(ss.summary_state))
+    stat_state.mark_stale(conn)  # the stored statistics follow (dashboard.precompute)
     span = data_range(conn)
     if span is None:
         return
@@ -117,4 +119,5 @@ def refresh_months(conn: Connection, months: Iterable[date],
     if "outstanding" in families:
         unpaid_work.refresh_outstanding(conn, level_from, last, offices, first)
     set_state(conn, first, last)
+    stat_state.mark_stale(conn, touched)  # the stored statistics follow (dashboard.precompute)
     mark_data_changed(conn)
