@@ -28,10 +28,10 @@ from datetime import date
 
 import pytest
 
-from dashboard.access import auth
 from dashboard.app import replicas
 from dashboard.data import db
 from dashboard.demo import demo_data
+from dashboard.demo.accounts import create_demo_users
 from tests.browser.conftest import IN_CI, ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -62,7 +62,7 @@ def replica_pair(nginx, new_pg_url, tmp_path):
     demo_data.generate(engine, seed=7, as_of=date(2026, 10, 31),
                        scale=demo_data.small_scale())
     with engine.begin() as conn:
-        auth.create_demo_users(conn)
+        create_demo_users(conn)
     engine.dispose()
     run_dir = tmp_path / "run"
     port = replicas.free_port()
