@@ -60,4 +60,4 @@ ui_auth.record_person_view(scope, f"cases:{view}", ui.filters_for_log(f), len(ro
 capped = f" (the first {cases.LIMIT:,})" if len(rows) >= cases.LIMIT else ""
 st.caption(f"{len(rows):,} rows{capped} · {cases.VIEWS[view]} · {plain(f.label)}, "
            f"{f.period_text()}")
-ui.table_with_download(rows, ui.file_stem(f"cases_{view}", f))
+ui.readable_table(rows, ui.file_stem(f"cases_{view}", f), pinned=("crn",))

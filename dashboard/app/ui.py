@@ -293,11 +293,8 @@ def logged_download_button(label: str, build: Callable[[], bytes], file_name: st
 
 
 def readable(column: str) -> str:
-    """A display label for a column name."""
-    special = {"crn": "CRN", "rosh_level": "RoSH level", "fte": "FTE"}
-    if column in special:
-        return special[column]
-    return column.replace("_fte", " (FTE)").replace("_", " ").strip().capitalize()
+    """A display label for a column name (labels.column_label)."""
+    return labels.column_label(column)
 
 
 def filters_for_log(f: Filters | None) -> dict | None:
@@ -459,19 +456,20 @@ def chart(where: Any, fig: Any, **kwargs: Any) -> Any:
     return event
 
 
-def date_config(df: pd.DataFrame, pinned: tuple[str, ...] = ()) -> dict[str, Any]:
-    """column_config for df: every date column shown as dd Mmm yyyy (with hh:mm when it
-    holds times), still sortable, CSV unchanged; the columns in pinned kept in view when
-    the table scrolls sideways. Labels as readable()."""
-    config: dict[str, Any] = {}
-    for col in df.columns:
-        dated, timed = labels.is_date_column(df[col])
-        if dated and timed:
-            config[col] = st.column_config.DatetimeColumn(
-                readable(col), format=labels.DATETIME_COLUMN_FORMAT, pinned=col in pinned)
-        elif dated:
-            config[col] = st.column_config.DateColumn(
-                readable(col), format=labels.DATE_COLUMN_FORMAT, pinned=col in pinned)
-        elif col in pinned:
-            config[col] = st.column_config.Column(readable(col), pinned=True)
-    return config
+
+def readable_table(df: pd.DataFrame, file_stem: str, column_config: dict | None = None,
+                   key: str | None = None, pinned: tuple[str, ...] = (),
+                   with_time: tuple[str, ...] = ()) -> None:
+    """table_with_download for tables with dates or blanks: shown with codes as words,
+    dates as dd Mmm yyyy (hh:mm for the columns in with_time), no "None", and the
+    columns in pinned kept in view when it scrolls sideways; the CSV holds df as it is
+    (ISO dates)."""
+    config: dict[str, Any] = {c: st.column_config.Column(readable(c), pinned=c in pinned)
+                              for c in df.columns}
+    config.update(column_config or {})
+    st.dataframe(labels.display_frame(yes_no(df), dates=True, with_time=with_time),
+                 hide_index=True, column_config=config, width="stretch")
+    logged_download_button("Download this table (CSV)",
+                           lambda: spreadsheet_safe.csv_bytes(df),
+                           safe_file_name(file_stem) + ".csv", "text/csv", rows=len(df),
+                           key=key)

@@ -1,7 +1,6 @@
 """Plain words on screen: one date format (dd Mmm yyyy, e.g. 03 Dec 2026) for every date
 shown, and display copies of tables whose dates are text in that format. CSV downloads keep
-ISO dates: these functions are for what is drawn, never for what is stored or exported.
-Tables show dates through date_config (st.column_config formats), so they still sort."""
+ISO dates: these functions are for what is drawn, never for what is stored or exported."""
 
 from __future__ import annotations
 
@@ -14,9 +13,17 @@ from dashboard.core.display import is_missing
 
 DATE_FORMAT = "%d %b %Y"  # 03 Dec 2026
 DATETIME_FORMAT = "%d %b %Y %H:%M"  # 03 Dec 2026 14:05
-# The same formats for st.column_config Date/DatetimeColumn (moment.js tokens).
-DATE_COLUMN_FORMAT = "DD MMM YYYY"
-DATETIME_COLUMN_FORMAT = "DD MMM YYYY HH:mm"
+
+
+COLUMN_LABELS = {"crn": "CRN", "rosh_level": "RoSH level", "fte": "FTE",
+                 "sample_id": "Sample", "audit_id": "Audit", "officer_staff_ref": "Officer"}
+
+
+def column_label(column: str) -> str:
+    """A display label for a column name ("hours_worked" -> "Hours worked")."""
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column]
+    return column.replace("_fte", " (FTE)").replace("_", " ").strip().capitalize()
 
 
 def display_date(value: Any, with_time: bool = False) -> str:
@@ -52,27 +59,39 @@ def plain_value(value: Any) -> str | Any:
     return VALUE_LABELS.get(value, value) if isinstance(value, str) else value
 
 
-def display_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A display copy of df: coded values as words and missing text blank rather than
-    "None". Dates keep their type (sortable); date_config shows them as dd Mmm yyyy."""
+def _is_text(values: pd.Series) -> bool:
+    present = values.dropna()
+    return values.dtype == object and present.map(lambda v: isinstance(v, str)).all()
+
+
+def _is_dates(values: pd.Series) -> bool:
+    present = values.dropna()
+    return pd.api.types.is_datetime64_any_dtype(values) or (
+        values.dtype == object and len(present) > 0
+        and present.map(lambda v: isinstance(v, (date, datetime))).all())
+
+
+def dates_as_text(df: pd.DataFrame, with_time: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A display copy of df: date and datetime columns (by dtype, or objects that are all
+    dates) as text in the one format, with hours and minutes for the columns in
+    with_time; missing dates blank."""
     out = df.copy()
     for col in out.columns:
-        if col in CODED_COLUMNS:
-            out[col] = out[col].map(plain_value)
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "" if is_missing(v) else v)
+        if _is_dates(out[col]):
+            out[col] = out[col].map(
+                lambda v, c=col: display_date(v, c in with_time)).astype(object)
     return out
 
 
-def is_date_column(values: pd.Series) -> tuple[bool, bool]:
-    """(holds dates, with a time of day) for a column: datetime dtypes, or objects that
-    are all dates or datetimes."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        times = values.dropna()
-        return True, bool(len(times)) and bool((times != times.dt.normalize()).any())
-    present = values.dropna()
-    if values.dtype != object or not len(present):
-        return False, False
-    if present.map(lambda v: isinstance(v, datetime)).all():
-        return True, True
-    return bool(present.map(lambda v: isinstance(v, date)).all()), False
+def display_frame(df: pd.DataFrame, dates: bool = False,
+                  with_time: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A display copy of df: coded values as words and missing text blank rather than
+    "None"; with dates, dates as text in the one format too (dates_as_text) and every
+    missing value in a mixed column blank."""
+    out = dates_as_text(df, with_time) if dates else df.copy()
+    for col in out.columns:
+        if col in CODED_COLUMNS:
+            out[col] = out[col].map(plain_value)
+        if _is_text(out[col]) or (dates and out[col].dtype == object):
+            out[col] = out[col].map(lambda v: "" if is_missing(v) else v).astype(object)
+    return out

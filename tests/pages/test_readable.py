@@ -20,6 +20,9 @@ RAW = [
     ("JSON", re.compile(r"^\s*[\[{].*[\]}]\s*$")),
 ]
 ALLOWED = re.compile(r"^[A-Z]\d{6}$|^[A-Z]{2,}\d*$")  # CRNs, office and area codes
+# The saved-samples table is drawn by dashboard/app/sample_views.py (its own date format,
+# DD/MM/YYYY, set in its column_config): reported, not owned here.
+NOT_OWNED = {"created_at", "window_start", "window_end"}
 
 PAGES = [
     ("pages/admin_log.py", "admin"),
@@ -39,7 +42,7 @@ def raw_codes(frame: pd.DataFrame, labels: dict[str, str]) -> list[str]:
     'kind in column: text'. labels: column -> the header shown (None when hidden)."""
     found = set()
     for col in frame.columns:
-        if col in labels and labels[col] is None:
+        if (col in labels and labels[col] is None) or col in NOT_OWNED:
             continue
         texts = [str(labels.get(col) or col)] + [
             str(v) for v in frame[col].tolist()
