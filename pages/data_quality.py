@@ -76,6 +76,7 @@ else:
 st.subheader("Checks across tables")
 ui.table_with_download(checks, ui.file_stem("cross_checks", f), {
     "check": None,
+    "table": None,  # the extract's name, in the CSV; the rule says it in words
     "description": st.column_config.TextColumn("Rule broken", width="large"),
     "checked": st.column_config.NumberColumn("Records checked", format="localized"),
     "failing": st.column_config.NumberColumn("Failing", format="localized"),

@@ -27,7 +27,7 @@ NOT_OWNED = {"created_at", "window_start", "window_end"}
 PAGES = [
     ("pages/admin_log.py", "admin"),
     ("pages/data_quality.py", "admin"),
-    ("pages/data_quality.py", "chief.exec"),
+    ("pages/data_quality.py", "quality.lead"),
     ("pages/cases.py", "chief.exec"),
     ("pages/caseload.py", "chief.exec"),
     ("pages/audit.py", "quality.lead"),
