@@ -3,7 +3,7 @@ officer's cases: person-level rows within the user's scope, audited."""
 
 import streamlit as st
 
-from dashboard.app import ui, ui_auth
+from dashboard.app import tables, ui, ui_auth
 from queries import caseload
 
 f = ui.page_header(
@@ -75,5 +75,5 @@ cases = ui.readable_values(cases)
 ui_auth.record_person_view(scope, f"caseload:officer:{labels[chosen].split(' · ')[0]}",
                            ui.filters_for_log(f), len(cases))
 st.caption(f"{len(cases):,} cases of {labels[chosen].split(' · ')[0]} on {day:%d %b %Y}")
-ui.readable_table(cases, ui.file_stem("caseload_officer", f), key="officer_cases",
+tables.readable_table(cases, ui.file_stem("caseload_officer", f), key="officer_cases",
                   pinned=("crn",))

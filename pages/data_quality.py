@@ -4,7 +4,7 @@ break rules across tables, so leaders know how far to trust each number."""
 import pandas as pd
 import streamlit as st
 
-from dashboard.app import ui
+from dashboard.app import tables, ui
 from queries import data_quality
 
 f = ui.page_header(
@@ -46,7 +46,7 @@ st.subheader("Freshness and last import")
 if not behind.empty:
     st.warning("Behind the rest of the data: " + ", ".join(behind["title"]) + ".",
                icon=":material/schedule:")
-ui.readable_table(fresh.fillna({"last_import_status": "Not imported yet"}), "data_freshness", {
+tables.readable_table(fresh.fillna({"last_import_status": "Not imported yet"}), "data_freshness", {
     "table": None,  # the extract's name, in the CSV; "What it holds" says it in words
     "title": st.column_config.TextColumn("What it holds", pinned=True),
     "rows": st.column_config.NumberColumn("Rows", format="localized"),

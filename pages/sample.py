@@ -5,7 +5,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard.app import sample_views as views
-from dashboard.app import ui, ui_auth
+from dashboard.app import tables, ui, ui_auth
 from dashboard.app.inspection import fresh, how_to_read
 from dashboard.commands.samples import RedrawSample, SaveSample
 from dashboard.core.labels import display_frame
@@ -104,7 +104,7 @@ row = saved[saved["sample_id"] == chosen].iloc[0]
 views.sample_caption(row)
 members = fresh(samples.sample_members, sample_id=int(chosen), scope=scope)
 ui_auth.record_person_view(scope, f"case_sample:{chosen}", {"sample_id": int(chosen)}, len(members))
-ui.readable_table(members, f"sample_{chosen}_members", key="smp_members_csv", pinned=("crn",))
+tables.readable_table(members, f"sample_{chosen}_members", key="smp_members_csv", pinned=("crn",))
 
 if st.button(
     "Re-draw this sample with a new seed",

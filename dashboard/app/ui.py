@@ -456,20 +456,3 @@ def chart(where: Any, fig: Any, **kwargs: Any) -> Any:
     return event
 
 
-
-def readable_table(df: pd.DataFrame, file_stem: str, column_config: dict | None = None,
-                   key: str | None = None, pinned: tuple[str, ...] = (),
-                   with_time: tuple[str, ...] = ()) -> None:
-    """table_with_download for tables with dates or blanks: shown with codes as words,
-    dates as dd Mmm yyyy (hh:mm for the columns in with_time), no "None", and the
-    columns in pinned kept in view when it scrolls sideways; the CSV holds df as it is
-    (ISO dates)."""
-    config: dict[str, Any] = {c: st.column_config.Column(readable(c), pinned=c in pinned)
-                              for c in df.columns}
-    config.update(column_config or {})
-    st.dataframe(labels.display_frame(yes_no(df), dates=True, with_time=with_time),
-                 hide_index=True, column_config=config, width="stretch")
-    logged_download_button("Download this table (CSV)",
-                           lambda: spreadsheet_safe.csv_bytes(df),
-                           safe_file_name(file_stem) + ".csv", "text/csv", rows=len(df),
-                           key=key)
