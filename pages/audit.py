@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.app import audit_views, ui, ui_auth
 from dashboard.app.inspection import fresh, how_to_read
 from dashboard.commands.audits import AuditNotAssignedError, AuditValidationError, SaveAudit
+from dashboard.core.labels import display_frame
 from dashboard.hmip import ratings
 from dashboard.precompute import statistics
 from queries import audits
@@ -86,7 +87,9 @@ if listed.empty:
 ui_auth.record_person_view(scope, "audit:assigned", {}, len(listed))
 audit_views.headline(listed)
 with st.expander("All my audits", icon=":material/list:"):
-    st.dataframe(listed, hide_index=True, key="aud_list")
+    st.dataframe(display_frame(listed, dates=True), hide_index=True, key="aud_list",
+                 column_config={c: st.column_config.Column(
+                     ui.readable(c), pinned=c == "crn") for c in listed.columns})
 
 pick = audit_views.pick_audit(listed)
 case = fresh(audits.audit_case, audit_id=pick, scope=scope)

@@ -3,7 +3,7 @@ officer's cases: person-level rows within the user's scope, audited."""
 
 import streamlit as st
 
-from dashboard.app import ui, ui_auth
+from dashboard.app import tables, ui, ui_auth
 from queries import caseload
 
 f = ui.page_header(
@@ -45,6 +45,8 @@ shown = rows.drop(columns=[c for c in ("office_code", "team_code", "officer_id")
                            if c in rows])
 st.subheader(f"By {level}, {day:%d %b %Y}")
 ui.table_with_download(shown, ui.file_stem(f"caseload_{level}", f), {
+    **{name: st.column_config.TextColumn(name.capitalize(), pinned=True)  # kept in view
+       for name in caseload.DRILL_LEVELS if name in shown},
     "case_holding_fte": st.column_config.NumberColumn("PO + PSO in post (FTE)",
                                                       format="%.1f"),
     "workload_points": st.column_config.NumberColumn("Workload points", format="%.1f"),
@@ -73,4 +75,5 @@ cases = ui.readable_values(cases)
 ui_auth.record_person_view(scope, f"caseload:officer:{labels[chosen].split(' · ')[0]}",
                            ui.filters_for_log(f), len(cases))
 st.caption(f"{len(cases):,} cases of {labels[chosen].split(' · ')[0]} on {day:%d %b %Y}")
-ui.table_with_download(cases, ui.file_stem("caseload_officer", f), key="officer_cases")
+tables.readable_table(cases, ui.file_stem("caseload_officer", f), key="officer_cases",
+                  pinned=("crn",))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.app import ui, ui_auth
+from dashboard.app import tables, ui, ui_auth
 from dashboard.core.plain_text import plain, quoted
 from dashboard.hmip import ratings
 from queries import cases
@@ -60,4 +60,4 @@ ui_auth.record_person_view(scope, f"cases:{view}", ui.filters_for_log(f), len(ro
 capped = f" (the first {cases.LIMIT:,})" if len(rows) >= cases.LIMIT else ""
 st.caption(f"{len(rows):,} rows{capped} · {cases.VIEWS[view]} · {plain(f.label)}, "
            f"{f.period_text()}")
-ui.table_with_download(rows, ui.file_stem(f"cases_{view}", f))
+tables.readable_table(rows, ui.file_stem(f"cases_{view}", f), pinned=("crn",))

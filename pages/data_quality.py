@@ -4,7 +4,7 @@ break rules across tables, so leaders know how far to trust each number."""
 import pandas as pd
 import streamlit as st
 
-from dashboard.app import ui
+from dashboard.app import tables, ui
 from queries import data_quality
 
 f = ui.page_header(
@@ -46,26 +46,27 @@ st.subheader("Freshness and last import")
 if not behind.empty:
     st.warning("Behind the rest of the data: " + ", ".join(behind["title"]) + ".",
                icon=":material/schedule:")
-ui.table_with_download(fresh, "data_freshness", {
-    "table": st.column_config.TextColumn("Table"),
-    "title": st.column_config.TextColumn("What it holds"),
+tables.readable_table(fresh.fillna({"last_import_status": "Not imported yet"}), "data_freshness", {
+    "table": None,  # the extract's name, in the CSV; "What it holds" says it in words
+    "title": st.column_config.TextColumn("What it holds", pinned=True),
     "rows": st.column_config.NumberColumn("Rows", format="localized"),
-    "latest_date": st.column_config.DateColumn("Latest date"),
-    "last_import_at": st.column_config.DatetimeColumn("Last import", format="YYYY-MM-DD HH:mm"),
+    "latest_date": st.column_config.TextColumn("Latest date"),
+    "last_import_at": st.column_config.TextColumn("Last import"),
     "last_import_file": st.column_config.TextColumn("File"),
     "last_import_user": st.column_config.TextColumn("By"),
     "last_import_status": st.column_config.TextColumn("Outcome"),
-    "last_import_rejected": st.column_config.NumberColumn("Rejected at last import"),
-    "last_success_at": st.column_config.DatetimeColumn("Last loaded",
-                                                       format="YYYY-MM-DD HH:mm"),
-}, key="fresh_download")
+    "last_import_rejected": st.column_config.TextColumn("Rejected at last import"),
+    "last_success_at": st.column_config.TextColumn("Last loaded"),
+}, key="fresh_download", with_time=("last_import_at", "last_success_at"))
 
 st.subheader("Missing values in key fields")
 if missing["records"].sum() == 0:
     ui.empty_state("people, releases or audits")
 else:
     ui.table_with_download(missing, ui.file_stem("missing_values", f), {
-        "field": st.column_config.TextColumn("Field"),
+        "table": None,  # the extract's table and column names stay in the CSV
+        "field": None,
+        "field_label": st.column_config.TextColumn("Field", pinned=True),
         "used_for": st.column_config.TextColumn("Used for"),
         "records": st.column_config.NumberColumn("Records", format="localized"),
         "missing": st.column_config.NumberColumn("Missing", format="localized"),
@@ -75,6 +76,7 @@ else:
 st.subheader("Checks across tables")
 ui.table_with_download(checks, ui.file_stem("cross_checks", f), {
     "check": None,
+    "table": None,  # the extract's name, in the CSV; the rule says it in words
     "description": st.column_config.TextColumn("Rule broken", width="large"),
     "checked": st.column_config.NumberColumn("Records checked", format="localized"),
     "failing": st.column_config.NumberColumn("Failing", format="localized"),

@@ -5,9 +5,10 @@ from datetime import date
 import streamlit as st
 
 from dashboard.app import sample_views as views
-from dashboard.app import ui, ui_auth
+from dashboard.app import tables, ui, ui_auth
 from dashboard.app.inspection import fresh, how_to_read
 from dashboard.commands.samples import RedrawSample, SaveSample
+from dashboard.core.labels import display_frame
 from dashboard.core.plain_text import plain
 from dashboard.hmip import hmip_sampling, ratings, sampling
 from queries import reference, samples
@@ -94,7 +95,7 @@ saved = fresh(samples.samples)
 if saved.empty:
     st.info("No samples saved yet.", icon=":material/info:")
     st.stop()
-views.saved_samples_table(saved)
+views.saved_samples_table(display_frame(saved))  # schemes in words, no "None"
 labels = {int(i): name for i, name in zip(saved["sample_id"], saved["name"], strict=True)}
 chosen = st.selectbox(
     "Open a sample", list(labels), key="smp_open", format_func=lambda i: f"{i}: {labels[i]}"
@@ -103,7 +104,7 @@ row = saved[saved["sample_id"] == chosen].iloc[0]
 views.sample_caption(row)
 members = fresh(samples.sample_members, sample_id=int(chosen), scope=scope)
 ui_auth.record_person_view(scope, f"case_sample:{chosen}", {"sample_id": int(chosen)}, len(members))
-ui.table_with_download(members, f"sample_{chosen}_members", key="smp_members_csv")
+tables.readable_table(members, f"sample_{chosen}_members", key="smp_members_csv", pinned=("crn",))
 
 if st.button(
     "Re-draw this sample with a new seed",

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from dashboard.core.filters import Filters
+from dashboard.core.labels import column_label
 from dashboard.data.schema import (
     app_user,
     appointment,
@@ -156,7 +157,8 @@ def missing_values(conn: Connection, f: Filters) -> pd.DataFrame:
     """Share of missing values in key fields, over the records in f's period and offices
     (people: open at any time in the period; releases and audits: dated in it).
 
-    Columns: table, field, used_for, records, missing, missing_pct (None if no records).
+    Columns: table, field (the extract's column), field_label (the field in words, with
+    what its table holds), used_for, records, missing, missing_pct (None if no records).
     """
     out = []
     for table in dict.fromkeys(k.table for k in KEY_FIELDS):
@@ -167,11 +169,13 @@ def missing_values(conn: Connection, f: Filters) -> pd.DataFrame:
         row = conn.execute(stmt).mappings().one()
         for k in fields:
             records, missing = int(row["records"]), int(row[k.field])
-            out.append({"table": table, "field": k.field, "used_for": k.used_for,
+            out.append({"table": table, "field": k.field,
+                        "field_label": f"{column_label(k.field)} ({FORMATS[table].title})",
+                        "used_for": k.used_for,
                         "records": records, "missing": missing,
                         "missing_pct": 100 * missing / records if records else None})
-    return pd.DataFrame(out, columns=["table", "field", "used_for", "records", "missing",
-                                      "missing_pct"])
+    return pd.DataFrame(out, columns=["table", "field", "field_label", "used_for", "records",
+                                      "missing", "missing_pct"])
 
 
 # --- rules across tables ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 
+from dashboard.core.labels import display_date, plain_value
 from dashboard.data.schema import audit_log
 
 # Every action name the app writes; record() refuses others so a typo cannot hide a row.
@@ -156,3 +157,75 @@ def read_log(
     df = pd.DataFrame(rows, columns=LOG_COLUMNS)
     df["at"] = pd.to_datetime(df["at"], utc=True)
     return df
+
+
+# --- readable descriptions for the log page (storage above is unchanged) ----------------
+
+ACTION_LABELS: dict[str, str] = {
+    "login_success": "Signed in",
+    "login_failure": "Sign-in failed",
+    "logout": "Signed out",
+    "session_timeout": "Session timed out",
+    "view_person_rows": "Viewed case-level rows",
+    "export": "Exported a report",
+    "download": "Downloaded a table",
+    "user_created": "User added",
+    "user_disabled": "User disabled",
+    "user_enabled": "User enabled",
+    "password_reset": "Password reset",
+    "role_changed": "Role changed",
+    "target_changed": "Target changed",
+    "audit_saved": "Case audit saved",
+    "sample_drawn": "Sample drawn",
+    "import_run": "Data imported",
+    "judgement_recorded": "Judgement recorded",
+}
+_KEY_WORDS = {"from": "from", "to": "to", "area": "area", "office": "office",
+              "rows": "rows", "has_password": "password set", "area_id": "area",
+              "audit_id": "audit", "role": "role", "email": "email"}
+
+
+def describe_action(action: str) -> str:
+    """The action in plain words ("user_created" -> "User added")."""
+    return ACTION_LABELS.get(action, str(action).replace("_", " ").capitalize())
+
+
+def describe_json(text: str | None) -> str:
+    """A stored filters/detail JSON object as plain "key: value" text, "" when empty;
+    ISO dates as dd Mmm yyyy, codes as words, blanks left out."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return str(text)
+    if not isinstance(data, dict):
+        return plain_value(data)
+    parts = []
+    for key, value in data.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            value = display_date(value)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, (dict, list)):
+            value = "; ".join(f"{k} {v}" for k, v in value.items()) if isinstance(
+                value, dict) else ", ".join(map(str, value))
+        else:
+            value = plain_value(value)
+        parts.append(f"{_KEY_WORDS.get(key, key.replace('_', ' '))}: {value}")
+    return "; ".join(parts)
+
+
+def readable_log(rows: pd.DataFrame) -> pd.DataFrame:
+    """A display copy of read_log rows: when (dd Mmm yyyy hh:mm, UTC), who, what (plain
+    words), target, filters and detail as plain text. Downloads keep read_log's rows."""
+    return pd.DataFrame({
+        "When (UTC)": rows["at"].map(lambda v: display_date(v, with_time=True)),
+        "User": rows["username"],
+        "Action": rows["action"].map(describe_action),
+        "Target": rows["target"].fillna(""),
+        "Filters": rows["filters"].map(describe_json),
+        "Detail": rows["detail"].map(describe_json),
+    })

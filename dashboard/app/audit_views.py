@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.app import ui
 from dashboard.commands.audits import REASON_MAX, reason_key
+from dashboard.core.labels import plain_value
 from dashboard.core.plain_text import plain
 from dashboard.hmip.ratings import KeyQuestion, Scheme
 from queries import audits
@@ -112,8 +113,9 @@ def case_heading(case: Mapping[str, Any], scheme: Scheme, answered: int, asked: 
     """The case's CRN, what it is, who audits it and how far the audit has got."""
     st.subheader(f"Case {plain(case['crn'])}")
     st.caption(
-        f"{plain(case['office'])} · {case['sentence_type'].replace('_', ' ')} · risk of serious "
-        f"harm {case['rosh_level'].replace('_', ' ')} · {case['gender']} · tier {case['tier']} · "
+        f"{plain(case['office'])} · {plain_value(case['sentence_type'])} · risk of serious "
+        f"harm {plain_value(case['rosh_level']).lower()} · {plain_value(case['gender'])} · "
+        f"tier {case['tier']} · "
         f"supervised {case['start_date']:%d %b %Y} to {case['end_date']:%d %b %Y} · auditor "
         f"{plain(case['auditor'])} · **{case['status']}**, {answered} of {asked} answered · "
         f"scheme: {scheme.title}"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from dashboard.app import cards, charts, ui, ui_auth
+from dashboard.app import cards, charts, tables, ui, ui_auth
 from dashboard.commands.judgements import JudgementError, RecordJudgement
 from dashboard.core import display
 from dashboard.core.plain_text import plain
@@ -145,7 +145,8 @@ def cases_section(f, scope, kw: dict, sample_id) -> None:
         st.caption(":material/lock: Limited to the offices your role covers.")
     ui_auth.record_person_view(scope, "readiness:not_sufficient",
                                {**ui.filters_for_log(f), "sample_id": sample_id}, len(cases))
-    ui.table_with_download(cases, ui.file_stem("not_sufficient_cases", f), key="rdy_cases_csv")
+    tables.readable_table(cases, ui.file_stem("not_sufficient_cases", f), key="rdy_cases_csv",
+                      pinned=("crn",))
 
 
 def judgements_section(judged: pd.DataFrame, scheme, area_code, area_id, scope) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from dashboard.access import audit_log
 from dashboard.app import charts
-from dashboard.core import config, display, spreadsheet_safe
+from dashboard.core import config, display, labels, spreadsheet_safe
 from dashboard.core.filters import Filters, add_months, month_end, month_start, parse_filters
 from dashboard.core.glossary import MEASURES
 from dashboard.core.plain_text import plain
@@ -269,12 +269,12 @@ YES, NO = "✓ Yes", "✗ No"
 
 def yes_no(df: pd.DataFrame) -> pd.DataFrame:
     """True/false columns as "✓ Yes" / "✗ No" for display: st.dataframe would draw a
-    bare tick box, a state shown by a glyph alone (WCAG 1.4.1). Missing stays missing."""
+    bare tick box, a state shown by a glyph alone (WCAG 1.4.1). Missing text is blank."""
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].map({True: YES, False: NO}).astype(object)
-    return out
+    return labels.display_frame(out)  # and codes as words, dates dd Mmm yyyy, no "None"
 
 
 def logged_download_button(label: str, build: Callable[[], bytes], file_name: str, mime: str,
@@ -293,11 +293,8 @@ def logged_download_button(label: str, build: Callable[[], bytes], file_name: st
 
 
 def readable(column: str) -> str:
-    """A display label for a column name."""
-    special = {"crn": "CRN", "rosh_level": "RoSH level", "fte": "FTE"}
-    if column in special:
-        return special[column]
-    return column.replace("_fte", " (FTE)").replace("_", " ").strip().capitalize()
+    """A display label for a column name (labels.column_label)."""
+    return labels.column_label(column)
 
 
 def filters_for_log(f: Filters | None) -> dict | None:
@@ -416,21 +413,12 @@ def trend_level(f: Filters) -> tuple[str, str]:
 
 # --- people-facing wording -------------------------------------------------------------
 
-VALUE_LABELS = {
-    "community_order": "Community order", "suspended_sentence_order": "Suspended sentence",
-    "licence": "Licence", "very_high": "Very high", "high": "High", "medium": "Medium",
-    "low": "Low", "settled": "Settled", "temporary": "Temporary",
-    "no_fixed_abode": "No fixed abode", "male": "Male", "female": "Female",
-}
-CODED_COLUMNS = ("sentence_type", "rosh_level", "accommodation_on_release", "gender")
-
-
 def readable_values(df: pd.DataFrame) -> pd.DataFrame:
     """Coded values (community_order, very_high, ...) as words, in the coded columns."""
     out = df.copy()
-    for col in CODED_COLUMNS:
+    for col in labels.CODED_COLUMNS:
         if col in out.columns:
-            out[col] = out[col].map(lambda v: VALUE_LABELS.get(v, v))
+            out[col] = out[col].map(labels.plain_value)
     return out
 
 
@@ -466,3 +454,5 @@ def chart(where: Any, fig: Any, **kwargs: Any) -> Any:
     with where.expander("Show this chart as a table", icon=":material/table:"):
         st.table(shown, hide_index=True)
     return event
+
+
