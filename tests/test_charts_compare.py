@@ -29,3 +29,20 @@ def test_funnel_labels_do_not_overlap_even_for_crowded_offices():
         boxes.append((cx - half, cy - 8, cx + half, cy + 8))
     assert not any(charts_compare._overlap(a, b)
                    for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_small_multiples_for_a_whole_country_of_offices():
+    """96 offices (the national demo's Region view): every panel's domain stays in 0..1
+    (float error once put the last row's lower edge below 0 and plotly refused the figure)."""
+    import pandas as pd
+
+    from dashboard.app import charts_compare
+
+    months = ("2026-01", "2026-02")
+    monthly = pd.DataFrame([dict(office=f"Office {i:02d}", month=m, rate=50.0, numerator=5,
+                                 denominator=10) for i in range(96) for m in months])
+    region = pd.DataFrame(dict(month=["2026-01", "2026-02"], rate=[50.0, 50.0]))
+    fig = charts_compare.small_multiples(monthly, region, "t", "v (%)", target=None)
+    domains = [d for key, axis in fig.layout.to_plotly_json().items()
+               if key.startswith(("xaxis", "yaxis")) for d in axis["domain"]]
+    assert len(fig.data) == 192 and all(0.0 <= d <= 1.0 for d in domains)

@@ -207,11 +207,14 @@ def small_multiples(monthly: pd.DataFrame, region: pd.DataFrame, title: str,
         r, c = divmod(i, columns)
         n = "" if i == 0 else str(i + 1)
         x0, y1 = c * (cell_w + gap_x), 1 - r * (cell_h + gap_y)
-        layout[f"xaxis{n}"] = dict(domain=[x0, x0 + cell_w], anchor=f"y{n}", type="category",
+        layout[f"xaxis{n}"] = dict(domain=[max(0.0, x0), min(1.0, x0 + cell_w)], anchor=f"y{n}",
+                                   type="category",
                                    categoryorder="array", categoryarray=months,
                                    showticklabels=False, showgrid=False,
                                    **({"matches": "x"} if i else {}))
-        layout[f"yaxis{n}"] = dict(domain=[y1 - cell_h, y1], anchor=f"x{n}", range=y_range,
+        # clamped: with many rows, float error can put an edge a hair outside 0..1
+        layout[f"yaxis{n}"] = dict(domain=[max(0.0, y1 - cell_h), min(1.0, y1)], anchor=f"x{n}",
+                                   range=y_range,
                                    showticklabels=c == 0, gridcolor="#e5e5e5",
                                    **({"matches": "y"} if i else {}))
         layout["annotations"].append(dict(
