@@ -8,12 +8,11 @@ import streamlit as st
 from dashboard.access import auth
 from dashboard.app import ui
 from dashboard.commands import users as commands
+from dashboard.core.labels import ROLE_LABELS
 from dashboard.core.plain_text import plain
 from dashboard.data.schema import ROLES
 from queries import reference
 
-ROLE_LABEL = {"chief_executive": "Chief executive", "area_manager": "Area manager",
-              "quality_lead": "Quality lead", "auditor": "Auditor", "admin": "Administrator"}
 CHANGES = ("Disable", "Enable", "Reset password", "Change role or area")
 ADD_KEYS = ("add_username", "add_name", "add_email", "add_role", "add_area", "add_password")
 CHANGE_KEYS = ("change_user", "change_action", "change_password", "change_role",
@@ -53,7 +52,7 @@ with eng.connect() as conn:
 areas = dict(zip(offices["area_code"], offices["area"], strict=False))
 area_of_id = dict(zip(offices["area_id"], offices["area"], strict=False))
 
-shown = accounts.assign(role=accounts["role"].map(ROLE_LABEL).fillna(accounts["role"]),
+shown = accounts.assign(role=accounts["role"].map(ROLE_LABELS).fillna(accounts["role"]),
                         area_code=accounts["area_code"].map(areas))
 when = "DD MMM YYYY, HH:mm"
 st.dataframe(ui.yes_no(shown), hide_index=True, width="stretch", column_config={
@@ -91,7 +90,7 @@ def apply(build: Callable, keys: tuple[str, ...], refused: str,
 def role_text(user: auth.User) -> str:
     """The account's role in words, with its area for an area manager."""
     area = area_of_id.get(user.area_id)
-    return ROLE_LABEL[user.role] + (f", {plain(area)}" if area and
+    return ROLE_LABELS[user.role] + (f", {plain(area)}" if area and
                                     user.role == "area_manager" else "")
 
 
@@ -102,7 +101,7 @@ with add.form("add_user"):
                              key="add_username")
     name = st.text_input("Display name", max_chars=120, key="add_name")
     email = st.text_input("E-mail (for single sign-on)", max_chars=254, key="add_email")
-    role = st.selectbox("Role", ROLES, format_func=ROLE_LABEL.get, key="add_role")
+    role = st.selectbox("Role", ROLES, format_func=ROLE_LABELS.get, key="add_role")
     area = st.selectbox("Area (area managers only)", ["", *areas],
                         format_func=lambda c: areas.get(c, "—"), key="add_area")
     password = st.text_input("Initial password (leave empty for single sign-on only)",
@@ -125,7 +124,7 @@ with manage.form("manage_user"):
     new_password = st.text_input("New password (for a reset)", type="password",
                                  max_chars=1024, key="change_password")
     new_role = st.selectbox("New role (for a role change)", ROLES, index=None,
-                            placeholder="Keep the role", format_func=ROLE_LABEL.get,
+                            placeholder="Keep the role", format_func=ROLE_LABELS.get,
                             key="change_role")
     new_area = st.selectbox("New area (for an area manager)", ["", *areas],
                             format_func=lambda c: areas.get(c, "Keep the area"),

@@ -105,7 +105,7 @@ def test_demo_passwords_meet_the_policy():
     for user in auth.DEMO_USERS:
         if "<" not in user.password:
             assert auth.password_problems(user.password, user.username) == []
-    assert "| `chief.exec` | chief_executive | `demo-chief-2026!` |" in auth.demo_users_markdown()
+    assert "| `chief.exec` | Chief executive | `demo-chief-2026!` |" in auth.demo_users_markdown()
 
 
 # --- signing in -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, Row, case, func, or_, select, update
 
 from dashboard.access import audit_log
 from dashboard.access.audit_log import utc
+from dashboard.core.labels import ROLE_LABELS
 from dashboard.data.schema import app_user, area
 
 # argon2id with the library's defaults (t=3, m=64 MiB, p=4): about 0.1 s per hash.
@@ -143,7 +144,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 def demo_users_markdown() -> str:
     """DEMO_USERS as a Markdown table for the README."""
     lines = ["| Username | Role | Password | Sees |", "|---|---|---|---|"]
-    lines += [f"| `{u.username}` | {u.role} | `{u.password}` | {u.sees} |" for u in DEMO_USERS]
+    lines += [f"| `{u.username}` | {ROLE_LABELS[u.role]} | `{u.password}` | {u.sees} |"
+              for u in DEMO_USERS]
     return "\n".join(lines)
 
 

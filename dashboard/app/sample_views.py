@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard.app import ui, ui_auth
 from dashboard.app.inspection import fresh
 from dashboard.commands.samples import NAME_MAX
+from dashboard.core.labels import display_date
 from dashboard.hmip import hmip_sampling, longlist, ratings, sampling
 from queries import samples
 
@@ -57,7 +58,7 @@ SAVED_COLUMNS = {
     "sample_size": "Cases",
     "seed": st.column_config.NumberColumn("Seed", format="%d"),
     "created_by": "Drawn by",
-    "created_at": st.column_config.DatetimeColumn("Drawn at (UTC)", format="DD/MM/YYYY HH:mm"),
+    "created_at": st.column_config.DatetimeColumn("Drawn at (UTC)", format="DD MMM YYYY HH:mm"),
     "method": "Method",
     "source": "Long list",
     "scheme": "Scheme",
@@ -68,8 +69,8 @@ SAVED_COLUMNS = {
     "confidence": st.column_config.NumberColumn("Confidence", format="percent"),
     "margin": st.column_config.NumberColumn("Margin", format="percent"),
     "buffer_pct": st.column_config.NumberColumn("Buffer (%)", format="%g"),
-    "window_start": st.column_config.DateColumn("Window start", format="DD/MM/YYYY"),
-    "window_end": st.column_config.DateColumn("Window end", format="DD/MM/YYYY"),
+    "window_start": st.column_config.DateColumn("Window start", format="DD MMM YYYY"),
+    "window_end": st.column_config.DateColumn("Window end", format="DD MMM YYYY"),
 }
 LONG_LIST_HELP = (
     "Columns: familyName, firstName, dob, gender (M/F/OTHER), sentenceType (e.g. "
@@ -317,8 +318,8 @@ def saved_samples_table(saved: pd.DataFrame) -> None:
 def sample_caption(row: pd.Series) -> None:
     """How a saved sample was drawn: method, window, long-list file, eligibility rule."""
     st.caption(
-        f"**{samples.METHODS[row['method']]}**, window {row['window_start']:%d/%m/%Y} to "
-        f"{row['window_end']:%d/%m/%Y}"
+        f"**{samples.METHODS[row['method']]}**, window {display_date(row['window_start'])} to "
+        f"{display_date(row['window_end'])}"
         + (f", from {row['source']}" if row["source"] else "")
         + f". Eligibility: {row['eligibility_rule']}"
     )

@@ -15,6 +15,9 @@ DATE_FORMAT = "%d %b %Y"  # 03 Dec 2026
 DATETIME_FORMAT = "%d %b %Y %H:%M"  # 03 Dec 2026 14:05
 
 
+ROLE_LABELS = {"chief_executive": "Chief executive", "area_manager": "Area manager",
+               "quality_lead": "Quality lead", "auditor": "Auditor", "admin": "Administrator"}
+
 COLUMN_LABELS = {"crn": "CRN", "rosh_level": "RoSH level", "fte": "FTE",
                  "sample_id": "Sample", "audit_id": "Audit", "officer_staff_ref": "Officer"}
 

@@ -20,8 +20,8 @@ RAW = [
     ("JSON", re.compile(r"^\s*[\[{].*[\]}]\s*$")),
 ]
 ALLOWED = re.compile(r"^[A-Z]\d{6}$|^[A-Z]{2,}\d*$")  # CRNs, office and area codes
-# The saved-samples table is drawn by dashboard/app/sample_views.py (its own date format,
-# DD/MM/YYYY, set in its column_config): reported, not owned here.
+# The saved-samples table keeps real dates and formats them in the browser (column_config
+# "DD MMM YYYY", so they sort as dates); AppTest sees the values, not the formatted text.
 NOT_OWNED = {"created_at", "window_start", "window_end"}
 
 PAGES = [
