@@ -170,9 +170,9 @@ with history:
                    "stopped is marked failed at the next start.")
         ui.table_with_download(runs.drop(columns=["id"]), "import_history", {
             "file_sha256": st.column_config.TextColumn("SHA-256", width="small"),
-            "started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
+            "started_at": st.column_config.DatetimeColumn("Started", format="DD MMM YYYY HH:mm"),
             "finished_at": st.column_config.DatetimeColumn("Finished",
-                                                           format="YYYY-MM-DD HH:mm"),
+                                                           format="DD MMM YYYY HH:mm"),
         }, key="history_download")
 
 with formats:
