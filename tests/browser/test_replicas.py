@@ -17,6 +17,7 @@ No Chromium: marked browser because it starts real servers and nginx (about 40 s
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import random
@@ -152,10 +153,18 @@ async def _scenario(base: str, state: dict) -> None:
         await s.close()
 
 
+def _run_in_own_thread(coro) -> None:
+    """asyncio.run on a thread of its own: in the whole suite, Playwright's sync API holds an
+    event loop on the main thread (the browser fixtures are module- or session-scoped), and
+    asyncio.run refuses to start inside a running loop."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
 def test_two_replicas_behind_nginx_survive_losing_one(replica_pair):
     base, state, proc = replica_pair
     assert len(state["replicas"]) == 2
-    asyncio.run(_scenario(base, state))
+    _run_in_own_thread(_scenario(base, state))
     assert proc.poll() is None, "serve stopped when one replica died"
     survivor = next(r for r in state["replicas"] if r["number"] == 2)
     proc.send_signal(signal.SIGTERM)
