@@ -28,9 +28,7 @@ with ui.engine().connect() as conn:
         conn, username=username, action=None if action == "(any)" else action,
         since=datetime.combine(since, time.min, UTC),
         until=datetime.combine(until + timedelta(days=1), time.min, UTC), limit=5000)
-if rows.empty:
-    ui.empty_state("audit log entries", "Widen the dates or clear the user and action.")
-    st.stop()
+ui.stop_when_empty(rows.empty, "audit log entries", "Widen the dates or clear the user and action.")
 st.caption(f"{len(rows):,} entries (newest first, at most 5,000).")
 shown = audit_log.readable_log(rows)
 st.dataframe(shown, hide_index=True, width="stretch",

@@ -24,9 +24,7 @@ level = st.segmented_control("Drill down to", caseload.DRILL_LEVELS, default="te
                              key="caseload_level", format_func=str.capitalize) or "team"
 with st.spinner("Counting caseloads…"):
     rows = ui.query(caseload.caseload, f, level=level)
-if rows.empty:
-    ui.empty_state("open cases")
-    st.stop()
+ui.stop_when_empty(rows.empty, "open cases")
 
 total = rows[["open_cases", "workload_points", "case_holding_fte", "available_points"]].sum()
 c = st.columns(3)

@@ -86,9 +86,7 @@ theta, phi = float(bench["theta"]), float(bench["phi"])
 assessed = ui.query(stored_stats.funnel_offices, region_f, measure=measure,
                     adjusted=ss["cmp_od"])
 shown = assessed[assessed["office_code"].isin(in_view)].reset_index(drop=True)
-if shown.empty:
-    ui.empty_state(f"figures for {name}")
-    st.stop()
+ui.stop_when_empty(shown.empty, f"figures for {name}")
 default_target = target_for(targets, monthly.target_key(measure))
 target_line = default_target.green_from if default_target else None
 
@@ -155,9 +153,7 @@ ui.chart(st, charts_compare.small_multiples(
 
 st.subheader("Change over time that means something")
 choices = sorted(in_view & set(series["office_code"]), key=names.get)
-if not choices:
-    ui.empty_state(f"monthly figures for {name}")
-    st.stop()
+ui.stop_when_empty(not choices, f"monthly figures for {name}")
 if "cmp_spc" not in ss or ss["cmp_spc"] not in choices:
     wanted = st.query_params.get("spc") or f.office_code
     ss["cmp_spc"] = wanted if wanted in choices else choices[0]

@@ -23,9 +23,7 @@ with st.spinner("Checking releases…"):
     monthly = ui.query(gate.coverage_rates, f, level=level, by_month=True)
     targets = ui.query(reference.targets)
 
-if offices.empty or offices["releases"].sum() == 0:
-    ui.empty_state("releases from custody")
-    st.stop()
+ui.stop_when_empty(offices.empty or offices["releases"].sum() == 0, "releases from custody")
 
 t = offices.sum(numeric_only=True)
 

@@ -24,9 +24,7 @@ with st.spinner("Adding up hours…"):
     monthly = ui.query(payback.by_month, f, level=level)
     targets = ui.query(reference.targets)
 
-if offices.empty:
-    ui.empty_state("unpaid work orders or sessions")
-    st.stop()
+ui.stop_when_empty(offices.empty, "unpaid work orders or sessions")
 t = offices.sum(numeric_only=True)
 
 c = st.columns(3) + st.columns(3)

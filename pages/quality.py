@@ -30,9 +30,7 @@ with st.spinner("Scoring audits…"):
     audited = ui.query(quality.cases_audited, f, scheme=SCHEME_ID).iloc[0]
     targets = ui.query(reference.targets)
 
-if counts.empty:
-    ui.empty_state("completed case audits")
-    st.stop()
+ui.stop_when_empty(counts.empty, "completed case audits")
 
 standards = ratings.standard_ratings(counts, scheme)
 total = counts[["sufficient", "applicable"]].sum()

@@ -49,9 +49,7 @@ if hmip:
     N = len(eligible)
 else:
     N = len(cases)
-if N == 0:
-    ui.empty_state("cases eligible in this window", "Widen the window or the scope.")
-    st.stop()
+ui.stop_when_empty(N == 0, "cases eligible in this window", "Widen the window or the scope.")
 n = ratings.sample_size(settings.confidence / 100, settings.margin / 100, population=N)
 views.eligible_cards(settings, N, n, f.label, excluded)
 

@@ -29,9 +29,7 @@ with st.spinner("Counting posts and caseloads…"):
     absence = ui.query(staffing.absence, f, level="office")
     targets = ui.query(reference.targets)
 
-if gaps.empty:
-    ui.empty_state("establishment records")
-    st.stop()
+ui.stop_when_empty(gaps.empty, "establishment records")
 
 snap = staffing.last_month(gaps)
 by_office = staffing.office_snapshot(gaps, caseload, absence)

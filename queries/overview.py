@@ -19,20 +19,14 @@ from dashboard.data.schema import area, office
 from queries import Level, gate, level_columns, payback, quality, staffing, supervision
 from queries._frames import read_frame
 
-# measure key -> (numerator column, denominator column, scale) in the merged frame
+# measure key -> (numerator column, denominator column, scale) in the merged frame; the
+# unpaid work and Through-the-Gate rates come from their own modules' lists
 RATES = {
     "vacancy_rate": ("vacancy_fte", "establishment_fte", 100.0),
     "caseload_per_officer": ("open_cases", "case_holding_fte", 1.0),
     "workload_capacity": ("workload_points", "available_points", 100.0),
     "pct_sufficient": ("sufficient", "applicable", 100.0),
-    "upw_completed_in_12_months": ("completed_in_12_months", "due_12_months", 100.0),
-    "upw_started_in_7_days": ("started_in_7_days", "orders_due_to_start", 100.0),
-    "upw_attendance": ("sessions_attended", "sessions", 100.0),
-    "ttg_screened_in_5_days": ("screened_in_5_days", "releases", 100.0),
-    "ttg_plan_before_release": ("plan_before_release", "releases", 100.0),
-    "ttg_contact_12_weeks": ("contact_12_weeks", "custody_12_weeks", 100.0),
-    "ttg_housed_on_release": ("housed", "accommodation_known", 100.0),
-    "ttg_first_appointment_kept": ("first_appointment_kept", "first_appointment_due", 100.0),
+    **{key: (num, den, 100.0) for key, num, den in payback.CARDS + gate.MEASURES},
     "appointments_kept": ("kept", "appointments", 100.0),
 }
 TOTALS = ("hours_worked", "hours_ordered", "hours_outstanding", "releases", "audits")

@@ -4,6 +4,7 @@ migrated one, or the small generated demo with its demo accounts."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
 
 from dashboard.data import db
@@ -22,14 +23,30 @@ def migrated_engine(request, tmp_path_factory, name: str) -> Engine:
     return engine
 
 
-def small_demo_with_users(request, tmp_path_factory, name: str, seed: int, as_of) -> Engine:
-    """``migrated_engine`` holding the small generated demo (``seed``, ``as_of``) and the
-    demo accounts (auditors, quality lead, ...). The caller disposes of it."""
+def small_demo_with_users(request, tmp_path_factory, name: str, seed: int, as_of,
+                          users: bool = True) -> Engine:
+    """``migrated_engine`` holding the small generated demo (``seed``, ``as_of``) and, when
+    ``users``, the demo accounts (auditors, quality lead, ...). The caller disposes of it."""
     from dashboard.demo import demo_data
     from dashboard.demo.accounts import create_demo_users
 
     engine = migrated_engine(request, tmp_path_factory, name)
     demo_data.generate(engine, seed=seed, as_of=as_of, scale=demo_data.small_scale())
-    with engine.begin() as conn:
-        create_demo_users(conn)
+    if users:
+        with engine.begin() as conn:
+            create_demo_users(conn)
     return engine
+
+
+def small_demo_fixture(name: str, seed: int, as_of, users: bool = False):
+    """A module-scoped fixture, on SQLite and on PostgreSQL, holding a small generated demo
+    of the module's own (for tests that change rows): ``engine = small_demo_fixture(...)``
+    at module level. Disposed of after the module."""
+
+    @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+    def _small_demo(request, tmp_path_factory):
+        engine = small_demo_with_users(request, tmp_path_factory, name, seed, as_of, users)
+        yield engine
+        engine.dispose()
+
+    return _small_demo

@@ -5,8 +5,9 @@ import tomllib
 
 import pytest
 
+from dashboard.core import glossary
 from dashboard.core.config import PROJECT_ROOT
-from dashboard.core.glossary import MEASURES
+from dashboard.core.glossary import MEASURES, MEASURES_FILE
 from dashboard.data.reference import DEFAULT_TARGETS
 from queries.overview import RATES
 
@@ -37,6 +38,25 @@ def test_rates_and_targets_are_defined(key):
     assert m.numerator and m.source and m.unit
     if m.unit == "%":
         assert m.denominator, f"{key} is a rate without a denominator"
+
+
+def test_default_targets_sit_on_the_better_side(tmp_path):
+    """measures.yaml's bands: green is on the better side of amber for every target, and a
+    file listing a measure twice, or a target with no better side, is refused."""
+    for key, (green, amber, higher) in DEFAULT_TARGETS.items():
+        assert (green > amber) if higher else (green < amber), key
+    entry = ("- key: k\n  name: K\n  unit: '%'\n  numerator: n\n  denominator: d\n"
+             "  source: s\n  higher_is_better: {better}\n"
+             "  default_target: {{green_from: 1, amber_from: 2}}\n")
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("measures:\n" + entry.format(better="false") * 2)
+    with pytest.raises(ValueError, match="listed twice"):
+        glossary._load(twice)
+    sideless = tmp_path / "sideless.yaml"
+    sideless.write_text("measures:\n" + entry.format(better="null"))
+    with pytest.raises(ValueError, match="no better side"):
+        glossary._load(sideless)
+    assert glossary._load(MEASURES_FILE) == MEASURES
 
 
 def _luminance(hex_colour: str) -> float:

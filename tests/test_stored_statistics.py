@@ -23,11 +23,10 @@ from dashboard.core.filters import Filters, add_months, month_end
 from dashboard.data import stat_state
 from dashboard.data import summary_schema as ss
 from dashboard.data.schema import office, person
-from dashboard.demo import demo_data
 from dashboard.precompute import statistics
 from dashboard.stats import funnel
 from queries import flags, monthly, stored_stats
-from tests.backend_engines import migrated_engine
+from tests.backend_engines import small_demo_fixture
 from tests.conftest import AS_OF
 
 LAST = date(2026, 10, 1)
@@ -37,13 +36,8 @@ WINDOWS = [Filters(add_months(LAST, -11), month_end(LAST)),      # the default v
            Filters(date(2026, 3, 1), date(2026, 3, 31))]          # one month
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def engine(request, tmp_path_factory):
-    """A small generated database of this module's own (the last test imports rows)."""
-    eng = migrated_engine(request, tmp_path_factory, "stored")
-    demo_data.generate(eng, seed=13, as_of=AS_OF, scale=demo_data.small_scale())
-    yield eng
-    eng.dispose()
+# a small generated database of this module's own (the last test imports rows)
+engine = small_demo_fixture("stored", seed=13, as_of=AS_OF)
 
 
 def expected_funnel(counts: pd.DataFrame, measure: str, adjusted: bool):

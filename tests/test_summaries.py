@@ -22,9 +22,8 @@ from sqlalchemy import delete, func, select, update
 from dashboard.core.filters import Filters, month_end, month_start
 from dashboard.data import schema, summaries
 from dashboard.data import summary_schema as ss
-from dashboard.demo import demo_data
 from queries import LEVELS, gate, overview, payback, quality, staffing, supervision
-from tests.backend_engines import migrated_engine
+from tests.backend_engines import small_demo_fixture
 
 AS_OF = date(2026, 10, 31)
 KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question"}
@@ -180,13 +179,8 @@ def test_non_whole_months_read_the_raw_rows(generated_engine):
 
 # --- incremental refresh after an import ---------------------------------------------------
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def fresh_engine(request, tmp_path_factory):
-    """A small generated database of this module's own (the tests change rows)."""
-    engine = migrated_engine(request, tmp_path_factory, "summaries")
-    demo_data.generate(engine, seed=11, as_of=AS_OF, scale=demo_data.small_scale())
-    yield engine
-    engine.dispose()
+# a small generated database of this module's own (the tests change rows)
+fresh_engine = small_demo_fixture("summaries", seed=11, as_of=AS_OF)
 
 
 @pytest.fixture

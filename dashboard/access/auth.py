@@ -205,27 +205,13 @@ def _dummy_verify(password: str) -> None:
 
 # --- reading users ----------------------------------------------------------------------
 
-_USER_COLUMNS = (
-    app_user.c.id,
-    app_user.c.username,
-    app_user.c.display_name,
-    app_user.c.email,
-    app_user.c.role,
-    app_user.c.area_id,
-    app_user.c.disabled,
-)
+_USER_COLUMNS = tuple(app_user.c[name] for name in User.__dataclass_fields__)
 
 
 def _user(row: Row) -> User:
-    return User(
-        id=row.id,
-        username=row.username,
-        display_name=row.display_name,
-        email=row.email,
-        role=row.role,
-        area_id=row.area_id,
-        disabled=bool(row.disabled),
-    )
+    """The User of a row that holds _USER_COLUMNS (disabled as a bool on every backend)."""
+    values = {name: row._mapping[name] for name in User.__dataclass_fields__}
+    return User(**{**values, "disabled": bool(row.disabled)})
 
 
 def get_user(conn: Connection, username: str) -> User | None:

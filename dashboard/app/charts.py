@@ -79,6 +79,21 @@ def _unit_suffix(value_title: str) -> str:
     return " %" if "%" in value_title else ""
 
 
+def _target_line(fig: go.Figure, target: float | None, value_title: str,
+                 across: bool) -> None:
+    """The dashed target line, labelled with its unit: across the plot (a trend's y) or
+    up it (a bar chart's x). Nothing when there is no target."""
+    if target is None:
+        return
+    text = f"target {target:g}{_unit_suffix(value_title)}"
+    if across:
+        fig.add_hline(y=target, line_dash="dash", line_color="#000", annotation_text=text,
+                      annotation_position="top left")
+    else:
+        fig.add_vline(x=target, line_dash="dash", line_color="#000", annotation_text=text,
+                      annotation_position="top")
+
+
 def colour_for(name: str, i: int) -> str:
     return AREA_COLOURS.get(name, PALETTE[i % len(PALETTE)])
 
@@ -110,10 +125,7 @@ def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title
             hovertemplate=f"<b>%{{y}}</b><br>{value_title}: {shown}"
                           f"<br>{lines}<extra></extra>",
         )
-    if target is not None:
-        fig.add_vline(x=target, line_dash="dash", line_color="#000",
-                      annotation_text=f"target {target:g}{_unit_suffix(value_title)}",
-                      annotation_position="top")
+    _target_line(fig, target, value_title, across=False)
     fig.update_yaxes(categoryorder="array", categoryarray=df[unit].tolist())
     height = max(320, 26 * len(df) + 120)
     return _layout(fig, title, value_title, "", height=height)
@@ -137,10 +149,7 @@ def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
             hovertemplate=f"<b>{name}</b> %{{x}}<br>{value_title}: {shown}"
                           f"<br>{lines}<extra></extra>",
         )
-    if target is not None:
-        fig.add_hline(y=target, line_dash="dash", line_color="#000",
-                      annotation_text=f"target {target:g}{_unit_suffix(value_title)}",
-                      annotation_position="top left")
+    _target_line(fig, target, value_title, across=True)
     months = sorted(set(df["month"]))
     fig.update_xaxes(type="category", tickangle=-45, categoryorder="array",
                      categoryarray=months, tickvals=months,

@@ -246,9 +246,19 @@ def busy_notice(exc: BaseException) -> bool:
     return True
 
 
-def empty_state(what: str, hint: str = "Widen the period or choose another area or "
-                "office in the sidebar.") -> None:
+EMPTY_HINT = "Widen the period or choose another area or office in the sidebar."
+
+
+def empty_state(what: str, hint: str = EMPTY_HINT) -> None:
     st.info(f"No {what} for this selection. {hint}", icon=":material/search_off:")
+
+
+def stop_when_empty(empty: bool, what: str, hint: str = EMPTY_HINT) -> None:
+    """When there is nothing to show, say so in words (what is missing, how to widen the
+    view) and end the page's run there, so no card or chart is drawn over no rows."""
+    if empty:
+        empty_state(what, hint)
+        st.stop()
 
 
 def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | None = None,

@@ -7,6 +7,8 @@ thirds of target; outstanding unpaid work hours in the low hundreds of thousands
 
 from __future__ import annotations
 
+from dashboard.core.glossary import MEASURES
+
 AREAS = (
     ("KENT", "Kent"),
     ("SURREY", "Surrey"),
@@ -47,19 +49,10 @@ PRISONS = (
     "HMP Woodhill", "HMP Chelmsford", "HMP Guys Marsh",
 )
 
-# Default targets: measure -> (green from, amber from, higher is better). Units follow the
-# measure: rates in percent, caseload in cases per FTE.
+# Default targets: measure -> (green from, amber from, higher is better), from the one list
+# of measures (dashboard/core/measures.yaml). Units follow the measure: rates in percent,
+# caseload in cases per FTE.
 DEFAULT_TARGETS = {
-    "vacancy_rate": (10.0, 20.0, False),
-    "caseload_per_officer": (40.0, 50.0, False),
-    "pct_sufficient": (65.0, 50.0, True),
-    "upw_completed_in_12_months": (85.0, 75.0, True),
-    "upw_started_in_7_days": (90.0, 80.0, True),
-    "upw_attendance": (85.0, 75.0, True),
-    "ttg_screened_in_5_days": (90.0, 80.0, True),
-    "ttg_plan_before_release": (90.0, 75.0, True),
-    "ttg_contact_12_weeks": (80.0, 65.0, True),
-    "ttg_housed_on_release": (90.0, 84.0, True),
-    "ttg_first_appointment_kept": (90.0, 80.0, True),
-    "appointments_kept": (90.0, 80.0, True),
+    key: (*m.default_target, m.higher_is_better)
+    for key, m in MEASURES.items() if m.default_target is not None
 }

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pandas as pd
-import pytest
 from sqlalchemy import select
 
 from dashboard.access import auth
@@ -16,18 +15,14 @@ from dashboard.commands.samples import SaveSample
 from dashboard.data import schema
 from dashboard.hmip import hmip_sampling, ratings
 from queries import audits, samples
-from tests.backend_engines import small_demo_with_users
+from tests.backend_engines import small_demo_fixture
 from tests.conftest import AS_OF, SEED
 
 WINDOW = (date(2026, 8, 21), date(2026, 10, 31))
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def engine(request, tmp_path_factory):
-    eng = small_demo_with_users(request, tmp_path_factory, "hmip", SEED, AS_OF)
-    yield eng
-    eng.dispose()
+engine = small_demo_fixture("hmip", seed=SEED, as_of=AS_OF, users=True)
 
 
 def table(conn, name: str) -> pd.DataFrame:
