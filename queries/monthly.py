@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from dashboard.core import display
 from dashboard.core.filters import Filters, add_months
 from dashboard.core.glossary import MEASURES
-from dashboard.core.targets import RAG_LABEL, rag, target_for
+from dashboard.core.targets import RAG_LABEL, look_up, rag, target_book
 from dashboard.data import summaries
 from dashboard.data.allocations import held, office_held, on_date
 from dashboard.data.schema import area, calendar_day, office, person, upw_order, upw_session
@@ -96,8 +96,8 @@ def comparison_table(assessed: pd.DataFrame, targets: pd.DataFrame,
     table = table.reset_index(drop=True)
     bounds = [wilson_interval(x, n) for x, n in zip(table["numerator"], table["denominator"],
                                                      strict=True)]
-    own = [target_for(targets, target_key(measure), office_ids.get(c))
-           for c in table["office_code"]]
+    book = target_book(targets)
+    own = [look_up(book, target_key(measure), office_ids.get(c)) for c in table["office_code"]]
     status = [rag(100 * r, t) for r, t in zip(table["rate"], own, strict=True)]
     rate = [display.shown(100 * r, display.rag_judge(t), 1)
             for r, t in zip(table["rate"], own, strict=True)]

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Float, String, cast, func, literal, select, u
 from dashboard.core import display
 from dashboard.core.filters import Filters, add_months, month_end, month_start
 from dashboard.core.glossary import MEASURES
-from dashboard.core.targets import Target, rag, target_for
+from dashboard.core.targets import Target, look_up, rag, target_book
 from dashboard.data import summaries
 from dashboard.data.sqlfuncs import month_of
 from dashboard.data.summary_schema import summary_upw_due, summary_upw_start
@@ -180,7 +180,7 @@ def report(conn: Connection, f: Filters) -> pd.DataFrame:
     latest month breaks, as words); concern (a plain sentence when the row needs
     attention: Red, a concerning special cause, or a target consistently failed; '' else).
     """
-    targets = reference.targets(conn)
+    targets = target_book(reference.targets(conn))
     office_id = f.office_ids[0] if f.office_ids and f.office_code else None
     current = overview.measure_frame(conn, f, "region")
     before = overview.measure_frame(conn, f.previous(), "region")
@@ -192,7 +192,7 @@ def report(conn: Connection, f: Filters) -> pd.DataFrame:
     rows = []
     for section, key in REPORT_MEASURES:
         measure = MEASURES[key]
-        target = target_for(targets, key, office_id)
+        target = look_up(targets, key, office_id)
         num, den, _scale = overview.RATES[key]
         mine = series[series["measure"] == key].set_index("month")["value"]
         values = [float(mine.get(m, math.nan)) for m in months]
@@ -298,8 +298,8 @@ def office_grid(conn: Connection, f: Filters) -> pd.DataFrame:
     offices = reference.offices(conn)
     ids = dict(zip(offices["office_code"], offices["office_id"], strict=True))
     area_codes = dict(zip(offices["office_code"], offices["area_code"], strict=True))
-    targets = reference.targets(conn)
-    own = {(key, int(i)): target_for(targets, key, int(i))
+    targets = target_book(reference.targets(conn))
+    own = {(key, int(i)): look_up(targets, key, int(i))
            for key in KEYS for i in ids.values()}
     rows = []
     for office in frame.to_dict("records"):

@@ -93,3 +93,37 @@ def test_missing_values_and_no_judge():
     assert math.isnan(display.shown(None, None))
     assert display.text(1234.5, None, 0) == "1,234"  # round half to even, as Python does
     assert display.text(79.96, None, 1, "%") == "80.0 %"  # nothing to judge: usual rounding
+
+
+def test_target_book_picks_the_office_own_target_else_the_default():
+    """look_up over a book built once answers as a filter of the target rows would: the
+    office's own row first (the first of repeated rows), the default otherwise, None for a
+    measure with no target."""
+    import pandas as pd
+
+    from dashboard.core.targets import look_up, target_book, target_for
+
+    rows = pd.DataFrame([
+        ("vacancy_rate", None, 10.0, 20.0, False),
+        ("vacancy_rate", 7, 12.0, 22.0, False),
+        ("vacancy_rate", 7, 99.0, 99.0, False),  # a repeat: the first row wins
+        ("appointments_kept", None, 90.0, 80.0, True),
+        ("appointments_kept", 3, 85.0, 70.0, True),
+    ], columns=["measure", "office_id", "green_from", "amber_from", "higher_is_better"])
+    book = target_book(rows)
+    assert look_up(book, "vacancy_rate", 7).green_from == 12.0
+    assert look_up(book, "vacancy_rate", 3).green_from == 10.0
+    assert look_up(book, "vacancy_rate").green_from == 10.0
+    assert look_up(book, "appointments_kept", 3) == target_for(rows, "appointments_kept", 3)
+    assert look_up(book, "appointments_kept", 3).amber_from == 70.0
+    assert look_up(book, "pct_sufficient", 3) is None
+    for measure in ("vacancy_rate", "appointments_kept", "pct_sufficient"):
+        for office in (None, 3, 7, 8):
+            expected = rows[(rows["measure"] == measure) & (
+                rows["office_id"] == office)] if office is not None else rows.iloc[0:0]
+            if expected.empty:
+                expected = rows[(rows["measure"] == measure) & rows["office_id"].isna()]
+            got = look_up(book, measure, office)
+            assert (got is None) == expected.empty
+            if got is not None:
+                assert got.green_from == expected.iloc[0]["green_from"]

@@ -49,17 +49,29 @@ def rag(value: float | None, target: Target | None) -> str:
     return "Amber" if value <= target.amber_from else "Red"
 
 
+TargetBook = dict[tuple[str, int | None], Target]
+
+
+def target_book(targets: pd.DataFrame) -> TargetBook:
+    """Every target row by (measure, office id), the defaults under office None; the first
+    row wins where a key repeats. Built once for loops over offices and measures (a
+    DataFrame filter per lookup cost seconds for a whole country's offices)."""
+    book: TargetBook = {}
+    for row in targets.to_dict("records"):
+        office = row["office_id"]
+        key = (str(row["measure"]), None if pd.isna(office) else int(office))
+        book.setdefault(key, Target(key[0], float(row["green_from"]),
+                                    float(row["amber_from"]), bool(row["higher_is_better"])))
+    return book
+
+
+def look_up(book: TargetBook, measure: str, office_id: int | None = None) -> Target | None:
+    """The office's own target for a measure if one is set, else the default."""
+    if office_id is not None and (measure, int(office_id)) in book:
+        return book[(measure, int(office_id))]
+    return book.get((measure, None))
+
+
 def target_for(targets: pd.DataFrame, measure: str, office_id: int | None = None) -> Target | None:
     """The office's own target for a measure if one is set, else the default (office NULL)."""
-    rows = targets[targets["measure"] == measure]
-    if office_id is not None:
-        own = rows[rows["office_id"] == office_id]
-        if not own.empty:
-            return _target(own.iloc[0])
-    default = rows[rows["office_id"].isna()]
-    return _target(default.iloc[0]) if not default.empty else None
-
-
-def _target(row: pd.Series) -> Target:
-    return Target(str(row["measure"]), float(row["green_from"]), float(row["amber_from"]),
-                  bool(row["higher_is_better"]))
+    return look_up(target_book(targets), measure, office_id)
