@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.app import accessibility, ui, ui_auth
+from dashboard.core.labels import ROLE_LABELS
 from dashboard.core.plain_text import plain
 from queries import reference
 
@@ -15,8 +16,6 @@ st.set_page_config(page_title="Probation performance – KSS", page_icon=":mater
                    layout="wide")
 logging.basicConfig(level=logging.INFO)
 HERE = Path(__file__).parent
-ROLE_NAMES = {"chief_executive": "Chief executive", "area_manager": "Area manager",
-              "quality_lead": "Quality lead", "auditor": "Auditor", "admin": "Administrator"}
 
 # page key -> (section, title, icon); the file is pages/<key>.py. A page appears only for
 # roles whose scope opens it (dashboard.access.scope.ROLE_PAGES), so other URLs cannot reach it.
@@ -57,7 +56,7 @@ def navigation(scope) -> dict[str, list]:
 def sidebar_account(user) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{plain(user.display_name)}** · "
-                   f"{ROLE_NAMES.get(user.role, '')}")
+                   f"{ROLE_LABELS.get(user.role, '')}")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             ui_auth.sign_out()
             st.rerun()
