@@ -28,11 +28,12 @@ with st.spinner("Scoring audits…"):
     monthly = ui.query(quality.key_question_counts, f, level=level, by_month=True,
                        scheme=SCHEME_ID)
     audited = ui.query(quality.cases_audited, f, scheme=SCHEME_ID).iloc[0]
+    standards = ui.query(quality.standard_ratings, f, level="region", scheme=SCHEME_ID)
+    office_ratings = ui.query(quality.standard_ratings, f, level="office", scheme=SCHEME_ID)
     targets = ui.query(reference.targets)
 
 ui.stop_when_empty(counts.empty, "completed case audits")
 
-standards = ratings.standard_ratings(counts, scheme)
 total = counts[["sufficient", "applicable"]].sum()
 c = st.columns(4)
 ui.measure_card(c[0], "pct_sufficient",
@@ -61,9 +62,7 @@ fig = charts.bar_by_unit(kq, "question", "pct", "% sufficient by key question (9
                          "% sufficient", hover={"sufficient": "Sufficient",
                                                 "applicable": "Audits where it applies"},
                          colour_by="standard", interval=("pct_low", "pct_high"),
-                         judge=display.rating_judge(scheme))
-for edge in (50, 65, 80):
-    fig.add_vline(x=edge, line_dash="dot", line_color="#777")
+                         judge=display.rating_judge(scheme), edges=(50, 65, 80))
 ui.chart(left, fig, key="kq_bar")
 
 offices = quality.office_rates(by_office)
@@ -81,7 +80,6 @@ ui.chart(st, charts.trend(trend, "pct", "% sufficient by month, all key question
                 key="quality_trend")
 
 st.subheader("Ratings by office and standard")
-office_ratings = ratings.standard_ratings(by_office, scheme, by=["area", "office"])
 shown = office_ratings[["area", "office", "standard", "standard_name", "lowest_key_question",
                         "sufficient", "applicable", "pct_sufficient", "ci_low", "ci_high",
                         "rating", "p_at_least_good"]].copy()

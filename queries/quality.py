@@ -14,6 +14,7 @@ from dashboard.data import summaries
 from dashboard.data.schema import audit_answer, case_audit, person
 from dashboard.data.summaries.audits import ANSWERS, AUDITS
 from dashboard.data.summary_schema import summary_audit, summary_audit_answer
+from dashboard.hmip import ratings
 from dashboard.stats.measures import add_rate
 from queries import Level, level_columns
 from queries._frames import read_frame
@@ -37,6 +38,17 @@ def key_question_counts(conn: Connection, f: Filters, level: Level = "office",
         level_columns(level), [s.c.scheme == scheme, *f.clauses(s.c.month, s.c.office_id)],
         by_month=by_month, keys=["standard", "key_question"], fixed=["scheme"],
         office_level=level == "office"), conn)
+
+
+def standard_ratings(conn: Connection, f: Filters, level: Level = "region",
+                     scheme: str = "crc_2018") -> pd.DataFrame:
+    """The rating each case standard earns in the period (dashboard.hmip.ratings
+    .standard_ratings over key_question_counts): one row per standard, per area or office
+    at those levels (columns area[, office] first). Computed here so that the page's
+    cache keeps the ratings, not only the counts behind them."""
+    counts = key_question_counts(conn, f, level=level, scheme=scheme)
+    by = {"office": ["area", "office"], "area": ["area"]}.get(level, [])
+    return ratings.standard_ratings(counts, ratings.load_scheme(scheme), by=by)
 
 
 def audits_completed(conn: Connection, f: Filters, level: Level = "office") -> pd.DataFrame:
