@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -18,25 +19,63 @@ AREA_COLOURS = {"Kent": "#0072B2", "Surrey": "#E69F00", "Sussex": "#009E73"}
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=13)
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str,
-            height: int = 380) -> go.Figure:
-    fig.update_layout(
+def _base_layout(title: str, x_title: str, y_title: str, height: int = 380) -> dict:
+    """The shared look: title top left, axis titles with units, light grid, palette."""
+    return dict(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
-        xaxis_title=x_title, yaxis_title=y_title, height=height, font=FONT,
+        height=height, font=FONT,
         margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.25),
         hoverlabel=dict(font_size=13), plot_bgcolor="white",
         colorway=PALETTE,
+        xaxis=dict(title=dict(text=x_title), showgrid=False, linecolor="#444"),
+        yaxis=dict(title=dict(text=y_title), gridcolor="#e5e5e5", zeroline=True,
+                   zerolinecolor="#999"),
     )
-    fig.update_xaxes(showgrid=False, linecolor="#444")
-    fig.update_yaxes(gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999")
-    return fig
+
+
+def _merged(base: dict, extra: dict) -> dict:
+    """base updated by extra, nested dicts merged (as plotly's update_layout does)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = (_merged(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
+
+
+def _plain(value):
+    """Arrays (pandas, numpy) as lists, inside dicts and lists too: what an unvalidated
+    figure may hold."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, pd.Series | pd.Index | np.ndarray):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _figure(traces: list[dict], title: str, x_title: str, y_title: str,
+            height: int = 380, layout: dict | None = None) -> go.Figure:
+    """A figure made in one go from trace and layout dicts, not validated. Plotly
+    validates every add_bar/update_layout call against the whole figure (~20 ms each),
+    and even one validated construction took 40-90 ms for a country's offices (issue 16).
+    Everything here is plain lists, numbers, strings and the dicts above; the chart tests
+    read the figures back and the browser tests draw them."""
+    return go.Figure(data=[_plain(t) for t in traces],
+                     layout=_merged(_base_layout(title, x_title, y_title, height),
+                                    _plain(layout or {})), _validate=False)
 
 
 def _hover(df: pd.DataFrame, hover: dict[str, str]) -> tuple[list, str]:
-    """customdata and a hovertemplate fragment for hover columns (column -> label)."""
+    """customdata and a hovertemplate fragment for hover columns (column -> label);
+    missing values show as "–". Plain Python: the pandas astype/where/values route cost
+    ~4 ms a trace."""
     cols = list(hover)
     lines = "<br>".join(f"{label}: %{{customdata[{i}]}}" for i, label in enumerate(hover.values()))
-    custom = df[cols].astype(object).where(df[cols].notna(), "–").values.tolist() if cols else []
+    if not cols:
+        return [], lines
+    columns = [df[c].tolist() for c in cols]
+    custom = [["–" if pd.isna(v) else v for v in row] for row in zip(*columns, strict=True)]
     return custom, lines
 
 
@@ -79,19 +118,36 @@ def _unit_suffix(value_title: str) -> str:
     return " %" if "%" in value_title else ""
 
 
-def _target_line(fig: go.Figure, target: float | None, value_title: str,
-                 across: bool) -> None:
-    """The dashed target line, labelled with its unit: across the plot (a trend's y) or
-    up it (a bar chart's x). Nothing when there is no target."""
+def _target_marks(target: float | None, value_title: str, across: bool
+                  ) -> tuple[list[dict], list[dict]]:
+    """The dashed target line, labelled with its unit, across the plot (a trend's y) or up
+    it (a bar chart's x), as layout shapes and annotations. Nothing without a target."""
     if target is None:
-        return
-    text = f"target {target:g}{_unit_suffix(value_title)}"
-    if across:
-        fig.add_hline(y=target, line_dash="dash", line_color="#000", annotation_text=text,
-                      annotation_position="top left")
-    else:
-        fig.add_vline(x=target, line_dash="dash", line_color="#000", annotation_text=text,
-                      annotation_position="top")
+        return [], []
+    return reference_marks([target], across, dict(dash="dash", color="#000"),
+                           [f"target {target:g}{_unit_suffix(value_title)}"])
+
+
+def reference_marks(values: Sequence[float], across: bool, line: dict,
+                    texts: Sequence[str] = ()) -> tuple[list[dict], list[dict]]:
+    """Lines across the plot at y = each value (across) or up it at x = each value, with
+    an optional label each (top left of a line across, top of a line up): layout shapes
+    and annotations (plotly's add_hline/add_vline take ~18 ms a line)."""
+    shapes, notes = [], []
+    for i, value in enumerate(values):
+        if across:
+            shapes.append(dict(type="line", xref="x domain", x0=0, x1=1, yref="y",
+                               y0=value, y1=value, line=line))
+        else:
+            shapes.append(dict(type="line", yref="y domain", y0=0, y1=1, xref="x",
+                               x0=value, x1=value, line=line))
+        if i < len(texts) and texts[i]:
+            notes.append(dict(xref="x domain", x=0, yref="y", y=value, xanchor="left",
+                              yanchor="bottom", text=texts[i], showarrow=False) if across
+                         else dict(xref="x", x=value, yref="y domain", y=1,
+                                   xanchor="center", yanchor="bottom", text=texts[i],
+                                   showarrow=False))
+    return shapes, notes
 
 
 def colour_for(name: str, i: int) -> str:
@@ -101,34 +157,39 @@ def colour_for(name: str, i: int) -> str:
 def bar_by_unit(df: pd.DataFrame, unit: str, value: str, title: str, value_title: str,
                 hover: dict[str, str] | None = None, colour_by: str | None = "area",
                 target: float | None = None, interval: tuple[str, str] | None = None,
-                value_format: str = ".1f", judge: display.Judge | None = None) -> go.Figure:
+                value_format: str = ".1f", judge: display.Judge | None = None,
+                edges: Sequence[float] = ()) -> go.Figure:
     """Horizontal bars, one per office (or area), sorted by value, coloured by area.
 
     hover maps extra columns to labels (the numerator and denominator); interval names
     the low/high columns drawn as error bars; target draws a dashed reference line; judge
-    (e.g. display.rating_judge) keeps hover values from rounding into another band.
+    (e.g. display.rating_judge) keeps hover values from rounding into another band; edges
+    draws dotted lines at those values (e.g. the rating bands' lower bounds).
     """
     df = df.sort_values(value, na_position="first")
-    fig = go.Figure()
+    traces = []
     groups = df.groupby(colour_by, sort=True) if colour_by else [("", df)]
     for i, (name, part) in enumerate(groups):
         custom, lines = _hover(part, hover or {})
         custom, shown = _judged_values(part, value, value_format, target, custom, "x", judge)
-        error = None
-        if interval:
-            error = dict(type="data", symmetric=False, color="#444", thickness=1.2,
-                         array=(part[interval[1]] - part[value]).tolist(),
-                         arrayminus=(part[value] - part[interval[0]]).tolist())
-        fig.add_bar(
-            y=part[unit], x=part[value], orientation="h", name=str(name) or value_title,
-            marker_color=colour_for(str(name), i), error_x=error, customdata=custom,
+        trace = dict(
+            type="bar", y=part[unit], x=part[value], orientation="h",
+            name=str(name) or value_title, marker=dict(color=colour_for(str(name), i)),
+            customdata=custom,
             hovertemplate=f"<b>%{{y}}</b><br>{value_title}: {shown}"
                           f"<br>{lines}<extra></extra>",
         )
-    _target_line(fig, target, value_title, across=False)
-    fig.update_yaxes(categoryorder="array", categoryarray=df[unit].tolist())
+        if interval:
+            trace["error_x"] = dict(type="data", symmetric=False, color="#444", thickness=1.2,
+                                    array=(part[interval[1]] - part[value]).tolist(),
+                                    arrayminus=(part[value] - part[interval[0]]).tolist())
+        traces.append(trace)
+    shapes, notes = _target_marks(target, value_title, across=False)
+    shapes += reference_marks(edges, False, dict(dash="dot", color="#777"))[0]
     height = max(320, 26 * len(df) + 120)
-    return _layout(fig, title, value_title, "", height=height)
+    return _figure(traces, title, value_title, "", height=height, layout=dict(
+        yaxis=dict(categoryorder="array", categoryarray=df[unit].tolist()),
+        shapes=shapes, annotations=notes))
 
 
 def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
@@ -137,56 +198,55 @@ def trend(df: pd.DataFrame, value: str, title: str, value_title: str,
           max_series: int = 12, judge: display.Judge | None = None) -> go.Figure:
     """Monthly lines (x = 'month' as YYYY-MM), one per series value (e.g. area); judge as
     in bar_by_unit."""
-    fig = go.Figure()
+    traces = []
     names = list(dict.fromkeys(df[series])) if series else [value_title]
     for i, name in enumerate(names[:max_series]):
         part = df[df[series] == name] if series else df
         custom, lines = _hover(part, hover or {})
         custom, shown = _judged_values(part, value, value_format, target, custom, "y", judge)
-        fig.add_scatter(
-            x=part["month"], y=part[value], mode="lines+markers", name=str(name),
-            line=dict(color=colour_for(str(name), i), width=2), customdata=custom,
+        traces.append(dict(
+            type="scatter", x=part["month"], y=part[value], mode="lines+markers",
+            name=str(name), line=dict(color=colour_for(str(name), i), width=2),
+            customdata=custom,
             hovertemplate=f"<b>{name}</b> %{{x}}<br>{value_title}: {shown}"
                           f"<br>{lines}<extra></extra>",
-        )
-    _target_line(fig, target, value_title, across=True)
+        ))
+    shapes, notes = _target_marks(target, value_title, across=True)
     months = sorted(set(df["month"]))
-    fig.update_xaxes(type="category", tickangle=-45, categoryorder="array",
-                     categoryarray=months, tickvals=months,
-                     ticktext=[month_label(m) for m in months])
-    fig = _layout(fig, title, "", value_title)
-    fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, yanchor="top"))
-    return fig
+    return _figure(traces, title, "", value_title, layout=dict(
+        xaxis=dict(type="category", tickangle=-45, categoryorder="array",
+                   categoryarray=months, tickvals=months,
+                   ticktext=[month_label(m) for m in months]),
+        legend=dict(orientation="v", x=1.01, y=1, yanchor="top"),
+        shapes=shapes, annotations=notes))
 
 
 def grouped_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, str]],
                  title: str, value_title: str, hover: dict[str, str] | None = None,
                  value_format: str = ".1f") -> go.Figure:
     """Side-by-side bars per category for several value columns (column, legend label)."""
-    fig = go.Figure()
     custom, lines = _hover(df, hover or {})
-    for i, (col, label) in enumerate(values):
-        fig.add_bar(x=df[category], y=df[col], name=label, marker_color=PALETTE[i],
-                    customdata=custom,
-                    hovertemplate=f"<b>%{{x}}</b><br>{label}: %{{y:{value_format}}}"
-                                  f"<br>{lines}<extra></extra>")
-    fig.update_layout(barmode="group")
-    return _layout(fig, title, "", value_title)
+    traces = [dict(type="bar", x=df[category], y=df[col], name=label,
+                   marker=dict(color=PALETTE[i]), customdata=custom,
+                   hovertemplate=f"<b>%{{x}}</b><br>{label}: %{{y:{value_format}}}"
+                                 f"<br>{lines}<extra></extra>")
+              for i, (col, label) in enumerate(values)]
+    return _figure(traces, title, "", value_title, layout=dict(barmode="group"))
 
 
 def stacked_bars(df: pd.DataFrame, category: str, values: Sequence[tuple[str, str, str]],
                  title: str, value_title: str, percent: bool = False) -> go.Figure:
     """Stacked bars per category: values are (column, legend label, colour)."""
-    fig = go.Figure()
     total = df[[c for c, _l, _c in values]].sum(axis=1)
+    traces = []
     for col, label, colour in values:
         share = (100 * df[col] / total.where(total > 0)).round(1)
-        fig.add_bar(x=df[category], y=share if percent else df[col], name=label,
-                    marker_color=colour, customdata=list(zip(df[col], total, strict=True)),
-                    hovertemplate=f"<b>%{{x}}</b><br>{label}: %{{customdata[0]:,}} of "
-                                  f"%{{customdata[1]:,}}<extra></extra>")
-    fig.update_layout(barmode="stack")
-    return _layout(fig, title, "", value_title)
+        traces.append(dict(type="bar", x=df[category], y=share if percent else df[col],
+                           name=label, marker=dict(color=colour),
+                           customdata=list(zip(df[col], total, strict=True)),
+                           hovertemplate=f"<b>%{{x}}</b><br>{label}: %{{customdata[0]:,}} of "
+                                         f"%{{customdata[1]:,}}<extra></extra>"))
+    return _figure(traces, title, "", value_title, layout=dict(barmode="stack"))
 
 
 # --- text alternative (WCAG 1.1.1): every chart is drawn with ui.chart, which shows this ---
@@ -271,6 +331,17 @@ def heatmap_summary(fig: go.Figure, table: pd.DataFrame) -> str:
     return text
 
 
+def _number(value) -> float | None:
+    """value as a float; None when it is not a number or is NaN (pd.to_numeric, coerced)."""
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
+
+
 def chart_summary(fig: go.Figure, table: pd.DataFrame | None = None) -> str:
     """One sentence saying what the chart shows and its key figures: per series (at most
     six) the highest and lowest point, and for monthly lines the latest month too; for a
@@ -283,19 +354,26 @@ def chart_summary(fig: go.Figure, table: pd.DataFrame | None = None) -> str:
     if table.empty:
         return f"Chart: {title}. No data to draw."
     parts = []
-    values = table.assign(num=pd.to_numeric(table["Value"], errors="coerce"))
-    series = list(dict.fromkeys(values["Series"]))
+    points: dict[str, list[tuple[object, float]]] = {}  # plain Python: pandas per series
+    for name, category, value in zip(table["Series"], table["Category"], table["Value"],
+                                     strict=True):  # cost ~0.1 s a page
+        number = _number(value)
+        points.setdefault(name, [])
+        if number is not None:
+            points[name].append((category, number))
+    series = list(points)
     for name in series[:6]:
-        part = values[(values["Series"] == name) & values["num"].notna()]
-        if part.empty:
+        part = points[name]
+        if not part:
             continue
-        hi, lo = part.loc[part["num"].idxmax()], part.loc[part["num"].idxmin()]
-        text = (f"highest {hi['Category']} {number_text(hi['num'])}, "
-                f"lowest {lo['Category']} {number_text(lo['num'])}")
-        last = part.iloc[-1]
-        monthly = re.fullmatch(r"[A-Z][a-z]{2} \d{4}", str(last["Category"]))
+        # max/min keep the first of equal values, as idxmax/idxmin do
+        hi, lo = max(part, key=lambda p: p[1]), min(part, key=lambda p: p[1])
+        text = (f"highest {hi[0]} {number_text(hi[1])}, "
+                f"lowest {lo[0]} {number_text(lo[1])}")
+        last = part[-1]
+        monthly = re.fullmatch(r"[A-Z][a-z]{2} \d{4}", str(last[0]))
         if len(part) > 2 and monthly:
-            text = f"latest {last['Category']} {number_text(last['num'])}; " + text
+            text = f"latest {last[0]} {number_text(last[1])}; " + text
         parts.append(f"{name}: {text}" if name else text)
     more = f" (and {len(series) - 6} more series in the table)" if len(series) > 6 else ""
     return f"Chart: {title}. " + "; ".join(parts) + more + "."
