@@ -63,15 +63,34 @@ def plain_value(value: Any) -> str | Any:
 
 
 def _is_text(values: pd.Series) -> bool:
+    if values.dtype != object:
+        return False
     present = values.dropna()
-    return values.dtype == object and present.map(lambda v: isinstance(v, str)).all()
+    return present.empty or pd.api.types.infer_dtype(present, skipna=False) == "string"
 
 
 def _is_dates(values: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    if values.dtype != object:
+        return False
     present = values.dropna()
-    return pd.api.types.is_datetime64_any_dtype(values) or (
-        values.dtype == object and len(present) > 0
-        and present.map(lambda v: isinstance(v, (date, datetime))).all())
+    if present.empty:
+        return False
+    kind = pd.api.types.infer_dtype(present, skipna=False)
+    if kind in ("date", "datetime"):
+        return True
+    return kind == "mixed" and present.map(lambda v: isinstance(v, (date, datetime))).all()
+
+
+def _per_distinct(values: pd.Series, fn) -> pd.Series:
+    """fn applied to each distinct value once (a case list repeats a few hundred dates
+    over thousands of rows), as an object Series like values.map(fn)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = [fn(v) for v in uniques]
+    missing = fn(None)
+    return pd.Series([missing if c < 0 else texts[c] for c in codes], index=values.index,
+                     dtype=object)
 
 
 def dates_as_text(df: pd.DataFrame, with_time: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -81,8 +100,7 @@ def dates_as_text(df: pd.DataFrame, with_time: tuple[str, ...] = ()) -> pd.DataF
     out = df.copy()
     for col in out.columns:
         if _is_dates(out[col]):
-            out[col] = out[col].map(
-                lambda v, c=col: display_date(v, c in with_time)).astype(object)
+            out[col] = _per_distinct(out[col], lambda v, c=col: display_date(v, c in with_time))
     return out
 
 
@@ -96,5 +114,6 @@ def display_frame(df: pd.DataFrame, dates: bool = False,
         if col in CODED_COLUMNS:
             out[col] = out[col].map(plain_value)
         if _is_text(out[col]) or (dates and out[col].dtype == object):
-            out[col] = out[col].map(lambda v: "" if is_missing(v) else v).astype(object)
+            values = out[col].astype(object)
+            out[col] = values.where(values.notna(), "")
     return out
