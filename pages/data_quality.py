@@ -23,8 +23,9 @@ f = ui.page_header(
     [],
 )
 with st.spinner("Checking the data…"):
+    sizes = ui.query(data_quality.table_sizes)  # cached: rows change only with data_version
     with ui.engine().connect() as conn:  # uncached: a rejected import bumps no data_version
-        fresh = data_quality.table_freshness(conn)
+        fresh = data_quality.table_freshness(conn, sizes)
     missing = ui.query(data_quality.missing_values, f)
     checks = ui.query(data_quality.cross_checks, f)
 
