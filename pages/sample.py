@@ -37,18 +37,19 @@ if settings.window_end < settings.window_start:
     st.stop()
 window = {"window_start": settings.window_start, "window_end": settings.window_end}
 file_name = None
+cases = None  # the long list itself: read only for a file, or for the custom draw
+where = {**window, "office_ids": office_ids, "scope": scope}
 if hmip and source == "file":
     cases, file_name = views.long_list_from_file(scope, settings)
-else:
-    with st.spinner("Finding eligible cases…"):
-        cases = ui.query(samples.hmip_long_list if hmip else samples.eligible_cases, None,
-                         **window, office_ids=office_ids, scope=scope)
-excluded = None
-if hmip:
     eligible, excluded = hmip_sampling.prepare(cases, as_of)
     N = len(eligible)
 else:
-    N = len(cases)
+    with st.spinner("Finding eligible cases…"):
+        if hmip:  # cached: HMIP's rules over a country's long list take seconds
+            N, excluded = ui.query(samples.hmip_eligible, None, **where, as_of=as_of)
+        else:
+            cases, excluded = ui.query(samples.eligible_cases, None, **where), None
+            N = len(cases)
 ui.stop_when_empty(N == 0, "cases eligible in this window", "Widen the window or the scope.")
 n = ratings.sample_size(settings.confidence / 100, settings.margin / 100, population=N)
 views.eligible_cards(settings, N, n, f.label, excluded)
@@ -56,7 +57,11 @@ views.eligible_cards(settings, N, n, f.label, excluded)
 st.subheader("2. The draw")
 seed = views.seed_input()
 if hmip:
-    result = hmip_sampling.draw(cases, n, seed, as_of, settings.buffer_pct)
+    with st.spinner("Drawing the sample…"):
+        result = (hmip_sampling.draw(cases, n, seed, as_of, settings.buffer_pct)
+                  if cases is not None else
+                  ui.query(samples.hmip_draw, None, **where, as_of=as_of, n=n, seed=seed,
+                           buffer_pct=settings.buffer_pct))
     drawn = samples.with_stratum_labels(result.sample)
     views.hmip_draw_tables(result, n, N, seed, settings.buffer_pct)
     if source == "file":
