@@ -118,8 +118,10 @@ def assigned_audits(
     return df
 
 
-def progress(conn: Connection, scope: Scope) -> pd.DataFrame:
+def progress(conn: Connection, scope: Scope, audit_version: int = 0) -> pd.DataFrame:
     """How far each sample's audits have got, per sample and auditor (counts only).
+    audit_version (queries.readiness.audit_version) is only a cache key: it moves on
+    every audit saved and sample drawn.
 
     Audits the user may open (``scope.audit_clause``). One row per (sample, auditor),
     newest sample first. Columns: sample_id, sample (name), auditor, audits, complete,
