@@ -10,11 +10,14 @@ a cached rating is never older than the last save.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from sqlalchemy import Connection, false, func, not_, select, tuple_
 
 from dashboard.access.scope import Scope
 from dashboard.core.filters import Filters
+from dashboard.data import summaries
 from dashboard.data.allocations import held, office_held, on_date
 from dashboard.data.schema import (
     area,
@@ -27,6 +30,7 @@ from dashboard.data.schema import (
 )
 from dashboard.data.schema import audit_log as audit_log_table
 from dashboard.data.sqlfuncs import count_where, month_of
+from dashboard.data.summary_schema import summary_audit_answer
 from dashboard.hmip import ratings, sampling
 from queries import Level, level_columns, samples
 from queries._frames import read_frame
@@ -57,17 +61,34 @@ def _basis(f: Filters, scheme: str | tuple[str, ...], sample_id: int | None) -> 
     return [*where, *f.clauses(case_audit.c.audit_date, office_held)]
 
 
-def _in_scheme(scheme: str | tuple[str, ...]):
+def _in_scheme(scheme: str | tuple[str, ...], table=audit_answer):
     """Answers whose key question (with its standard) belongs to the scheme (or, for a
     regional scheme's tuple of PDU schemes, to one of them). Answers that reached the table
     by another route with a code the scheme does not know are left out of every rating,
-    and counted by ``answers_left_out`` so the page can say so."""
+    and counted by ``answers_left_out`` so the page can say so. table: audit_answer, or
+    the summary of answers (same column names)."""
     names = scheme if isinstance(scheme, tuple) else (scheme,)
     pairs = sorted({(kq.code, kq.standard) for name in names
                     for kq in ratings.load_scheme(name).key_questions})
     if not pairs:
         return false()
-    return tuple_(audit_answer.c.key_question, audit_answer.c.standard).in_(pairs)
+    return tuple_(table.c.key_question, table.c.standard).in_(pairs)
+
+
+def _summary_counts(f: Filters, scheme: str | tuple[str, ...], level: Level,
+                    by_month: bool = False):
+    """key_question_counts' statement over the monthly summary of completed audits' answers
+    (dashboard.data.summaries.audits.ANSWERS: the office holding the case on the audit
+    date, as the raw rows give it). One answer per audit and key question (a unique key),
+    so its answer count is the raw rows' count of audits."""
+    s = summary_audit_answer
+    names = scheme if isinstance(scheme, tuple) else (scheme,)
+    return summaries.rollup(
+        s, [("audits", "answers"), ("applicable", "applicable"), ("sufficient", "sufficient")],
+        level_columns(level),
+        [s.c.scheme.in_(names), _in_scheme(scheme, s), *f.clauses(s.c.month, s.c.office_id)],
+        by_month=by_month, keys=["standard", "key_question"],
+        fixed=["scheme"] if len(names) == 1 else [], office_level=level == "office")
 
 
 def answers_left_out(conn: Connection, f: Filters, scheme: str = "crc_2018",
@@ -124,6 +145,15 @@ def key_question_counts(conn: Connection, f: Filters, scheme: str = "crc_2018",
     Columns: [area, office, office_code], standard, key_question, audits (cases answering
     it), applicable (answers other than not applicable), sufficient.
     """
+    if sample_id is None and summaries.serves(conn, f):
+        return read_frame(_summary_counts(f, scheme, level), conn)
+    return key_question_counts_from_rows(conn, f, scheme, sample_id, level)
+
+
+def key_question_counts_from_rows(conn: Connection, f: Filters, scheme: str = "crc_2018",
+                                  sample_id: int | None = None, level: Level = "office",
+                                  audit_version: int = 0) -> pd.DataFrame:
+    """key_question_counts from the raw audit rows (a sample is always read so)."""
     groups = [*level_columns(level), audit_answer.c.standard, audit_answer.c.key_question]
     stmt = (
         _counts(groups)
@@ -162,6 +192,26 @@ def trend_counts(conn: Connection, f: Filters, scheme: str = "crc_2018",
     Columns: period ('2026 Q2' or the sample's name), period_order (sorts the periods),
     standard, key_question, audits, applicable, sufficient.
     """
+    if by == "quarter":
+        covered = summaries.coverage(conn)
+        history = replace(f, start=covered[0]) if covered else None  # the whole history
+        if history is not None and summaries.serves(conn, history):
+            df = read_frame(_summary_counts(history, scheme, "region", by_month=True), conn)
+            df["period"] = df["month"].map(quarter_of)
+            df["period_order"] = df["period"]
+            return _by_period(df)
+    return trend_counts_from_rows(conn, f, scheme, by)
+
+
+def _by_period(df: pd.DataFrame) -> pd.DataFrame:
+    keys = ["period", "period_order", "standard", "key_question"]
+    out = df.groupby(keys, as_index=False)[["audits", "applicable", "sufficient"]].sum()
+    return out.sort_values(["period_order", "key_question"]).reset_index(drop=True)
+
+
+def trend_counts_from_rows(conn: Connection, f: Filters, scheme: str = "crc_2018",
+                           by: str = "quarter", audit_version: int = 0) -> pd.DataFrame:
+    """trend_counts from the raw audit rows (by sample always)."""
     where = [
         case_audit.c.status == "complete",
         _scheme_clause(scheme),
@@ -192,9 +242,7 @@ def trend_counts(conn: Connection, f: Filters, scheme: str = "crc_2018",
         df["period_order"] = df["sample_id"].astype("int64")
     else:
         raise ValueError(f"by must be 'quarter' or 'sample', got {by!r}")
-    keys = ["period", "period_order", "standard", "key_question"]
-    out = df.groupby(keys, as_index=False)[["audits", "applicable", "sufficient"]].sum()
-    return out.sort_values(["period_order", "key_question"]).reset_index(drop=True)
+    return _by_period(df)
 
 
 def _person_rows(conn: Connection, columns: list, where: list, order: list) -> pd.DataFrame:

@@ -22,11 +22,16 @@ from sqlalchemy import delete, func, select, update
 from dashboard.core.filters import Filters, month_end, month_start
 from dashboard.data import schema, summaries
 from dashboard.data import summary_schema as ss
-from queries import LEVELS, gate, overview, payback, quality, staffing, supervision
+from dashboard.hmip import ratings
+from queries import LEVELS, gate, overview, payback, quality, readiness, staffing, supervision
 from tests.backend_engines import small_demo_fixture
 
 AS_OF = date(2026, 10, 31)
-KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question"}
+KEY_COLUMNS = {"month", "area", "office", "office_code", "grade", "standard", "key_question",
+               "period", "period_order"}
+# a regional scheme is rated from the PDU audits it aggregates (a tuple of scheme ids)
+REGIONAL = next(s.aggregates for s in map(ratings.load_scheme, ratings.available_schemes())
+                if s.aggregates)
 
 
 def office_ids(conn, area_code: str | None = None, office_code: str | None = None):
@@ -93,6 +98,16 @@ QUERIES: dict[str, Pair] = {
                                    supervision.appointments_from_rows, by_month=True),
     "overview counts": (overview.measure_counts_from_summaries,
                         overview.measure_counts_from_rows),
+    "readiness key_question_counts": (
+        lambda c, f, lv: readiness.key_question_counts(c, f, level=lv),
+        lambda c, f, lv: readiness.key_question_counts_from_rows(c, f, level=lv)),
+    "readiness key_question_counts[regional]": (
+        lambda c, f, lv: readiness.key_question_counts(c, f, scheme=REGIONAL, level=lv),
+        lambda c, f, lv: readiness.key_question_counts_from_rows(c, f, scheme=REGIONAL,
+                                                                 level=lv)),
+    # the trend runs over the whole history up to the period's end; the level is unused
+    "readiness trend_counts": (lambda c, f, lv: readiness.trend_counts(c, f),
+                               lambda c, f, lv: readiness.trend_counts_from_rows(c, f)),
 }
 
 
