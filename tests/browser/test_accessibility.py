@@ -15,12 +15,12 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
+from tests.browser.conftest import _page_for
+from tests.browser.helpers import (
     ARTEFACTS,
     LOGIN_TITLE,
     NAV,
     PASSWORDS,
-    _page_for,
     axe_source,
     axe_violations,
     blocking,

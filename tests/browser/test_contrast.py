@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot, sign_in, wait_for_run
+from tests.browser.helpers import screenshot, sign_in, wait_for_run
 
 pytestmark = pytest.mark.browser
 

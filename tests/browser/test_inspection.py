@@ -11,26 +11,11 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
-    DEFAULT_PERIOD,
-    assert_no_error_shown,
-    download,
-    expect_alert,
-    figures,
-    main_text,
-    metrics,
-    open_page,
-    screenshot,
-    selected,
-    sign_in,
-    wait_for_figures,
-    wait_for_heading,
-    wait_for_run,
-)
+from tests.browser import helpers as web
 
 pytestmark = pytest.mark.browser
 
-START, END = DEFAULT_PERIOD
+START, END = web.DEFAULT_PERIOD
 QUESTION = re.compile(r"^(\d+\.\d+[a-z])\b")
 
 
@@ -63,9 +48,9 @@ def assigned_audits(fresh_app) -> list[int]:
 
 def test_auditor_records_a_case_audit(fresh_page, fresh_app, assigned_audits):
     page, app = fresh_page, fresh_app
-    sign_in(page, "auditor.ken1")
-    open_page(page, "Record case audits")
-    cards = metrics(page)
+    web.sign_in(page, "auditor.ken1")
+    web.open_page(page, "Record case audits")
+    cards = web.metrics(page)
     # the demo's own samples are assigned to this auditor too (drafts, some started)
     mine = "FROM case_audit WHERE auditor = 'auditor.ken1' AND sample_id IS NOT NULL"
     assigned = app.value("SELECT COUNT(*) " + mine)
@@ -92,36 +77,36 @@ def test_auditor_records_a_case_audit(fresh_page, fresh_app, assigned_audits):
     reason_box = form.get_by_role("textbox", name=f"{first} reason (why it is not sufficient)")
     for group in groups[1:]:
         group.get_by_text("Sufficient", exact=True).click()
-        wait_for_run(page)
+        web.wait_for_run(page)
     # the reason box appears only once "Not sufficient" is chosen
     expect(reason_box).to_have_count(0)
     groups[0].get_by_text("Not sufficient", exact=True).click()
-    wait_for_run(page)
+    web.wait_for_run(page)
     expect(reason_box).to_have_count(1)
     expect(form.get_by_role("textbox")).to_have_count(1)
-    screenshot(page, "audit_form_filled")
+    web.screenshot(page, "audit_form_filled")
 
     # a "not sufficient" without its reason is refused, and nothing is written
     form.get_by_role("button", name="Save as complete").click()
-    expect_alert(page, "Error", "Not saved: 1 answer(s) need attention")
-    wait_for_run(page)
-    expect_alert(page, "Error", f"{first}:")
+    web.expect_alert(page, "Error", "Not saved: 1 answer(s) need attention")
+    web.wait_for_run(page)
+    web.expect_alert(page, "Error", f"{first}:")
     page.locator("[data-testid='stMain'] [data-testid='stAlertContentError']").first \
         .scroll_into_view_if_needed()
     assert app.value("SELECT COUNT(*) FROM audit_answer WHERE audit_id = ?", (audit_id,)) == 0
-    screenshot(page, "audit_reason_missing")
+    web.screenshot(page, "audit_reason_missing")
 
     reason = "Risk to children not reassessed after the police call-out (browser test)"
     reason_box.fill(reason)
     reason_box.press("Tab")  # commit the text before the click
-    wait_for_run(page)
+    web.wait_for_run(page)
     form.get_by_role("button", name="Save as complete").click()
-    expect_alert(page, "Success", "Saved as complete at")
-    wait_for_run(page)
+    web.expect_alert(page, "Success", "Saved as complete at")
+    web.wait_for_run(page)
     saved = page.locator("[data-testid='stMain'] [data-testid='stAlertContentSuccess']")
     assert f"{len(codes)} answer(s) stored" in saved.inner_text()
     saved.scroll_into_view_if_needed()  # the confirmation sits above the long form
-    screenshot(page, "audit_saved")
+    web.screenshot(page, "audit_saved")
     # the picker shows the saved state
     expect(form.locator("[data-testid='stSelectbox']").first).to_match_aria_snapshot(
         '- combobox "Open a case": /· complete ·/'
@@ -140,7 +125,7 @@ def test_auditor_records_a_case_audit(fresh_page, fresh_app, assigned_audits):
     user, target, detail = log[0]
     assert (user, target) == ("auditor.ken1", f"case_audit:{audit_id}")
     assert '"status": "complete"' in detail and '"not_sufficient": 1' in detail
-    assert_no_error_shown(page)
+    web.assert_no_error_shown(page)
 
 
 # --- evidence pack -------------------------------------------------------------------
@@ -163,22 +148,22 @@ def kq_counts(app, office: str | None = None) -> dict[str, tuple[int, int]]:
 
 
 def test_quality_lead_downloads_the_evidence_pack(page, app):
-    sign_in(page, "quality.lead")
-    open_page(page, "Inspection readiness")
+    web.sign_in(page, "quality.lead")
+    web.open_page(page, "Inspection readiness")
     audited = app.value("SELECT COUNT(DISTINCT person_id) FROM case_audit "
                         "WHERE status = 'complete' "
                         "AND scheme = 'crc_2018' AND audit_date BETWEEN ? AND ?", (START, END))
-    assert metrics(page)["Cases audited"] == f"{audited:,}"
-    screenshot(page, "readiness")
+    assert web.metrics(page)["Cases audited"] == f"{audited:,}"
+    web.screenshot(page, "readiness")
 
     page.get_by_role("button", name="Prepare evidence pack (.xlsx and .pdf)").click()
     buttons = page.locator("[data-testid='stDownloadButton']")
     expect(buttons.filter(has_text=".pdf")).to_be_visible()
-    wait_for_run(page)
-    xlsx = download(page, re.compile(r"^Download evidence_pack_.*\.xlsx"))
-    pdf = download(page, re.compile(r"^Download evidence_pack_.*\.pdf"))
+    web.wait_for_run(page)
+    xlsx = web.download(page, re.compile(r"^Download evidence_pack_.*\.xlsx"))
+    pdf = web.download(page, re.compile(r"^Download evidence_pack_.*\.pdf"))
     assert re.fullmatch(r"evidence_pack_Region_\d{4}-\d{2}-\d{2}\.xlsx", xlsx.name), xlsx.name
-    screenshot(page, "readiness_evidence_pack")
+    web.screenshot(page, "readiness_evidence_pack")
 
     book = openpyxl.load_workbook(xlsx, read_only=True)
     assert {"Summary", "Offices", "Method"} <= set(book.sheetnames), book.sheetnames
@@ -210,40 +195,40 @@ def test_quality_lead_downloads_the_evidence_pack(page, app):
 # --- compare offices, then drill -----------------------------------------------------
 
 def test_compare_offices_and_drill_to_one_office(page, app):
-    sign_in(page, "chief.exec")
-    open_page(page, "Compare offices")
-    wait_for_figures(page, 2)
-    funnel = next(f for f in figures(page) if "against its denominator" in f["title"])
+    web.sign_in(page, "chief.exec")
+    web.open_page(page, "Compare offices")
+    web.wait_for_figures(page, 2)
+    funnel = next(f for f in web.figures(page) if "against its denominator" in f["title"])
     points = [y for t in funnel["traces"] for y in t["y"]] if funnel["traces"] else []
     assert points, "the funnel plot has data"
     measure = page.url.split("measure=")[1].split("&")[0]
     assert measure.startswith("kq_")
     kq = measure.removeprefix("kq_")
     region_s, region_n = kq_counts(app)[kq]
-    assert f"Regional rate {100 * region_s / region_n:.1f} %" in main_text(page)
-    table = pd.read_csv(download(page, "Download this table (CSV)"))
+    assert f"Regional rate {100 * region_s / region_n:.1f} %" in web.main_text(page)
+    table = pd.read_csv(web.download(page, "Download this table (CSV)"))
     assert set(table["office"]) == {"Ashford", "Chatham", "Guildford", "Woking"}
     for row in table.itertuples():
         assert (row.numerator, row.denominator) == kq_counts(app, row.office)[kq], row
     assert list(table["rate"]) == sorted(table["rate"]), "worst rate first"
-    screenshot(page, "compare_offices")
+    web.screenshot(page, "compare_offices")
 
     control = page.get_by_role("combobox", name="Office for the control chart", exact=True)
     control.click()
     page.get_by_role("option", name="Chatham", exact=True).click()
     page.wait_for_url(re.compile(r"[?&]spc=CHA(&|$)"))
-    wait_for_run(page)
+    web.wait_for_run(page)
     expect(page.get_by_role("button", name="Open Chatham's measures")).to_be_visible()
-    screenshot(page, "compare_control_chart_chatham")
+    web.screenshot(page, "compare_control_chart_chatham")
 
     page.get_by_role("button", name="Cases behind Chatham's figure").click()
-    wait_for_heading(page, "Cases behind the figures")
+    web.wait_for_heading(page, "Cases behind the figures")
     page.wait_for_url(re.compile(r"/cases\?.*office=CHA"))
-    wait_for_run(page)
-    assert selected(page, "Office") == "Chatham"
+    web.wait_for_run(page)
+    assert web.selected(page, "Office") == "Chatham"
     expect(page.get_by_role("radio", name="Audited cases with a key question judged not "
                             "sufficient", exact=True)).to_be_checked()
-    csv = download(page, "Download this table (CSV)")
+    csv = web.download(page, "Download this table (CSV)")
     table = pd.read_csv(csv)
     allowed = {crn for (crn,) in app.rows(
         "SELECT DISTINCT p.crn FROM case_audit c JOIN person_on_probation p "
@@ -254,19 +239,19 @@ def test_compare_offices_and_drill_to_one_office(page, app):
     assert len(table) > 0
     assert set(table["office"]) == {"Chatham"}
     assert set(table["crn"]) <= allowed
-    screenshot(page, "compare_drill_cases_chatham")
+    web.screenshot(page, "compare_drill_cases_chatham")
 
-    open_page(page, "Compare offices")
-    wait_for_figures(page, 2)
+    web.open_page(page, "Compare offices")
+    web.wait_for_figures(page, 2)
     page.get_by_role("combobox", name="Office for the control chart", exact=True).click()
     page.get_by_role("option", name="Ashford", exact=True).click()  # the area stays Kent
     page.wait_for_url(re.compile(r"[?&]spc=ASH(&|$)"))
-    wait_for_run(page)
+    web.wait_for_run(page)
     page.get_by_role("button", name="Open Ashford's measures").click()
-    wait_for_heading(page, "Overview")
+    web.wait_for_heading(page, "Overview")
     page.wait_for_url(re.compile(r"office=ASH"))
-    wait_for_run(page)
-    assert selected(page, "Office") == "Ashford"
-    assert "Ashford · Nov 2025 to Oct 2026" in main_text(page)
-    assert_no_error_shown(page)
-    screenshot(page, "compare_drill_overview_ashford")
+    web.wait_for_run(page)
+    assert web.selected(page, "Office") == "Ashford"
+    assert "Ashford · Nov 2025 to Oct 2026" in web.main_text(page)
+    web.assert_no_error_shown(page)
+    web.screenshot(page, "compare_drill_overview_ashford")

@@ -14,29 +14,11 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
-    DEFAULT_PERIOD,
-    NAV,
-    alerts,
-    assert_no_error_shown,
-    choose,
-    download,
-    expect_alert,
-    figures,
-    heading,
-    main_text,
-    metrics,
-    open_page,
-    screenshot,
-    selected,
-    sign_in,
-    wait_for_figures,
-    wait_for_run,
-)
+from tests.browser import helpers as web
 
 pytestmark = pytest.mark.browser
 
-START, END = DEFAULT_PERIOD
+START, END = web.DEFAULT_PERIOD
 SNAPSHOT = "2026-10-01"  # staffing figures: the first day of the period's last month
 
 
@@ -162,36 +144,36 @@ def open_case_rows(app, end: str, codes: tuple[str, ...]) -> pd.DataFrame:
 
 
 def chart(page, title_start: str) -> dict:
-    for fig in figures(page):
+    for fig in web.figures(page):
         if fig["title"].startswith(title_start):
             return fig
-    raise AssertionError(f"no chart {title_start!r}: {[f['title'] for f in figures(page)]}")
+    raise AssertionError(f"no chart {title_start!r}: {[f['title'] for f in web.figures(page)]}")
 
 
 # --- tests ---------------------------------------------------------------------------
 
 def test_sign_in_with_wrong_then_right_password(page, app):
     page.goto("/")
-    wait_for_run(page)
-    assert heading(page) == "Probation performance dashboard"
+    web.wait_for_run(page)
+    assert web.heading(page) == "Probation performance dashboard"
     page.get_by_role("textbox", name="Username", exact=True).fill("chief.exec")
     page.get_by_role("textbox", name="Password", exact=True).fill("not-the-password")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect_alert(page, "Error", "not recognised")
-    wait_for_run(page)
-    screenshot(page, "login_refused")
+    web.expect_alert(page, "Error", "not recognised")
+    web.wait_for_run(page)
+    web.screenshot(page, "login_refused")
     assert page.locator("[data-testid='stMetric']").count() == 0  # nothing shown yet
 
-    sign_in(page, "chief.exec")
-    assert heading(page) == "Overview"
+    web.sign_in(page, "chief.exec")
+    assert web.heading(page) == "Overview"
     sidebar = page.locator("[data-testid='stSidebar']").inner_text()
     assert "Chief Executive (demo)" in sidebar
-    nav = page.locator(NAV).inner_text()
+    nav = page.locator(web.NAV).inner_text()
     for link in ("Overview", "Staffing gaps", "Cases behind the figures"):
         assert link in nav
     assert "Users" not in nav  # admin pages are not in a chief executive's navigation
-    assert_no_error_shown(page)
-    screenshot(page, "login_overview")
+    web.assert_no_error_shown(page)
+    web.screenshot(page, "login_overview")
     outcomes = [r[0] for r in app.rows(
         "SELECT action FROM audit_log WHERE username = 'chief.exec' "
         "AND action LIKE 'login%' ORDER BY id")]
@@ -222,13 +204,13 @@ def report_shown(label: str, value: float) -> str:
 def test_overview_headlines_match_the_database(page, app):
     """The report's period figures (read from its CSV: the grid draws on a canvas) are
     the database's, computed by hand-written SQL."""
-    sign_in(page, "chief.exec")
-    caption = main_text(page)
+    web.sign_in(page, "chief.exec")
+    caption = web.main_text(page)
     assert "Region · Nov 2025 to Oct 2026 · data as of 31 Oct 2026" in caption
     n_offices = app.value("SELECT COUNT(*) FROM office")
     assert f"{n_offices} offices, grouped by area" in caption
-    screenshot(page, "overview_region")
-    csv = download(page, "Download the report (CSV)")
+    web.screenshot(page, "overview_region")
+    csv = web.download(page, "Download the report (CSV)")
     report = pd.read_csv(csv).set_index("Measure")
     for label, value in headline_sql(app).items():
         if label in REPORT_NAMES:
@@ -236,89 +218,89 @@ def test_overview_headlines_match_the_database(page, app):
 
 
 def test_area_and_office_filters_change_figures_and_charts(page, app):
-    sign_in(page, "chief.exec")
-    open_page(page, "Staffing gaps")
-    region = wait_for_figures(page, 2)
+    web.sign_in(page, "chief.exec")
+    web.open_page(page, "Staffing gaps")
+    region = web.wait_for_figures(page, 2)
     by_office = chart(page, "Vacancy rate by office")
     names = app.rows("SELECT a.name, o.name FROM office o JOIN area a ON a.id = o.area_id")
     assert {t["name"] for t in by_office["traces"]} == {a for a, _o in names}
     assert sorted(y for t in by_office["traces"] for y in t["y"]) == sorted(
         o for _a, o in names)
-    screenshot(page, "filters_region")
+    web.screenshot(page, "filters_region")
 
-    choose(page, "Area", "Surrey", "area=SURREY")
+    web.choose(page, "Area", "Surrey", "area=SURREY")
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll(\"[data-testid='stPlotlyChart'] "
         ".js-plotly-plot\")).some(g => (g._fullData || []).length === 1 && "
         "g._fullData[0].name === 'Surrey')")
-    surrey = figures(page)
+    surrey = web.figures(page)
     assert surrey != region
     by_office = chart(page, "Vacancy rate by office")
     assert [t["name"] for t in by_office["traces"]] == ["Surrey"]
     assert sorted(by_office["traces"][0]["y"]) == ["Guildford", "Woking"]
     surrey_ids = office_ids(app, "GUI", "WOK")
-    cards = metrics(page)
+    cards = web.metrics(page)
     assert cards["Vacancy rate"] == shown("Vacancy rate",
                                           headline_sql(app, office_ids=surrey_ids)["Vacancy rate"])
-    assert "Surrey · Nov 2025 to Oct 2026" in main_text(page)
-    screenshot(page, "filters_area_surrey")
+    assert "Surrey · Nov 2025 to Oct 2026" in web.main_text(page)
+    web.screenshot(page, "filters_area_surrey")
 
-    choose(page, "Office", "Woking", "office=WOK")
+    web.choose(page, "Office", "Woking", "office=WOK")
     expect(page.get_by_text("Woking · Nov 2025 to Oct 2026")).to_be_visible()
-    wait_for_run(page)
-    woking = figures(page)
+    web.wait_for_run(page)
+    woking = web.figures(page)
     assert woking != surrey
     by_office = chart(page, "Vacancy rate by office")
     assert [y for t in by_office["traces"] for y in t["y"]] == ["Woking"]
     trend = chart(page, "Vacancy rate by month")
     assert [t["name"] for t in trend["traces"]] == ["Woking"]
-    assert metrics(page)["Vacancy rate"] == shown(
+    assert web.metrics(page)["Vacancy rate"] == shown(
         "Vacancy rate", headline_sql(app, office_ids=office_ids(app, "WOK"))["Vacancy rate"])
-    screenshot(page, "filters_office_woking")
+    web.screenshot(page, "filters_office_woking")
 
-    choose(page, "From", "May 2026", "from=2026-05")
+    web.choose(page, "From", "May 2026", "from=2026-05")
     expect(page.get_by_text("Woking · May 2026 to Oct 2026")).to_be_visible()
-    wait_for_run(page)
+    web.wait_for_run(page)
     trend = chart(page, "Vacancy rate by month")
     assert trend["traces"][0]["x"] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09",
                                        "2026-10"]
-    assert_no_error_shown(page)
+    web.assert_no_error_shown(page)
 
 
 def test_shared_link_reopens_the_same_filters(page, app):
     link = "/payback?area=KENT&office=CHA&from=2026-01&to=2026-06"
-    sign_in(page, "chief.exec", link)
-    assert selected(page, "Area") == "Kent"
-    assert selected(page, "Office") == "Chatham"
-    assert selected(page, "From") == "Jan 2026"
-    assert selected(page, "To") == "Jun 2026"
-    assert "Chatham · Jan 2026 to Jun 2026" in main_text(page)
+    web.sign_in(page, "chief.exec", link)
+    assert web.selected(page, "Area") == "Kent"
+    assert web.selected(page, "Office") == "Chatham"
+    assert web.selected(page, "From") == "Jan 2026"
+    assert web.selected(page, "To") == "Jun 2026"
+    assert "Chatham · Jan 2026 to Jun 2026" in web.main_text(page)
     params = dict(parse_qsl(urlsplit(page.url).query))
     assert params.items() >= {"area": "KENT", "office": "CHA", "from": "2026-01",
                               "to": "2026-06"}.items()
-    assert_no_error_shown(page)
-    screenshot(page, "shared_link")
+    web.assert_no_error_shown(page)
+    web.screenshot(page, "shared_link")
 
 
 def test_shared_link_opens_the_linked_page_after_sign_in(page, app):
-    sign_in(page, "chief.exec", "/payback?area=KENT&office=CHA&from=2026-01&to=2026-06")
+    web.sign_in(page, "chief.exec", "/payback?area=KENT&office=CHA&from=2026-01&to=2026-06")
     assert "/payback" in page.url
-    assert heading(page) == "Unpaid work (Community Payback)"
+    assert web.heading(page) == "Unpaid work (Community Payback)"
 
 
 def test_drill_from_an_office_to_its_cases_and_download_them(page, app):
-    sign_in(page, "chief.exec")
-    choose(page, "Area", "Surrey", "area=SURREY")
-    choose(page, "Office", "Woking", "office=WOK")
-    open_page(page, "Cases behind the figures")
+    web.sign_in(page, "chief.exec")
+    web.choose(page, "Area", "Surrey", "area=SURREY")
+    web.choose(page, "Office", "Woking", "office=WOK")
+    web.open_page(page, "Cases behind the figures")
     assert re.search(r"/cases\?.*office=WOK", page.url), page.url
     expected = open_case_rows(app, END, ("WOK",))
     caption = page.get_by_text(re.compile(r"^[\d,]+ rows")).inner_text()
     assert caption.startswith(f"{len(expected):,} rows"), caption
     assert "Woking" in caption
-    screenshot(page, "cases_woking")
+    web.screenshot(page, "cases_woking")
 
-    csv = download(page, "Download this table (CSV)")
+    csv = web.download(page, "Download this table (CSV)")
     assert csv.name == "cases_caseload_WOK_2025-11_2026-10.csv"
     table = pd.read_csv(csv)
     assert len(table) == len(expected)
@@ -332,12 +314,12 @@ def test_drill_from_an_office_to_its_cases_and_download_them(page, app):
 
 
 def test_overview_table_download_matches_the_database(page, app):
-    sign_in(page, "chief.exec")
-    choose(page, "From", "Jan 2026", "from=2026-01")
-    choose(page, "To", "Jun 2026", "to=2026-06")
+    web.sign_in(page, "chief.exec")
+    web.choose(page, "From", "Jan 2026", "from=2026-01")
+    web.choose(page, "To", "Jun 2026", "to=2026-06")
     expect(page.get_by_text("Region · Jan 2026 to Jun 2026")).to_be_visible()
-    wait_for_run(page)
-    csv = download(page, "Download the offices table (CSV)")
+    web.wait_for_run(page)
+    csv = web.download(page, "Download the offices table (CSV)")
     assert csv.name == "overview_offices_region_2026-01_2026-06.csv"
     table = pd.read_csv(csv).set_index("Office")
     offices = dict(app.rows("SELECT name, id FROM office"))
@@ -360,16 +342,16 @@ def test_overview_table_download_matches_the_database(page, app):
 
 
 def test_bad_link_parameters_get_a_friendly_message(page, app):
-    sign_in(page, "chief.exec", "/?office=NOPE&from=2026-13&area=%27%3B%20DROP%20TABLE")
-    warnings = " ".join(alerts(page, "Warning"))
+    web.sign_in(page, "chief.exec", "/?office=NOPE&from=2026-13&area=%27%3B%20DROP%20TABLE")
+    warnings = " ".join(web.alerts(page, "Warning"))
     assert "Unknown office 'NOPE'" in warnings
     assert "'from' must be a month written YYYY-MM" in warnings
     assert "Unknown area" in warnings
-    assert heading(page) == "Overview"
+    assert web.heading(page) == "Overview"
     # the overview's figures are its report table (no metric cards since #14)
     assert page.locator("[data-testid='stDataFrame']").count() >= 1, "no figures shown"
-    assert "Region · Nov 2025 to Oct 2026" in main_text(page)  # defaults used
+    assert "Region · Nov 2025 to Oct 2026" in web.main_text(page)  # defaults used
     assert app.value("SELECT COUNT(*) FROM office") == 4  # nothing reached SQL
-    assert_no_error_shown(page)
-    assert "Traceback" not in main_text(page)
-    screenshot(page, "bad_link_parameters")
+    web.assert_no_error_shown(page)
+    assert "Traceback" not in web.main_text(page)
+    web.screenshot(page, "bad_link_parameters")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     ARTEFACTS,
     NAV,
     PASSWORDS,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dashboard.stats import mdc
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     assert_no_error_shown,
     download,
     main_text,

@@ -33,7 +33,7 @@ from dashboard.app import replicas
 from dashboard.data import db
 from dashboard.demo import demo_data
 from dashboard.demo.accounts import create_demo_users
-from tests.browser.conftest import IN_CI, ROOT
+from tests.browser.helpers import IN_CI, ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from stclient import Session  # noqa: E402 - scripts/ is not a package

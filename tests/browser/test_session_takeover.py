@@ -16,7 +16,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
 from dashboard.access import sessions
-from tests.browser.conftest import sign_in, wait_for_heading
+from tests.browser.helpers import sign_in, wait_for_heading
 
 pytestmark = pytest.mark.browser
 
