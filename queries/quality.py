@@ -32,12 +32,23 @@ def key_question_counts(conn: Connection, f: Filters, level: Level = "office",
     """
     if not summaries.serves(conn, f):
         return key_question_counts_from_rows(conn, f, level, by_month, scheme)
+    return read_frame(summary_answer_counts(f, (scheme,), level, by_month), conn)
+
+
+def summary_answer_counts(f: Filters, schemes: tuple[str, ...], level: Level = "office",
+                          by_month: bool = False, where: tuple = ()):
+    """The statement behind key_question_counts (also read by queries.readiness): the
+    monthly summary of completed audits' answers in these schemes summed to the level,
+    per standard and key question, with any further `where` clauses on
+    summary_audit_answer. One answer per audit and key question (a unique key), so its
+    answer count is the number of audits answering the question."""
     s = summary_audit_answer
-    return read_frame(summaries.rollup(
+    return summaries.rollup(
         s, [("audits", "answers"), ("applicable", "applicable"), ("sufficient", "sufficient")],
-        level_columns(level), [s.c.scheme == scheme, *f.clauses(s.c.month, s.c.office_id)],
-        by_month=by_month, keys=["standard", "key_question"], fixed=["scheme"],
-        office_level=level == "office"), conn)
+        level_columns(level),
+        [s.c.scheme.in_(schemes), *where, *f.clauses(s.c.month, s.c.office_id)],
+        by_month=by_month, keys=["standard", "key_question"],
+        fixed=["scheme"] if len(schemes) == 1 else [], office_level=level == "office")
 
 
 def standard_ratings(conn: Connection, f: Filters, level: Level = "region",

@@ -32,7 +32,7 @@ from dashboard.data.schema import audit_log as audit_log_table
 from dashboard.data.sqlfuncs import count_where, month_of
 from dashboard.data.summary_schema import summary_audit_answer
 from dashboard.hmip import ratings, sampling
-from queries import Level, level_columns, samples
+from queries import Level, level_columns, quality, samples
 from queries._frames import read_frame
 
 CHANGE_ACTIONS = ("audit_saved", "sample_drawn", "judgement_recorded")
@@ -77,18 +77,12 @@ def _in_scheme(scheme: str | tuple[str, ...], table=audit_answer):
 
 def _summary_counts(f: Filters, scheme: str | tuple[str, ...], level: Level,
                     by_month: bool = False):
-    """key_question_counts' statement over the monthly summary of completed audits' answers
-    (dashboard.data.summaries.audits.ANSWERS: the office holding the case on the audit
-    date, as the raw rows give it). One answer per audit and key question (a unique key),
-    so its answer count is the raw rows' count of audits."""
-    s = summary_audit_answer
+    """key_question_counts' statement over the monthly summary of answers (the office
+    holding the case on the audit date, as the raw rows give it), limited to the scheme's
+    key questions as every rating is."""
     names = scheme if isinstance(scheme, tuple) else (scheme,)
-    return summaries.rollup(
-        s, [("audits", "answers"), ("applicable", "applicable"), ("sufficient", "sufficient")],
-        level_columns(level),
-        [s.c.scheme.in_(names), _in_scheme(scheme, s), *f.clauses(s.c.month, s.c.office_id)],
-        by_month=by_month, keys=["standard", "key_question"],
-        fixed=["scheme"] if len(names) == 1 else [], office_level=level == "office")
+    return quality.summary_answer_counts(f, names, level, by_month,
+                                         where=(_in_scheme(scheme, summary_audit_answer),))
 
 
 def answers_left_out(conn: Connection, f: Filters, scheme: str = "crc_2018",
