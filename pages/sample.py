@@ -37,7 +37,6 @@ if settings.window_end < settings.window_start:
     st.stop()
 window = {"window_start": settings.window_start, "window_end": settings.window_end}
 file_name = None
-cases = None  # the long list itself: read only for a file, or for the custom draw
 where = {**window, "office_ids": office_ids, "scope": scope}
 if hmip and source == "file":
     cases, file_name = views.long_list_from_file(scope, settings)
@@ -59,7 +58,7 @@ seed = views.seed_input()
 if hmip:
     with st.spinner("Drawing the sample…"):
         result = (hmip_sampling.draw(cases, n, seed, as_of, settings.buffer_pct)
-                  if cases is not None else
+                  if source == "file" else
                   ui.query(samples.hmip_draw, None, **where, as_of=as_of, n=n, seed=seed,
                            buffer_pct=settings.buffer_pct))
     drawn = samples.with_stratum_labels(result.sample)

@@ -128,6 +128,15 @@ def _target_marks(target: float | None, value_title: str, across: bool
                            [f"target {target:g}{_unit_suffix(value_title)}"])
 
 
+def line_shape(value: float, across: bool, line: dict) -> dict:
+    """A layout shape: a line across the plot at y = value (across) or up it at x = value."""
+    if across:
+        return dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=value, y1=value,
+                    line=line)
+    return dict(type="line", yref="y domain", y0=0, y1=1, xref="x", x0=value, x1=value,
+                line=line)
+
+
 def reference_marks(values: Sequence[float], across: bool, line: dict,
                     texts: Sequence[str] = ()) -> tuple[list[dict], list[dict]]:
     """Lines across the plot at y = each value (across) or up it at x = each value, with
@@ -135,12 +144,7 @@ def reference_marks(values: Sequence[float], across: bool, line: dict,
     and annotations (plotly's add_hline/add_vline take ~18 ms a line)."""
     shapes, notes = [], []
     for i, value in enumerate(values):
-        if across:
-            shapes.append(dict(type="line", xref="x domain", x0=0, x1=1, yref="y",
-                               y0=value, y1=value, line=line))
-        else:
-            shapes.append(dict(type="line", yref="y domain", y0=0, y1=1, xref="x",
-                               x0=value, x1=value, line=line))
+        shapes.append(line_shape(value, across, line))
         if i < len(texts) and texts[i]:
             notes.append(dict(xref="x domain", x=0, yref="y", y=value, xanchor="left",
                               yanchor="bottom", text=texts[i], showarrow=False) if across

@@ -69,11 +69,11 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
                            line=dict(color="#555", width=1.2, dash=dash), hoverinfo="skip"))
     shapes, notes = [], []  # drawn in one layout update (add_hline is slow)
     if not math.isnan(theta):
-        shapes.append(_hline(100 * theta, dict(color="#000", width=1.5)))
+        shapes.append(charts.line_shape(100 * theta, True, dict(color="#000", width=1.5)))
         high = target is None or 100 * theta >= target  # the higher label sits above its line
         notes.append(_line_note(100 * theta, f"region {100 * theta:.1f}", high))
     if target is not None:
-        shapes.append(_hline(target, dict(color=charts.PALETTE[2], dash="dot")))
+        shapes.append(charts.line_shape(target, True, dict(color=charts.PALETTE[2], dash="dot")))
         notes.append(_line_note(target, f"target {target:g}",
                                 math.isnan(theta) or target > 100 * theta))
     points = assessed.dropna(subset=["rate"]).copy()
@@ -123,11 +123,6 @@ def funnel_figure(assessed: pd.DataFrame, curve: pd.DataFrame, theta: float, tit
     layout.update(annotations=notes, xaxis=dict(range=x_range), yaxis=dict(range=y_range))
     return charts._figure(traces, title, denominator_title, value_title, height=540,
                           layout=layout)
-
-
-def _hline(y: float, line: dict) -> dict:
-    """A horizontal line across the plot at y (a layout shape)."""
-    return dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line)
 
 
 def _line_note(y: float, text: str, above: bool = True) -> dict:
@@ -282,6 +277,7 @@ def spc_figure(chart: pd.DataFrame, title: str, value_title: str,
                   legend=dict(orientation="h", x=0, y=-0.3, yanchor="top"),
                   margin=dict(b=100, r=80))
     if target is not None:
-        layout.update(shapes=[_hline(target, dict(color=charts.PALETTE[2], dash="dot"))],
+        layout.update(shapes=[charts.line_shape(target, True,
+                                                dict(color=charts.PALETTE[2], dash="dot"))],
                       annotations=[_line_note(target, f"target {target:g}")])
     return charts._figure(traces, title, "", value_title, height=420, layout=layout)
