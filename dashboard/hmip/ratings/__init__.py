@@ -4,7 +4,8 @@ A *scheme* (one YAML file in ``dashboard/hmip/frameworks/``) lists the standards
 questions, the % bands that rate a case-sample standard and the score bands that rate the
 whole. Everything here is pure: no Streamlit, no database.
 
-- ``scheme``: the scheme's data classes, its errors and the provenance of its rules;
+- ``scheme``: the scheme's data classes, its errors and the provenance of its rules (the
+  parts of a scheme, such as ``Standard`` or ``PercentBand``, are imported from there);
 - ``loading``: reading and validating a scheme file (``load_scheme``, ``available_schemes``);
 - ``rating``: bands, rating a case sample per key question and standard, the statements;
 - ``overall``: the overall rating from every standard's score;
@@ -53,14 +54,9 @@ from dashboard.hmip.ratings.rating import (
 )
 from dashboard.hmip.ratings.scheme import (
     KeyQuestion,
-    PercentBand,
-    Provenance,
-    RatingLevel,
     Scheme,
     SchemeError,
     SchemeIncomplete,
-    ScoreBand,
-    Standard,
     provenance_table,
 )
 from dashboard.stats.intervals import regularized_incomplete_beta, wilson_interval
@@ -73,14 +69,9 @@ __all__ = [
     "KeyQuestion",
     "MissingStandards",
     "OverallRating",
-    "PercentBand",
-    "Provenance",
-    "RatingLevel",
     "Scheme",
     "SchemeError",
     "SchemeIncomplete",
-    "ScoreBand",
-    "Standard",
     "aggregate_counts",
     "assessment_statement",
     "available_schemes",
