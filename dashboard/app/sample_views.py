@@ -39,30 +39,22 @@ HOW_TO_READ = (
     "shared between the auditors you pick. A saved sample whose audits have answers "
     "can never be re-drawn."
 )
+# Column words where labels.column_label's would not do (the rest come from it)
 HMIP_COLUMNS = {
     "label": "Stratum",
     "available": "Cases available",
     "requested": "Asked for",
-    "drawn": "Drawn",
     "original_pct": st.column_config.NumberColumn("Original %", format="%.2f %%"),
     "actual_pct": st.column_config.NumberColumn("Actual %", format="%.2f %%"),
     "cluster": "Area (cluster)",
     "office": "Office (LDU)",
-    "officer": "Officer",
-    "level": "Level",
 }
 SAVED_COLUMNS = {
-    "sample_id": "Sample",
-    "name": "Name",
-    "scope": "Scope",
     "sample_size": "Cases",
     "seed": st.column_config.NumberColumn("Seed", format="%d"),
     "created_by": "Drawn by",
     "created_at": st.column_config.DatetimeColumn("Drawn at (UTC)", format="DD MMM YYYY HH:mm"),
-    "method": "Method",
     "source": "Long list",
-    "scheme": "Scheme",
-    "members": "Members",
     "audits_draft": "Drafts",
     "audits_complete": "Complete",
     "audits_answered": "With answers",
@@ -233,12 +225,16 @@ def hmip_draw_tables(result: hmip_sampling.HmipDraw, size: int, eligible: int, s
     if result.shortfall:
         st.warning(result.shortfall_message(), icon=":material/warning:")
     tabs = st.tabs(["Strata", "Offices", "Allocation breakdown (as HMIP's /analyse)"])
-    tabs[0].dataframe(result.strata.drop(columns="stratum"), hide_index=True,
-                      column_config=HMIP_COLUMNS, key="smp_strata")
-    tabs[1].dataframe(hmip_sampling.office_table(result), hide_index=True,
-                      column_config=HMIP_COLUMNS)
-    tabs[2].dataframe(samples.with_stratum_labels(result.breakdown), hide_index=True,
-                      column_config={**HMIP_COLUMNS, "stratum": "Stratum"}, key="smp_breakdown")
+    strata = result.strata.drop(columns="stratum")
+    tabs[0].dataframe(strata, hide_index=True,
+                      column_config=ui.column_words(strata, HMIP_COLUMNS), key="smp_strata")
+    offices = hmip_sampling.office_table(result)
+    tabs[1].dataframe(offices, hide_index=True,
+                      column_config=ui.column_words(offices, HMIP_COLUMNS))
+    breakdown = samples.with_stratum_labels(result.breakdown)
+    tabs[2].dataframe(breakdown, hide_index=True, key="smp_breakdown",
+                      column_config=ui.column_words(breakdown, {**HMIP_COLUMNS,
+                                                                "stratum": "Stratum"}))
 
 
 def file_shortlist(drawn: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -305,14 +301,10 @@ def save_form(placeholder: str, team: pd.DataFrame,
 
 def saved_samples_table(saved: pd.DataFrame) -> None:
     """Every saved sample, with its method in words."""
-    st.dataframe(
-        saved.drop(columns=["office_id", "area_id", "eligibility_rule"]).assign(
-            method=saved["method"].map(samples.METHODS)
-        ),
-        hide_index=True,
-        key="smp_saved",
-        column_config=SAVED_COLUMNS,
-    )
+    shown = saved.drop(columns=["office_id", "area_id", "eligibility_rule"]).assign(
+        method=saved["method"].map(samples.METHODS))
+    st.dataframe(shown, hide_index=True, key="smp_saved",
+                 column_config=ui.column_words(shown, SAVED_COLUMNS))
 
 
 def sample_caption(row: pd.Series) -> None:

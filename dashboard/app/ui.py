@@ -265,9 +265,8 @@ def table_with_download(df: pd.DataFrame, file_stem: str, column_config: dict | 
                         key: str | None = None) -> None:
     """Show a table and offer exactly those rows and columns as CSV. Columns without a
     configured label get a readable one ('hours_worked' -> 'Hours worked')."""
-    config = {c: readable(c) for c in df.columns}
-    config.update(column_config or {})
-    st.dataframe(yes_no(df), hide_index=True, column_config=config, width="stretch")
+    st.dataframe(yes_no(df), hide_index=True, column_config=column_words(df, column_config),
+                 width="stretch")
     name = safe_file_name(file_stem) + ".csv"
     logged_download_button("Download this table (CSV)",
                            lambda: spreadsheet_safe.csv_bytes(df), name, "text/csv",
@@ -305,6 +304,12 @@ def logged_download_button(label: str, build: Callable[[], bytes], file_name: st
 def readable(column: str) -> str:
     """A display label for a column name (labels.column_label)."""
     return labels.column_label(column)
+
+
+def column_words(df: pd.DataFrame, column_config: dict | None = None) -> dict:
+    """st.dataframe's column_config for df: every column under its readable label
+    (readable), then the given configs and labels over them."""
+    return {**{c: readable(c) for c in df.columns}, **(column_config or {})}
 
 
 def filters_for_log(f: Filters | None) -> dict | None:
