@@ -8,11 +8,13 @@ tables. Counts only: no rows naming a person, so admins may see this page too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    FromClause,
     Select,
     and_,
     case,
@@ -23,8 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from dashboard.core.filters import Filters
+from dashboard.core.filters import Filters, month_end, month_start
 from dashboard.core.labels import column_label
+from dashboard.data import stat_state
 from dashboard.data.schema import (
     app_user,
     appointment,
@@ -40,6 +43,9 @@ from dashboard.data.schema import (
     upw_order,
     upw_session,
 )
+from dashboard.data.sqlfuncs import month_text
+from dashboard.data.summaries import month_range
+from dashboard.data.summary_schema import dq_check_month, dq_table_size
 from dashboard.ingest.extract_formats import FORMATS
 
 # The date that says how recent a table's rows are (None: the table is reference data).
@@ -59,13 +65,11 @@ RUN_COLUMNS = ["id", "table_name", "file_name", "file_sha256", "username", "star
                "unchanged", "rejected", "max_date", "message"]
 
 
-def table_sizes(conn: Connection) -> pd.DataFrame:
-    """Rows and latest date of every importable table, in load order. Columns: table,
-    rows, latest_date (None for reference tables). A count over every table (11.6 M
-    appointments at national scale: seconds), so the page caches it by data version:
-    anything that adds or changes rows (an import, an audit) bumps that version."""
+def count_table_sizes(conn: Connection, names) -> pd.DataFrame:
+    """Rows and latest date of the importable tables `names`, counted now, in load order.
+    Columns: table, rows, latest_date (None for reference tables)."""
     out = []
-    for name in FORMATS:
+    for name in (n for n in FORMATS if n in set(names)):
         table = metadata.tables[name]
         date_col = FRESHNESS_DATE.get(name)
         cols = [func.count().label("rows")]
@@ -75,6 +79,29 @@ def table_sizes(conn: Connection) -> pd.DataFrame:
         out.append({"table": name, "rows": int(row["rows"]),
                     "latest_date": row.get("latest_date")})
     return pd.DataFrame(out, columns=["table", "rows", "latest_date"])
+
+
+# Tables whose sizes are stored with the data-quality counts (the large ones; the rest are
+# counted at view time, audits included: saving a sample adds draft audits)
+STORED_SIZES = tuple(name for name in FORMATS if name in stat_state.CHECK_SOURCES)
+
+
+def table_sizes(conn: Connection) -> pd.DataFrame:
+    """Rows and latest date of every importable table, in load order. Columns: table,
+    rows, latest_date (None for reference tables). The large tables' sizes are read from
+    dq_table_size while the stored counts are up to date (a count over 11.6 M appointments
+    takes seconds at national scale); the others are counted now. The page caches the
+    result by data version as well."""
+    t = dq_table_size
+    stored = pd.DataFrame(columns=["table", "rows", "latest_date"])
+    if stat_state.coverage(conn, stat_state.CHECKS) is not None:
+        stored = pd.DataFrame(conn.execute(select(t.c.table_name, t.c.row_count,
+                                                  t.c.latest_date)).all(),
+                              columns=["table", "rows", "latest_date"])
+    live = count_table_sizes(conn, [n for n in FORMATS if n not in set(stored["table"])])
+    out = pd.concat([df for df in (stored, live) if not df.empty], ignore_index=True)
+    return (out.set_index("table").reindex(list(FORMATS)).reset_index()
+            .astype({"rows": int}))
 
 
 def table_freshness(conn: Connection, sizes: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -230,15 +257,14 @@ def _outside(day: ColumnElement, start: ColumnElement, end: ColumnElement):
     return or_(day < start, day > end)
 
 
-def _check_statement(key: str, f: Filters) -> Select:
-    """SELECT checked, failing for one cross-table check in f's period and offices."""
+def _dated_check(key: str) -> tuple[FromClause, ColumnElement, ColumnElement[bool]]:
+    """(the records checked, joined to their person; the record's date; the rule broken)
+    for a check of records dated in the period (every check but case_with_leaver)."""
     r, a, ap, s, o = custody_release, case_audit, appointment, upw_session, upw_order
     if key in ("release_not_licence", "release_outside_case"):
         bad = (person.c.sentence_type != "licence" if key == "release_not_licence"
                else _outside(r.c.release_date, person.c.start_date, person.c.end_date))
-        return (select(func.count().label("checked"), _count(bad).label("failing"))
-                .select_from(r).join(person, person.c.id == r.c.person_id)
-                .where(*f.clauses(r.c.release_date, person.c.office_id)))
+        return r.join(person, person.c.id == r.c.person_id), r.c.release_date, bad
     if key.startswith("audit_"):
         if key == "audit_without_answers":
             bad = ~exists().where(audit_answer.c.audit_id == a.c.id)
@@ -246,22 +272,16 @@ def _check_statement(key: str, f: Filters) -> Select:
             bad = _outside(a.c.audit_date, person.c.start_date, person.c.end_date)
         else:
             bad = ~exists().where(app_user.c.username == a.c.auditor)
-        return (select(func.count().label("checked"), _count(bad).label("failing"))
-                .select_from(a).join(person, person.c.id == a.c.person_id)
-                .where(*f.clauses(a.c.audit_date, person.c.office_id)))
+        return a.join(person, person.c.id == a.c.person_id), a.c.audit_date, bad
     if key == "appointment_outside_case":
         bad = _outside(ap.c.appointment_date, person.c.start_date, person.c.end_date)
-        return (select(func.count().label("checked"), _count(bad).label("failing"))
-                .select_from(ap).join(person, person.c.id == ap.c.person_id)
-                .where(*f.clauses(ap.c.appointment_date, person.c.office_id)))
+        return ap.join(person, person.c.id == ap.c.person_id), ap.c.appointment_date, bad
     if key == "session_outside_order":
         ended = func.coalesce(o.c.completed_date, o.c.terminated_date)
         bad = or_(s.c.session_date < o.c.sentence_date,
                   and_(ended.is_not(None), s.c.session_date > ended))
-        return (select(func.count().label("checked"), _count(bad).label("failing"))
-                .select_from(s).join(o, o.c.id == s.c.order_id)
-                .join(person, person.c.id == o.c.person_id)
-                .where(*f.clauses(s.c.session_date, person.c.office_id)))
+        return (s.join(o, o.c.id == s.c.order_id).join(person, person.c.id == o.c.person_id),
+                s.c.session_date, bad)
     if key in ("order_over_worked", "order_on_licence"):
         if key == "order_over_worked":
             worked = (select(func.coalesce(func.sum(s.c.hours_worked), 0))
@@ -269,18 +289,82 @@ def _check_statement(key: str, f: Filters) -> Select:
             bad = worked > o.c.hours_ordered
         else:
             bad = person.c.sentence_type == "licence"
-        return (select(func.count().label("checked"), _count(bad).label("failing"))
-                .select_from(o).join(person, person.c.id == o.c.person_id)
-                .where(*f.clauses(o.c.sentence_date, person.c.office_id)))
-    if key == "case_with_leaver":
-        officer = aliased(staff_member)
-        bad = and_(officer.c.end_date.is_not(None), officer.c.end_date < f.end)
-        return (select(func.count().label("checked"), _count(bad).label("failing"))
-                .select_from(person)
-                .outerjoin(officer, officer.c.id == person.c.officer_id)
-                .where(person.c.start_date <= f.end, person.c.end_date >= f.end,
-                       *f.office_clause(person.c.office_id)))
+        return o.join(person, person.c.id == o.c.person_id), o.c.sentence_date, bad
     raise ValueError(f"unknown check {key!r}")
+
+
+_leaver = aliased(staff_member)
+
+
+def _open_at_end(day: date) -> tuple[FromClause, list[ColumnElement[bool]], ColumnElement[bool]]:
+    """case_with_leaver on `day`: (cases joined to their officer, the cases open that day,
+    the officer had left by then)."""
+    source = person.outerjoin(_leaver, _leaver.c.id == person.c.officer_id)
+    bad = and_(_leaver.c.end_date.is_not(None), _leaver.c.end_date < day)
+    return source, [person.c.start_date <= day, person.c.end_date >= day], bad
+
+
+def _check_statement(key: str, f: Filters) -> Select:
+    """SELECT checked, failing for one cross-table check in f's period and offices."""
+    if key == "case_with_leaver":
+        source, open_cases, bad = _open_at_end(f.end)
+        where = [*open_cases, *f.office_clause(person.c.office_id)]
+    else:
+        source, day, bad = _dated_check(key)
+        where = f.clauses(day, person.c.office_id)
+    return (select(func.count().label("checked"), _count(bad).label("failing"))
+            .select_from(source).where(*where))
+
+
+# Checks stored per office and month (dashboard.precompute.data_checks); the audit checks
+# are counted at view time (see dashboard.data.stat_state.CHECK_SOURCES).
+STORED_CHECKS = ("release_not_licence", "release_outside_case", "appointment_outside_case",
+                 "session_outside_order", "order_over_worked", "order_on_licence",
+                 "case_with_leaver")
+
+
+def check_counts_by_office_month(conn: Connection, first: date, last: date) -> pd.DataFrame:
+    """The STORED_CHECKS per office and month from first's month to last's month, as
+    cross_checks counts them: dated checks by the record's month, case_with_leaver on each
+    month's last day. Rows only where a record was checked. Columns: office_id, month
+    (first day), check_key, checked, failing."""
+    frames = []
+    for key in STORED_CHECKS[:-1]:
+        source, day, bad = _dated_check(key)
+        month = month_text(day)
+        stmt = (select(person.c.office_id.label("office_id"), month.label("month"),
+                       func.count().label("checked"), _count(bad).label("failing"))
+                .select_from(source)
+                .where(day >= month_start(first), day <= month_end(last))
+                .group_by(person.c.office_id, month))
+        frames.append(pd.read_sql(stmt, conn).assign(check_key=key))
+    for m in month_range(first, last):
+        source, open_cases, bad = _open_at_end(month_end(m))
+        stmt = (select(person.c.office_id.label("office_id"), func.count().label("checked"),
+                       _count(bad).label("failing"))
+                .select_from(source).where(*open_cases).group_by(person.c.office_id))
+        frames.append(pd.read_sql(stmt, conn).assign(month=m.isoformat()[:7],
+                                                     check_key="case_with_leaver"))
+    out = pd.concat(frames, ignore_index=True)
+    out["month"] = pd.to_datetime(out["month"].astype(str) + "-01").dt.date
+    return out[["office_id", "month", "check_key", "checked", "failing"]].astype(
+        {"office_id": int, "checked": int, "failing": int})
+
+
+def _stored_checks(conn: Connection, f: Filters) -> dict[str, tuple[int, int]] | None:
+    """{check: (checked, failing)} of the STORED_CHECKS in f's period and offices from the
+    stored counts, or None when they do not serve this period."""
+    if not stat_state.checks_serve(conn, f.start, f.end):
+        return None
+    t = dq_check_month
+    in_period = and_(t.c.check_key != "case_with_leaver",
+                     *f.clauses(t.c.month))
+    at_end = and_(t.c.check_key == "case_with_leaver", t.c.month == month_start(f.end))
+    stmt = (select(t.c.check_key, func.sum(t.c.checked), func.sum(t.c.failing))
+            .where(or_(in_period, at_end), *f.office_clause(t.c.office_id))
+            .group_by(t.c.check_key))
+    found = {key: (int(c), int(n)) for key, c, n in conn.execute(stmt).all()}
+    return {key: found.get(key, (0, 0)) for key in STORED_CHECKS}
 
 
 def cross_checks(conn: Connection, f: Filters) -> pd.DataFrame:
@@ -289,10 +373,14 @@ def cross_checks(conn: Connection, f: Filters) -> pd.DataFrame:
     Columns: check, description, table, checked, failing, failing_pct (None if none
     checked).
     """
+    stored = _stored_checks(conn, f) or {}
     out = []
     for check in CROSS_CHECKS:
-        row = conn.execute(_check_statement(check.key, f)).mappings().one()
-        checked, failing = int(row["checked"]), int(row["failing"] or 0)
+        if check.key in stored:
+            checked, failing = stored[check.key]
+        else:
+            row = conn.execute(_check_statement(check.key, f)).mappings().one()
+            checked, failing = int(row["checked"]), int(row["failing"] or 0)
         out.append({"check": check.key, "description": check.description,
                     "table": check.table, "checked": checked, "failing": failing,
                     "failing_pct": 100 * failing / checked if checked else None})

@@ -240,3 +240,25 @@ stat_state = Table(
 
 STAT_TABLES = (stat_measure_month, stat_funnel_benchmark, stat_funnel_office,
                stat_funnel_curve, stat_control_chart, stat_control_flag)
+
+# --- stored data-quality counts (migration 0008) -------------------------------------------
+# Filled by dashboard.precompute.data_checks from queries.data_quality's own statements, read
+# by queries.data_quality when stat_state's 'data_quality' row says they are up to date.
+
+# Records checked and failing per cross-table check, office (the person's office, as the
+# page counts it) and month (the record's date; for 'case_with_leaver', the month whose
+# last day is the snapshot).
+dq_check_month = _office_month(
+    "dq_check_month", _count("checked"), _count("failing"),
+    extra_keys=(Column("check_key", String(40), primary_key=True),),
+)
+
+# Rows and latest date of the large raw tables (a count over millions of appointments).
+dq_table_size = Table(
+    "dq_table_size", metadata,
+    Column("table_name", String(40), primary_key=True),
+    Column("row_count", Integer, nullable=False),
+    Column("latest_date", Date),
+)
+
+DQ_TABLES = (dq_check_month, dq_table_size)

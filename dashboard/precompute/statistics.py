@@ -16,7 +16,9 @@ funnel_curve, queries.flags.chart_for and flags_from_counts); the limits come fr
 array twins in dashboard.stats.batch. tests/test_stored_statistics.py checks the stored rows
 against the view-time functions on SQLite and PostgreSQL.
 
-``refresh(conn)`` recomputes what dashboard.data.stat_state marks pending: the monthly
+``refresh(conn)`` first recounts the data quality page's stored counts when they are out of
+date (dashboard.precompute.data_checks), then recomputes what dashboard.data.stat_state marks
+pending: the monthly
 counts of the pending months (every office: they are cheap), then every window containing
 one of them (funnels for every office, as the benchmark is regional; control charts for the
 pending offices only). Runs in the caller's transaction.
@@ -39,6 +41,7 @@ from dashboard.data import stat_state
 from dashboard.data import summary_schema as ss
 from dashboard.data.schema import area, dataset_info, office
 from dashboard.data.summaries.months import month_range
+from dashboard.precompute import data_checks
 from dashboard.stats import batch, funnel, spc
 from queries import monthly
 
@@ -70,8 +73,10 @@ def span(conn: Connection) -> tuple[date, date] | None:
 
 
 def refresh_all(conn: Connection) -> Refreshed:
-    """Recompute every stored statistic, in the caller's transaction."""
+    """Recompute every stored statistic (and the stored data-quality counts), in the
+    caller's transaction."""
     stat_state.mark_stale(conn, None)
+    stat_state.mark_checks_stale(conn)
     return refresh(conn)
 
 
@@ -93,6 +98,7 @@ def refresh(conn: Connection) -> Refreshed:
     one refresh at a time (PostgreSQL: an advisory lock; SQLite: its write lock)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    data_checks.refresh(conn)  # the data quality page's counts, when marked out of date
     up_to, months = stat_state.pending(conn)
     picked = span(conn)
     stored = stat_state.coverage(conn)

@@ -53,6 +53,7 @@ def refresh_all(conn: Connection) -> None:
         conn.execute(delete(table))
     conn.execute(delete(ss.summary_state))
     stat_state.mark_stale(conn)  # the stored statistics follow (dashboard.precompute)
+    stat_state.mark_checks_stale(conn)  # and the stored data-quality counts
     span = data_range(conn)
     if span is None:
         return
@@ -120,4 +121,5 @@ def refresh_months(conn: Connection, months: Iterable[date],
         unpaid_work.refresh_outstanding(conn, level_from, last, offices, first)
     set_state(conn, first, last)
     stat_state.mark_stale(conn, touched)  # the stored statistics follow (dashboard.precompute)
+    stat_state.mark_checks_stale(conn, tables)  # the data-quality counts of those tables
     mark_data_changed(conn)
