@@ -494,6 +494,21 @@ def test_probability_at_least_known_values():
     assert probability_at_least(0, 0, 75, prior=(0.5, 0.5)) == pytest.approx(1 / 3, abs=1e-12)
 
 
+@pytest.mark.parametrize("prior", [(1.0, 1.0), (0.5, 0.5)])
+def test_probability_at_least_is_scipy_stats_beta_sf(prior):
+    """The posterior tail is read from scipy.special.betaincc directly (the function
+    scipy.stats.beta.sf calls): the same number, to the last bit, for every count up to
+    120 cases at every band edge and the ends of the scale."""
+    from scipy.stats import beta
+
+    for threshold in (0, 35, 50, 65, 80, 100):
+        for n in range(121):
+            for s in range(n + 1):
+                a, b = prior[0] + s, prior[1] + n - s
+                assert probability_at_least(s, n, threshold, prior) == float(
+                    beta.sf(threshold / 100, a, b)), (s, n, threshold)
+
+
 def test_probability_all_is_product_of_independent_posteriors():
     # 13/20 and 20/20, threshold 65 %: posteriors Beta(14, 8) and Beta(21, 1).
     first = 1 - binomial_upper_tail(14, 21, 0.65)
