@@ -40,12 +40,14 @@ file_name = None
 where = {**window, "office_ids": office_ids, "scope": scope}
 if hmip and source == "file":
     cases, file_name = views.long_list_from_file(scope, settings)
-    eligible, excluded = hmip_sampling.prepare(cases, as_of)
-    N = len(eligible)
+    population, excluded = hmip_sampling.prepare(cases, as_of)
+    N = len(population)
 else:
     with st.spinner("Finding eligible cases…"):
-        if hmip:  # cached: HMIP's rules over a country's long list take seconds
-            N, excluded = ui.query(samples.hmip_eligible, None, **where, as_of=as_of)
+        if hmip:  # cached: HMIP's rules over a country's long list take a second
+            population, excluded = ui.query(samples.hmip_population, None, **where,
+                                            as_of=as_of)
+            N = len(population)
         else:
             cases, excluded = ui.query(samples.eligible_cases, None, **where), None
             N = len(cases)
@@ -57,10 +59,11 @@ st.subheader("2. The draw")
 seed = views.seed_input()
 if hmip:
     with st.spinner("Drawing the sample…"):
-        result = (hmip_sampling.draw(cases, n, seed, as_of, settings.buffer_pct)
+        result = (hmip_sampling.draw_prepared(population, excluded, n, seed,
+                                              settings.buffer_pct)
                   if source == "file" else
-                  ui.query(samples.hmip_draw, None, **where, as_of=as_of, n=n, seed=seed,
-                           buffer_pct=settings.buffer_pct))
+                  views.hmip_draw(population, excluded, n, seed, settings.buffer_pct,
+                                  drawn_from=(ui.facts().get("data_version"), where, as_of)))
     drawn = samples.with_stratum_labels(result.sample)
     views.hmip_draw_tables(result, n, N, seed, settings.buffer_pct)
     if source == "file":

@@ -142,26 +142,16 @@ def hmip_long_list(conn: Connection, window_start: date, window_end: date,
     return df
 
 
-def hmip_eligible(conn: Connection, window_start: date, window_end: date,
-                  office_ids: OfficeIds, scope: Scope, as_of: date
-                  ) -> tuple[int, dict[str, int]]:
-    """How many cases of the long list (``hmip_long_list``) HMIP's method may draw from
-    on `as_of`, and how many it leaves out by reason (``hmip_sampling.prepare``).
-    Deterministic in its arguments: the page keeps it in the query cache."""
-    eligible, excluded = hmip_sampling.prepare(
+def hmip_population(conn: Connection, window_start: date, window_end: date,
+                    office_ids: OfficeIds, scope: Scope, as_of: date
+                    ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The cases of the long list (``hmip_long_list``) HMIP's method may draw from on
+    `as_of`, with their stratum, and how many it leaves out by reason
+    (``hmip_sampling.prepare``). Deterministic in its arguments: the page keeps it in the
+    query cache and draws from it for each seed (``hmip_sampling.draw_prepared``); a
+    country's long list takes a second to read and prepare."""
+    return hmip_sampling.prepare(
         hmip_long_list(conn, window_start, window_end, office_ids, scope), as_of)
-    return len(eligible), excluded
-
-
-def hmip_draw(conn: Connection, window_start: date, window_end: date, office_ids: OfficeIds,
-              scope: Scope, as_of: date, n: int, seed: int, buffer_pct: float
-              ) -> hmip_sampling.HmipDraw:
-    """HMIP's draw of n cases (plus buffer %) from the long list with this seed
-    (``hmip_sampling.draw``). The same list, n, buffer and seed give the same sample, so
-    the sample page keeps the preview in the query cache: a country's long list takes
-    seconds to draw."""
-    return hmip_sampling.draw(hmip_long_list(conn, window_start, window_end, office_ids, scope),
-                              n, seed, as_of, buffer_pct)
 
 
 def person_ids_for_crns(conn: Connection, crns: tuple[str, ...], scope: Scope) -> dict[str, int]:

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard.app import ui, ui_auth
 from dashboard.app.inspection import fresh
 from dashboard.commands.samples import NAME_MAX
+from dashboard.core import config
 from dashboard.core.labels import display_date
 from dashboard.hmip import hmip_sampling, longlist, ratings, sampling
 from queries import samples
@@ -297,6 +298,24 @@ def save_form(placeholder: str, team: pd.DataFrame,
             "Save sample and create draft audits", type="primary", icon=":material/save:"
         )
     return save, name, scheme_id, assign_to
+
+
+@st.cache_data(ttl=900, max_entries=200, show_spinner=False)
+def _cached_draw(drawn_from: str, n: int, seed: int, buffer_pct: float,
+                 _population: pd.DataFrame, _excluded: dict[str, int]
+                 ) -> hmip_sampling.HmipDraw:
+    return hmip_sampling.draw_prepared(_population, _excluded, n, seed, buffer_pct)
+
+
+def hmip_draw(population: pd.DataFrame, excluded: dict[str, int], n: int, seed: int,
+              buffer_pct: float, drawn_from: tuple) -> hmip_sampling.HmipDraw:
+    """HMIP's draw from a prepared long list (``hmip_sampling.draw_prepared``), kept for
+    the reruns of the page (every widget change reruns it, and a country's draw takes
+    half a second). drawn_from names the list read from the database: the data version,
+    window, offices, scope and reference day it was read with (the list itself is not
+    hashed, so a list from a file is not drawn through here)."""
+    key = repr((config.database_url(), drawn_from))
+    return _cached_draw(key, n, seed, buffer_pct, population, excluded)
 
 
 def saved_samples_table(saved: pd.DataFrame) -> None:

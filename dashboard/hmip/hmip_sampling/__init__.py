@@ -51,6 +51,7 @@ from dashboard.hmip.hmip_sampling.allocation import (
     HmipDraw,
     allocate,
     draw,
+    draw_prepared,
     office_table,
 )
 from dashboard.hmip.hmip_sampling.cases import (
@@ -119,6 +120,7 @@ __all__ = [
     "allocate",
     "buffer_for",
     "draw",
+    "draw_prepared",
     "earliest_for_person",
     "exclusion_reasons",
     "office_table",

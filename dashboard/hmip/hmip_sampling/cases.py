@@ -181,6 +181,7 @@ def prepare(cases: pd.DataFrame, reference_day: date) -> tuple[pd.DataFrame, dic
     kept = cases[(reasons == "") & earliest].reset_index(drop=True)
     kept["stratum"] = [
         stratum_of(g, s, bool(low))
-        for g, s, low in zip(kept["gender"], kept["sentence_group"], kept["rosh_low"], strict=True)
+        for g, s, low in zip(*(kept[c].to_numpy(dtype=object).tolist()
+                               for c in ("gender", "sentence_group", "rosh_low")), strict=True)
     ]
     return kept, excluded
