@@ -254,8 +254,12 @@ def _breakdown(sizes: Sizes, buckets: Iterable[Bucket], sample: pd.DataFrame) ->
         return sum(b.officer_size.count for b in bs)
 
     def by(bs: list[Bucket], attr: str) -> list[tuple[str, list[Bucket]]]:
-        return [(k, [b for b in bs if getattr(b, attr) == k])
-                for k in dict.fromkeys(getattr(b, attr) for b in bs)]
+        # the buckets per value, values in order of first appearance (one pass: a
+        # country's 25,000 officer buckets made a scan per office cost half a second)
+        groups: dict[str, list[Bucket]] = {}
+        for b in bs:
+            groups.setdefault(getattr(b, attr), []).append(b)
+        return list(groups.items())
 
     top = (sum(s.total for _, s in sizes), drawn(buckets))
     for stratum, size in sizes:
