@@ -213,3 +213,34 @@ def test_overdispersion_below_one_keeps_the_exact_limits():
 def test_ratio_measures_are_excluded_with_a_reason():
     assert set(funnel.EXCLUDED) == {"caseload_per_officer", "workload_capacity"}
     assert all(len(reason) > 20 for reason in funnel.EXCLUDED.values())
+
+
+# --- the array path against the scalar functions -------------------------------------------
+
+@pytest.mark.parametrize("phi", [None, 0.8, 2.5])
+def test_assess_and_curve_equal_the_scalar_limits_and_positions(phi):
+    # assess and funnel_curve compute the exact limits over arrays (dashboard.stats.batch);
+    # each row must equal what the scalar limits() and position() give for it, including
+    # fractional (FTE) denominators, a zero denominator and counts on either side.
+    import random
+    rng = random.Random(11)
+    dens = [0, 0.6, 1, 2, 3.5, 7, 9.8, 40, 61, 250, 999, 4000] + [
+        rng.randint(1, 3000) for _ in range(60)]
+    nums = [0 if d == 0 else round(d * rng.choice([0.0, 0.3, 0.62, 0.7, 0.75, 1.0]))
+            for d in dens]
+    offices = pd.DataFrame({"numerator": nums, "denominator": dens})
+    out, theta = funnel.assess(offices, "numerator", "denominator", True, phi=phi)
+    for row in out.itertuples():
+        if row.denominator <= 0:
+            assert math.isnan(row.low_95) and pd.isna(row.position) and row.signal == ""
+            continue
+        low95, high95 = funnel.limits(row.denominator, theta, 0.95, phi)
+        low998, high998 = funnel.limits(row.denominator, theta, 0.998, phi)
+        assert (row.low_95, row.high_95, row.low_998, row.high_998) == (
+            low95, high95, low998, high998), row
+        assert row.position == funnel.position(row.numerator, row.denominator, theta, phi)
+    curve = funnel.funnel_curve(theta, 4000, phi=phi)
+    for row in curve.itertuples():
+        assert (row.low_95, row.high_95) == funnel.limits(row.denominator, theta, 0.95, phi)
+        assert (row.low_998, row.high_998) == funnel.limits(row.denominator, theta, 0.998,
+                                                            phi)

@@ -229,14 +229,40 @@ def funnel_curve(theta: float, max_denominator: float, points: int = 80,
     if top > 60:
         step = math.log(top / 60) / max(points - 1, 1)
         grid |= {min(top, round(60 * math.exp(step * i))) for i in range(points)}
-    rows = []
-    for n in sorted(grid):
-        row: dict[str, float] = {"denominator": n}
-        for coverage in coverages:
-            low, high = limit_columns(coverage)
-            row[low], row[high] = limits(n, theta, coverage, phi)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    ns = sorted(grid)
+    out = pd.DataFrame({"denominator": ns})
+    for coverage in coverages:
+        low, high = limit_columns(coverage)
+        out[low], out[high] = _many_limits(ns, [theta] * len(ns), coverage, phi)
+    return out
+
+
+def _many_limits(denominators: list[float], thetas: list[float], coverage: float,
+                 phi: float | None) -> tuple[list[float], list[float]]:
+    """``limits`` for each (denominator, theta): the exact ones in one array pass
+    (dashboard.stats.batch, value for value the same as ``exact_limits``), the normal ones
+    one by one. Denominators must be > 0."""
+    if phi is not None and phi > 1.0:
+        pairs = [normal_limits(n, t, coverage, phi)
+                 for n, t in zip(denominators, thetas, strict=True)]
+        return [lo for lo, _ in pairs], [hi for _, hi in pairs]
+    from dashboard.stats import batch  # batch builds on this module
+    low, high = batch.funnel_limits(denominators, thetas, coverage)
+    return [float(v) for v in low], [float(v) for v in high]
+
+
+def _position_within(rate: float, low95: float, high95: float, low998: float,
+                     high998: float) -> str:
+    """``position`` from limits already computed (a rate exactly on a limit is within)."""
+    if rate > high998:
+        return ABOVE_998
+    if rate > high95:
+        return ABOVE_95
+    if rate < low998:
+        return BELOW_998
+    if rate < low95:
+        return BELOW_95
+    return WITHIN
 
 
 def position(numerator: float, denominator: float, theta: float,
@@ -247,18 +273,8 @@ def position(numerator: float, denominator: float, theta: float,
     areas 2.5 % and 0.1 %."""
     if not denominator or denominator <= 0:
         return None
-    rate = numerator / denominator
-    low95, high95 = limits(denominator, theta, 0.95, phi)
-    low998, high998 = limits(denominator, theta, 0.998, phi)
-    if rate > high998:
-        return ABOVE_998
-    if rate > high95:
-        return ABOVE_95
-    if rate < low998:
-        return BELOW_998
-    if rate < low95:
-        return BELOW_95
-    return WITHIN
+    return _position_within(numerator / denominator, *limits(denominator, theta, 0.95, phi),
+                            *limits(denominator, theta, 0.998, phi))
 
 
 def signal(pos: str | None, higher_is_better: bool | None) -> str:
@@ -290,13 +306,22 @@ def assess(df: pd.DataFrame, numerator: str, denominator: str,
     if theta is None:
         theta = pooled_rate(list(num), list(den))
     out["rate"] = num / den.where(den > 0)
+    known = [i for i, d in enumerate(den) if d > 0 and not math.isnan(theta)]
+    columns: list[list[float]] = []
     for coverage in COVERAGES:
         low, high = limit_columns(coverage)
-        pairs = [limits(d, theta, coverage, phi) if d > 0 and not math.isnan(theta)
-                 else (math.nan, math.nan) for d in den]
-        out[low] = [lo for lo, _ in pairs]
-        out[high] = [hi for _, hi in pairs]
-    out["position"] = [position(n, d, theta, phi) if not math.isnan(theta) else None
-                       for n, d in zip(num, den, strict=True)]
-    out["signal"] = [signal(p, higher_is_better) for p in out["position"]]
+        lows, highs = _many_limits([float(den.iloc[i]) for i in known], [theta] * len(known),
+                                   coverage, phi)
+        for name, values in ((low, lows), (high, highs)):
+            column = [math.nan] * len(out)
+            for i, v in zip(known, values, strict=True):
+                column[i] = v
+            out[name] = column
+            columns.append(column)
+    rates = list(num / den.where(den > 0))
+    places: list[str | None] = [None] * len(out)
+    for i in known:
+        places[i] = _position_within(rates[i], *(c[i] for c in columns))
+    out["position"] = places
+    out["signal"] = [signal(p, higher_is_better) for p in places]
     return out, theta
