@@ -224,16 +224,8 @@ def curve_grid(max_denominator: float, points: int = 80) -> list[int]:
 
 def _position(row: dict) -> str:
     """funnel.position from the row's limits, already computed (on a limit is within)."""
-    rate = row["rate"]
-    if rate > row["high_998"]:
-        return funnel.ABOVE_998
-    if rate > row["high_95"]:
-        return funnel.ABOVE_95
-    if rate < row["low_998"]:
-        return funnel.BELOW_998
-    if rate < row["low_95"]:
-        return funnel.BELOW_95
-    return funnel.WITHIN
+    return funnel.position_within(row["rate"], row["low_95"], row["high_95"], row["low_998"],
+                                  row["high_998"])
 
 
 def _exact(denominators: list[float], thetas: list[float]) -> dict[str, np.ndarray]:

@@ -233,25 +233,24 @@ def funnel_curve(theta: float, max_denominator: float, points: int = 80,
     out = pd.DataFrame({"denominator": ns})
     for coverage in coverages:
         low, high = limit_columns(coverage)
-        out[low], out[high] = _many_limits(ns, [theta] * len(ns), coverage, phi)
+        out[low], out[high] = _many_limits(ns, theta, coverage, phi)
     return out
 
 
-def _many_limits(denominators: list[float], thetas: list[float], coverage: float,
+def _many_limits(denominators: list[float], theta: float, coverage: float,
                  phi: float | None) -> tuple[list[float], list[float]]:
-    """``limits`` for each (denominator, theta): the exact ones in one array pass
+    """``limits`` at each denominator around one theta: the exact ones in one array pass
     (dashboard.stats.batch, value for value the same as ``exact_limits``), the normal ones
     one by one. Denominators must be > 0."""
     if phi is not None and phi > 1.0:
-        pairs = [normal_limits(n, t, coverage, phi)
-                 for n, t in zip(denominators, thetas, strict=True)]
+        pairs = [normal_limits(n, theta, coverage, phi) for n in denominators]
         return [lo for lo, _ in pairs], [hi for _, hi in pairs]
     from dashboard.stats import batch  # batch builds on this module
-    low, high = batch.funnel_limits(denominators, thetas, coverage)
+    low, high = batch.funnel_limits(denominators, theta, coverage)
     return [float(v) for v in low], [float(v) for v in high]
 
 
-def _position_within(rate: float, low95: float, high95: float, low998: float,
+def position_within(rate: float, low95: float, high95: float, low998: float,
                      high998: float) -> str:
     """``position`` from limits already computed (a rate exactly on a limit is within)."""
     if rate > high998:
@@ -273,8 +272,8 @@ def position(numerator: float, denominator: float, theta: float,
     areas 2.5 % and 0.1 %."""
     if not denominator or denominator <= 0:
         return None
-    return _position_within(numerator / denominator, *limits(denominator, theta, 0.95, phi),
-                            *limits(denominator, theta, 0.998, phi))
+    return position_within(numerator / denominator, *limits(denominator, theta, 0.95, phi),
+                           *limits(denominator, theta, 0.998, phi))
 
 
 def signal(pos: str | None, higher_is_better: bool | None) -> str:
@@ -310,18 +309,17 @@ def assess(df: pd.DataFrame, numerator: str, denominator: str,
     columns: list[list[float]] = []
     for coverage in COVERAGES:
         low, high = limit_columns(coverage)
-        lows, highs = _many_limits([float(den.iloc[i]) for i in known], [theta] * len(known),
-                                   coverage, phi)
+        lows, highs = _many_limits([float(den.iloc[i]) for i in known], theta, coverage, phi)
         for name, values in ((low, lows), (high, highs)):
             column = [math.nan] * len(out)
             for i, v in zip(known, values, strict=True):
                 column[i] = v
             out[name] = column
             columns.append(column)
-    rates = list(num / den.where(den > 0))
+    rates = list(out["rate"])
     places: list[str | None] = [None] * len(out)
     for i in known:
-        places[i] = _position_within(rates[i], *(c[i] for c in columns))
+        places[i] = position_within(rates[i], *(c[i] for c in columns))
     out["position"] = places
     out["signal"] = [signal(p, higher_is_better) for p in places]
     return out, theta
