@@ -190,6 +190,7 @@ class Session:
         if query is not None:
             self.query = query
         state = ClientState(query_string=self.query)
+        page = self.page if page is None else page  # a rerun stays on the page, as in a browser
         if page is not None:
             if page in self.pages:
                 state.page_script_hash = self.pages[page]
@@ -293,6 +294,15 @@ class Session:
         value = box.options[option] if isinstance(option, int) else option
         self.choices[box.id] = value
         return await self.run(widgets=[WidgetState(id=box.id, string_value=value)])
+
+    async def click(self, label: str) -> Run:
+        """Press the button with this label in the last run, as a click does: a rerun in
+        which the button's trigger is set for that one run."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        button = next(e.button for e in (self.last.elements if self.last else [])
+                      if e.WhichOneof("type") == "button" and e.button.label == label)
+        return await self.run(widgets=[WidgetState(id=button.id, trigger_value=True)])
 
 
 FILTER_PARAMS = ("area", "office", "from", "to")

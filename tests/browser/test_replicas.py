@@ -118,6 +118,8 @@ async def _scenario(base: str, state: dict) -> None:
                 run = await s.run(page)
                 assert run.ok and "Kent" in run.text(), (replica, page, run.problem)
                 assert s.replica == replica  # affinity: the same process all along
+            run = await s.choose("Area", "Kent")  # a filter change reruns the page shown
+            assert run.ok and run.heading() == "Unpaid work (Community Payback)", run.heading()
 
     killed = next(r for r in state["replicas"] if r["number"] == 1)
     os.kill(killed["pid"], signal.SIGKILL)
