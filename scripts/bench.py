@@ -13,7 +13,8 @@ In one run, with the machine's load average at the start and the end:
    websocket (scripts/stclient.py, the browser's own protocol). Cold: Streamlit's caches
    emptied just before (the browser's "Clear cache" message, as after a restart or a data
    refresh); warm: the median of the repeats that follow. At every scale, and how each
-   page's time grows from the smallest to the largest scale;
+   page's time grows from the smallest to the largest scale; and the evidence pack for the
+   whole country (the server run after pressing Prepare evidence pack);
 3. the page queries at the largest scale (the pages whose figures DuckDB can compute):
    (a) this project's queries, (b) the naive approach (read the raw tables into pandas on
    every run) and (c) DuckDB over the raw rows; checks the three agree; peak memory;
@@ -25,8 +26,8 @@ In one run, with the machine's load average at the start and the end:
 
 Prints the tables and writes them to bench-results/results.md (and results.json);
 --write-readme puts them into README.md between the bench markers. Options: --quick
-(fewer repeats), --skip-pages, --skip-queries, --skip-naive, --skip-replicas, --skip-load,
---render (also time pages drawn in headless Chromium), --pages.
+(fewer repeats), --skip-pages, --skip-pack, --skip-queries, --skip-naive, --skip-replicas,
+--skip-load, --render (also time pages drawn in headless Chromium), --pages.
 Environment: BENCH_POSTGRES (default postgresql+psycopg://postgres@127.0.0.1:5432); the
 databases are bench_<scale>.
 """
@@ -578,6 +579,53 @@ def page_times(data: Dataset, backend: str, repeat: int, only: set[str] | None) 
         stop_server(proc)
 
 
+PACK_BUTTON = "Prepare evidence pack (.xlsx and .pdf)"
+_DOWNLOAD = re.compile(r"Download \S+\.(xlsx|pdf) \(([\d,]+) KB\)")
+
+
+async def _pack_runs(base: str, repeat: int) -> dict:
+    from stclient import Session
+
+    s = Session(base, timeout=900)
+    first = await s.sign_in(*CHIEF, page="readiness")
+    if not first.ok:
+        raise RuntimeError(f"chief.exec could not sign in: {first.problem}")
+    await s.clear_cache()
+    opened = await s.run("readiness", query="")
+    runs = []
+    for _ in range(1 + repeat):
+        runs.append(await s.click(PACK_BUTTON))
+    await s.close()
+    sizes = {}
+    for e in runs[-1].elements:
+        if e.WhichOneof("type") == "download_button":
+            found = _DOWNLOAD.search(e.download_button.label)
+            if found:
+                sizes[found.group(1)] = int(found.group(2).replace(",", ""))
+    bad = next((r for r in [opened, *runs] if not r.ok), None)
+    return {"page_cold_ms": 1000 * opened.seconds, "pack_first_ms": 1000 * runs[0].seconds,
+            "pack_repeat_ms": median_ms([r.seconds for r in runs[1:]]), "kb": sizes,
+            "ok": bad is None and set(sizes) == {"xlsx", "pdf"},
+            "problem": bad.problem if bad else ("" if sizes else "no download buttons")}
+
+
+def pack_times(data: Dataset, backend: str, repeat: int) -> dict:
+    """The evidence pack for the whole country (readiness page, the chief executive's
+    default view: completed audits of the last 12 months): the server run after pressing
+    Prepare evidence pack, once just after the page's first (cold) view and `repeat`
+    times more; sizes of the two files from the download buttons."""
+    url = data.url(backend)
+    proc, base = start_server(url, OUT / f"server-pack-{data.scale}.log")
+    try:
+        say(f"evidence pack at {data.scale} scale on {backend}")
+        row = asyncio.run(_pack_runs(base, repeat))
+        say(f"  pack: first {row['pack_first_ms']:,.0f} ms, repeat "
+            f"{row['pack_repeat_ms'] or 0:,.0f} ms, {row['kb']}")
+        return row
+    finally:
+        stop_server(proc)
+
+
 # --- replicas and load -------------------------------------------------------------------------
 
 def replica_throughput(data: Dataset, counts: list[int], sessions: int, rounds: int
@@ -724,6 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--skip-queries", action="store_true")
+    parser.add_argument("--skip-pack", action="store_true", help="no evidence pack times")
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--skip-replicas", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
@@ -760,6 +809,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_pages:
         for d in datasets:
             pages[d.scale] = page_times(d, args.backend, 2 if args.quick else 5, only)
+    packs: dict[str, dict] = {}
+    if not args.skip_pack:
+        for d in datasets:
+            packs[d.scale] = pack_times(d, args.backend, 1 if args.quick else 3)
     results: dict[tuple[str, str, str], dict] = {}
     if not args.skip_queries:
         plan = [("a", "sqlite"), ("a", "postgresql"), ("c", "duckdb")]
@@ -784,19 +837,20 @@ def main(argv: list[str] | None = None) -> int:
     load = None if args.skip_load else load_test(largest, args)
 
     report = build_report(datasets, generation, pages, results, render, replicas, load,
-                          query_pages, args.backend, load_start, os.getloadavg())
+                          query_pages, args.backend, load_start, os.getloadavg(), packs)
     print("\n".join(report))
     OUT.mkdir(exist_ok=True)
     (OUT / "results.md").write_text("\n".join(report) + "\n")
     (OUT / "results.json").write_text(json.dumps({
         "load_average": {"start": load_start, "end": os.getloadavg()},
-        "generation": generation, "pages": pages,
+        "generation": generation, "pages": pages, "evidence_pack": packs,
         "queries": {"|".join(k): v for k, v in results.items()}, "render": render,
         "replicas": replicas, "load": load}, indent=2))
     if args.write_readme:
         write_readme(report)
         say("README.md updated between the bench markers")
     failed = [r for rows in pages.values() for r in rows if not r.get("ok")]
+    failed += [p for p in packs.values() if not p["ok"]]
     return 1 if failed or (load and load.get("paced", {}).get("failed")) else 0
 
 
@@ -822,7 +876,7 @@ def _facts(data: Dataset) -> dict[str, int]:
 
 
 def build_report(datasets, generation, pages, results, render, replicas, load, query_pages,
-                 backend, load_start, load_end) -> list[str]:
+                 backend, load_start, load_end, packs=None) -> list[str]:
     largest = datasets[-1]
     backend_name = "PostgreSQL" if backend == "postgresql" else "SQLite"
     lines = [f"Benchmark run {datetime.now():%Y-%m-%d %H:%M}, {platform.machine()} with "
@@ -847,6 +901,21 @@ def build_report(datasets, generation, pages, results, render, replicas, load, q
                   "months, all the account sees), one office, one month; each role's landing "
                   "page. Growth: how many times longer at the largest scale.", "",
                   *page_table(pages), ""]
+    if packs:
+        lines += ["**Evidence pack** for the whole country (readiness page, the chief "
+                  "executive's default view: completed audits of the last 12 months): server "
+                  "run after pressing *Prepare evidence pack*, which reads the case answers "
+                  "and strata and writes the workbook and the PDF behind a progress bar. "
+                  "First: just after the page's first view with emptied caches; repeat: "
+                  "median of the presses that follow.", "",
+                  "| scale | page first view ms | pack first ms | pack repeat ms | .xlsx KB "
+                  "| .pdf KB | ok |", "|---|---:|---:|---:|---:|---:|:---:|"]
+        for scale, p in packs.items():
+            lines.append(f"| {scale} | {fmt_ms(p['page_cold_ms'])} | "
+                         f"{fmt_ms(p['pack_first_ms'])} | {fmt_ms(p['pack_repeat_ms'])} | "
+                         f"{p['kb'].get('xlsx', 0):,} | {p['kb'].get('pdf', 0):,} | "
+                         f"{'yes' if p['ok'] else 'no: ' + p['problem']} |")
+        lines.append("")
     if results:
         lines += [f"**Page queries at {largest.scale} scale**, default view (last 12 months, "
                   "whole country): median of warm runs, without Streamlit's cache. (a) this "

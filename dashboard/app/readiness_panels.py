@@ -195,22 +195,27 @@ def evidence_pack_section(f, scope, scheme, basis_scheme, sample_id, version, ba
     pack_key = (scheme.scheme_id, sample_id, f, version, scope)
     if st.button("Prepare evidence pack (.xlsx and .pdf)", icon=":material/inventory_2:",
                  key="rdy_pack_build", disabled=disabled):
-        with st.spinner("Writing the workbook and the PDF…"):
-            with ui.engine().connect() as conn:
-                extra = readiness.evidence_frames(conn, f, scope, basis_scheme, sample_id)
-            pack = evidence.EvidencePack(
-                scheme=scheme, scope_label=scope_label, basis_label=basis_label,
-                generated_by=scope.username, generated_at=datetime.now(UTC), **frames,
-                answers=extra["answers"], strata=extra["strata"], sample=extra["sample"],
-                method=extra["method"],
-                answers_note="Case rows are limited to the offices your role covers."
-                if scope.person_office_ids is not None else "",
-            )
-            st.session_state["rdy_pack"] = {
-                "key": pack_key, "stem": evidence.pack_file_stem(pack),
-                "xlsx": evidence.workbook_bytes(pack), "pdf": evidence.pdf_bytes(pack),
-                "rows": len(extra["answers"]),
-            }
+        bar = st.progress(0, text="Evidence pack: reading the case answers and strata… "
+                                  "(step 1 of 3)")
+        with ui.engine().connect() as conn:
+            extra = readiness.evidence_frames(conn, f, scope, basis_scheme, sample_id)
+        pack = evidence.EvidencePack(
+            scheme=scheme, scope_label=scope_label, basis_label=basis_label,
+            generated_by=scope.username, generated_at=datetime.now(UTC), **frames,
+            answers=extra["answers"], strata=extra["strata"], sample=extra["sample"],
+            method=extra["method"],
+            answers_note="Case rows are limited to the offices your role covers."
+            if scope.person_office_ids is not None else "",
+        )
+        rows = len(extra["answers"])
+        bar.progress(40, text=f"Evidence pack: writing the workbook, {rows:,} case answer "
+                              "rows… (step 2 of 3)")
+        xlsx = evidence.workbook_bytes(pack)
+        bar.progress(75, text="Evidence pack: writing the PDF… (step 3 of 3)")
+        pdf = evidence.pdf_bytes(pack)
+        bar.empty()
+        st.session_state["rdy_pack"] = {"key": pack_key, "stem": evidence.pack_file_stem(pack),
+                                        "xlsx": xlsx, "pdf": pdf, "rows": rows}
     built = st.session_state.get("rdy_pack")
     if not (built and built["key"] == pack_key):
         return

@@ -111,6 +111,11 @@ CODED_COLUMNS = ("sentence_type", "rosh_level", "gender", "answer", "status")
 PCT_DIGITS = 1
 
 
+def is_percent(column: str) -> bool:
+    """A column of percentages (pct_*, ci_*, p_at_least_good): shown to PCT_DIGITS."""
+    return "pct" in column or column.startswith("ci_") or column == "p_at_least_good"
+
+
 def shown_value(column: str, value: Any, judge: display.Judge | None = None) -> Any:
     """A value as the pack shows it, one rule for screen and files (dashboard/core/display.py):
     percentages (pct_*, ci_*, p_at_least_good) to one decimal place, and % sufficient with
@@ -119,8 +124,7 @@ def shown_value(column: str, value: Any, judge: display.Judge | None = None) -> 
     coded values as words; other values unchanged."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
-    percent = "pct" in column or column.startswith("ci_") or column == "p_at_least_good"
-    if percent and isinstance(value, int | float):
+    if is_percent(column) and isinstance(value, int | float):
         return display.shown(float(value), judge if column == "pct_sufficient" else None,
                              PCT_DIGITS)
     if column in CODED_COLUMNS and isinstance(value, str):

@@ -31,19 +31,36 @@ def _sheet_name(text: str, used: set[str]) -> str:
     return name
 
 
-def _cells(series: pd.Series, judge: display.Judge | None = None) -> list[Any]:
+def _cells(series: pd.Series, judge: display.Judge | None = None) -> tuple[list[Any], str]:
     """A column as cell values, shown as on screen (``contents.shown_value``): numbers stay
     numbers, dates stay dates (written as Excel dates), missing values None (a blank
-    cell), everything else text. Decided once per column."""
+    cell), everything else text; and the kind of every value in it ("text", "number",
+    "datetime", "date" or "mixed") so that the column is written with one call per cell. Decided
+    once per column: a country's pack has over a million cells."""
     name = str(series.name)
     if pd.api.types.is_bool_dtype(series):
-        return [None if pd.isna(v) else ("Yes" if v else "No") for v in series]
+        return [None if pd.isna(v) else ("Yes" if v else "No") for v in series], "text"
     if pd.api.types.is_numeric_dtype(series):
-        return [None if pd.isna(v) else contents.shown_value(name, float(v), judge) for v in series]
+        numbers = series.to_numpy(dtype=float, na_value=math.nan)
+        if contents.is_percent(name):
+            return [None if math.isnan(v) else contents.shown_value(name, v, judge)
+                    for v in numbers.tolist()], "number"
+        return [None if math.isnan(v) else v for v in numbers.tolist()], "number"
     if pd.api.types.is_datetime64_any_dtype(series):
-        return [None if pd.isna(v) else v.to_pydatetime().replace(tzinfo=None) for v in series]
+        return [None if pd.isna(v) else v.to_pydatetime().replace(tzinfo=None)
+                for v in series], "datetime"
+    values = series.to_numpy(dtype=object, na_value=None).tolist()
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    if inferred in ("string", "empty"):
+        # only text: the coded values as words, a stored '=…' shown, never run; "" blank.
+        # Shaped once per distinct value (offices, answers, auditors repeat)
+        shown = {v: neutralise(contents.shown_value(name, v)) if v else None
+                 for v in dict.fromkeys(values) if v is not None}
+        return [None if v is None else shown[v] for v in values], "text"
+    if inferred == "date" and not any(isinstance(v, datetime) for v in values):
+        return values, "date"
     out: list[Any] = []
-    for v in series:
+    for v in values:
         if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             out.append(None)
         elif isinstance(v, bool):
@@ -55,9 +72,23 @@ def _cells(series: pd.Series, judge: display.Judge | None = None) -> list[Any]:
         elif isinstance(v, date):
             out.append(v)
         else:
-            # a stored '=…' is shown, never run
             out.append(neutralise(contents.shown_value(name, str(v))))
-    return out
+    return out, "mixed"
+
+
+def _write_cell(ws: Any, i: int, j: int, v: Any, fmt: dict[str, Any], link: bool,
+                percent: bool) -> None:
+    """One value of a mixed column (see _cells), by its type."""
+    if isinstance(v, datetime):
+        ws.write_datetime(i, j, v, fmt["datetime"])
+    elif isinstance(v, date):
+        ws.write_datetime(i, j, datetime(v.year, v.month, v.day), fmt["date"])
+    elif link and isinstance(v, str) and re.match(r"^https?://", v):
+        ws.write_url(i, j, v, string=v)
+    elif isinstance(v, float) and percent:
+        ws.write_number(i, j, v, fmt["pct"])
+    else:
+        ws.write(i, j, v)
 
 
 def _write_table(
@@ -82,25 +113,40 @@ def _write_table(
         title = neutralise(str(headings.get(col, str(col).replace("_", " ").capitalize())))
         ws.write(row, j, title, fmt["head"])
         widths[j] = max(widths.get(j, 10), min(60, len(title) + 2))
-    columns = [_cells(df[c], judge) for c in df.columns]
-    for j, values in enumerate(columns):
-        longest = max((len(str(v)) for v in values if v is not None), default=0)
+    for j, col in enumerate(df.columns):
+        values, kind = _cells(df[col], judge)
+        if kind == "text":
+            longest = max(map(len, filter(None, values)), default=0)
+        elif kind == "date":
+            longest = 10
+        else:
+            longest = max((len(str(v)) for v in values if v is not None), default=0)
         widths[j] = max(widths[j], min(60, longest + 2))
         ws.set_column(j, j, widths[j])
-    for i, values in enumerate(zip(*columns, strict=True), start=row + 1):
-        for j, (col, v) in enumerate(zip(df.columns, values, strict=True)):
-            if v is None:
-                continue
-            if isinstance(v, datetime):
-                ws.write_datetime(i, j, v, fmt["datetime"])
-            elif isinstance(v, date):
-                ws.write_datetime(i, j, datetime(v.year, v.month, v.day), fmt["date"])
-            elif col in links and isinstance(v, str) and re.match(r"^https?://", v):
-                ws.write_url(i, j, v, string=v)
-            elif isinstance(v, float) and ("pct" in str(col) or str(col).startswith("ci_")):
-                ws.write_number(i, j, v, fmt["pct"])
-            else:
-                ws.write(i, j, v)
+        percent = "pct" in str(col) or str(col).startswith("ci_")
+        link = col in links
+        first = row + 1
+        if kind == "text" and not link:
+            for i, v in enumerate(values, start=first):
+                if v is not None:
+                    ws.write_string(i, j, v)
+        elif kind == "number":
+            number_fmt = fmt["pct"] if percent else None
+            for i, v in enumerate(values, start=first):
+                if v is not None:
+                    ws.write_number(i, j, v, number_fmt)
+        elif kind == "datetime":
+            for i, v in enumerate(values, start=first):
+                if v is not None:
+                    ws.write_datetime(i, j, v, fmt["datetime"])
+        elif kind == "date":
+            for i, v in enumerate(values, start=first):
+                if v is not None:
+                    ws.write_datetime(i, j, datetime(v.year, v.month, v.day), fmt["date"])
+        else:
+            for i, v in enumerate(values, start=first):
+                if v is not None:
+                    _write_cell(ws, i, j, v, fmt, link, percent)
     if main:
         ws.freeze_panes(row + 1, 0)
         ws.autofilter(row, 0, row + max(len(df), 1), max(len(df.columns) - 1, 0))
