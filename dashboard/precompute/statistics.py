@@ -212,16 +212,6 @@ def period_counts(counts: pd.DataFrame, first: date, last: date) -> pd.DataFrame
                            kind="stable").reset_index(drop=True)
 
 
-def curve_grid(max_denominator: float, points: int = 80) -> list[int]:
-    """The whole denominators funnel.funnel_curve draws its lines at."""
-    top = max(1, funnel.whole_denominator(max_denominator))
-    grid = set(range(1, min(top, 60) + 1))
-    if top > 60:
-        step = math.log(top / 60) / max(points - 1, 1)
-        grid |= {min(top, round(60 * math.exp(step * i))) for i in range(points)}
-    return sorted(grid)
-
-
 def _position(row: dict) -> str:
     """funnel.position from the row's limits, already computed (on a limit is within)."""
     return funnel.position_within(row["rate"], row["low_95"], row["high_95"], row["low_998"],
@@ -282,7 +272,7 @@ def _store_funnels(conn: Connection, counts: pd.DataFrame,
                             for i, x, n in zip(rows["office_id"], num, den, strict=True)]
                 curves += [key | {"adjusted": adjusted, "denominator": n, "theta": theta,
                                   "phi": phi if adjusted else None}
-                           for n in curve_grid(max(den))]
+                           for n in funnel.curve_grid(max(den))]
     for rows in (offices, curves):
         _fill_limits(rows)
     for row in offices:

@@ -215,6 +215,17 @@ def limit_columns(coverage: float) -> tuple[str, str]:
     return f"low_{tag}", f"high_{tag}"
 
 
+def curve_grid(max_denominator: float, points: int = 80) -> list[int]:
+    """The whole denominators the limit lines are drawn at: every value from 1 to 60, then
+    about `points` values spaced evenly on a log scale up to max_denominator."""
+    top = max(1, whole_denominator(max_denominator))
+    grid = set(range(1, min(top, 60) + 1))
+    if top > 60:
+        step = math.log(top / 60) / max(points - 1, 1)
+        grid |= {min(top, round(60 * math.exp(step * i))) for i in range(points)}
+    return sorted(grid)
+
+
 def funnel_curve(theta: float, max_denominator: float, points: int = 80,
                  coverages: tuple[float, ...] = COVERAGES,
                  phi: float | None = None) -> pd.DataFrame:
@@ -224,12 +235,7 @@ def funnel_curve(theta: float, max_denominator: float, points: int = 80,
 
     Columns: denominator, and low_95, high_95, low_998, high_998 (proportions).
     """
-    top = max(1, whole_denominator(max_denominator))
-    grid = set(range(1, min(top, 60) + 1))
-    if top > 60:
-        step = math.log(top / 60) / max(points - 1, 1)
-        grid |= {min(top, round(60 * math.exp(step * i))) for i in range(points)}
-    ns = sorted(grid)
+    ns = curve_grid(max_denominator, points)
     out = pd.DataFrame({"denominator": ns})
     for coverage in coverages:
         low, high = limit_columns(coverage)
