@@ -647,13 +647,15 @@ def replica_throughput(data: Dataset, counts: list[int], sessions: int, rounds: 
 
 
 def load_test(data: Dataset, args) -> dict:
-    """scripts/loadtest.py on one server on PostgreSQL (paced, stress, distinct views)."""
+    """scripts/loadtest.py on PostgreSQL (paced, stress, distinct views): one server process,
+    or --load-replicas N processes behind nginx."""
     say(f"load test: {args.load_sessions} sessions, paced for {args.load_duration:.0f} s, "
-        f"stress, {args.combos} distinct views")
+        f"stress, {args.combos} distinct views, {args.load_replicas or 'one'} server process(es)")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "loadtest.py"), "--database-url",
          data.pg_url, "--json", "--sessions", str(args.load_sessions), "--duration",
-         str(args.load_duration), "--combos", str(args.combos)],
+         str(args.load_duration), "--combos", str(args.combos),
+         "--replicas", str(args.load_replicas)],
         cwd=ROOT, capture_output=True, text=True, timeout=7200)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"load test failed to run:\n{proc.stderr[-3000:]}")
@@ -784,6 +786,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replica-rounds", type=int, default=2)
     parser.add_argument("--load-sessions", type=int, default=20)
     parser.add_argument("--load-duration", type=float, default=300.0)
+    parser.add_argument("--load-replicas", type=int, default=0,
+                        help="load test through N server processes behind nginx (0: one "
+                             "process, no proxy)")
     parser.add_argument("--combos", type=int, default=1000)
     parser.add_argument("--write-readme", action="store_true",
                         help="put the tables into README.md between the bench markers")
@@ -834,7 +839,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_replicas:
         replicas = replica_throughput(largest, [int(n) for n in args.replica_counts.split(",")],
                                       args.replica_sessions, args.replica_rounds)
-    load = None if args.skip_load else load_test(largest, args)
+    load = None if args.skip_load else {**load_test(largest, args),
+                                        "replicas": args.load_replicas}
 
     report = build_report(datasets, generation, pages, results, render, replicas, load,
                           query_pages, args.backend, load_start, os.getloadavg(), packs)
@@ -937,7 +943,10 @@ def build_report(datasets, generation, pages, results, render, replicas, load, q
     if load:
         import loadtest
 
-        lines += [f"**Load test** (`scripts/loadtest.py`, one server process, PostgreSQL, "
+        procs = load.get("replicas") or 0
+        where = (f"{procs} server processes behind nginx" if procs
+                 else "one server process")
+        lines += [f"**Load test** (`scripts/loadtest.py`, {where}, PostgreSQL, "
                   f"{largest.scale} scale): paced = {load.get('paced', {}).get('sessions')} "
                   f"people signing in and following a scripted journey (pages and filter "
                   f"changes) with 2–8 s think time for "
