@@ -158,11 +158,17 @@ def judgements_section(judged: pd.DataFrame, scheme, area_code, area_id, scope) 
     notice = st.session_state.pop("rdy_j_notice", None)
     if notice:
         st.success(notice, icon=":material/check_circle:")
-    st.dataframe(judged, hide_index=True, key="rdy_judged", column_config={
-        "standard": "Standard", "rating": "Rating", "notes": "Notes",
-        "evidence_link": st.column_config.LinkColumn("Evidence"), "judged_by": "Judged by",
-        "judged_at": "Judged at (UTC)",
-    })
+    if judged.empty:
+        st.info(f"No Domain 1 judgement recorded for {area_code or 'the region'} in "
+                f"{scheme.title} yet."
+                + (" Record one below." if scope.role == "quality_lead" else ""),
+                icon=":material/info:")
+    else:
+        st.dataframe(judged, hide_index=True, key="rdy_judged", column_config={
+            "standard": "Standard", "rating": "Rating", "notes": "Notes",
+            "evidence_link": st.column_config.LinkColumn("Evidence"),
+            "judged_by": "Judged by", "judged_at": "Judged at (UTC)",
+        })
     if scope.role != "quality_lead":
         return
     judgement_codes = [s.code for s in scheme.standards if s.kind == "judgement"]

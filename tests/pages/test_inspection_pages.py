@@ -460,3 +460,39 @@ def test_save_and_next_case_moves_on_and_progress_counts_it(app_url, drawn):
     mine = audit_rows[audit_rows["sample_id"] == sample_id]
     assert per_sample.loc[sample_id, "complete"] == (mine["status"] == "complete").sum() >= 1
     assert per_sample.loc[sample_id, "audits"] == len(mine)
+
+
+def test_domain_one_judgements_say_when_none_is_recorded_then_show_the_one_recorded(
+        demo_sqlite_url, tmp_path):
+    url = f"sqlite:///{tmp_path / 'judgements.sqlite'}"
+    source = sqlite3.connect(demo_sqlite_url.split("///", 1)[1])
+    copy = sqlite3.connect(url.split("///", 1)[1])
+    source.backup(copy)
+    source.close()
+    copy.close()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM standard_judgement")
+    at = open_app(url, page="pages/readiness.py", user="quality.lead")
+    assert not at.exception
+    said = [i.value for i in at.info if "Domain 1 judgement" in i.value]
+    assert said and said[0].startswith("No Domain 1 judgement recorded for the region")
+    assert "Record one below." in said[0]
+    assert not any("judged_by" in d.value.columns for d in at.dataframe)
+
+    code = at.selectbox(key="rdy_j_std").options[0].split(" ", 1)[0]
+    at.selectbox(key="rdy_j_rating").set_value("Good")
+    at.text_area(key="rdy_j_notes").set_value("Board minutes of October")
+    next(b for b in at.button if b.label == "Record judgement").click().run()
+    assert not at.exception
+    with engine.connect() as conn:
+        stored = pd.read_sql_query(
+            "SELECT standard, rating, notes FROM standard_judgement", conn)
+    engine.dispose()
+    assert stored.to_dict("records") == [
+        {"standard": code, "rating": "Good", "notes": "Board minutes of October"}]
+    table = next(d.value for d in at.dataframe if "judged_by" in d.value.columns)
+    assert table[["standard", "rating"]].to_dict("records") == [
+        {"standard": code, "rating": "Good"}]
+    assert not any("Domain 1 judgement recorded" in i.value for i in at.info)
+    assert f"Judgement on {code} recorded." in [s.value for s in at.success]
