@@ -272,11 +272,12 @@ def custom_draw_tables(population: pd.DataFrame, drawn: pd.DataFrame, eligible: 
         "sample_pct": ui.percent_column("% of sample"),
         "expected": st.column_config.NumberColumn("Proportional share", format="%.2f"),
     }
-    tabs[0].dataframe(strata.drop(columns="stratum"), hide_index=True, column_config=columns,
+    full = strata.drop(columns="stratum")
+    tabs[0].dataframe(full, hide_index=True, column_config=ui.column_words(full, columns),
                       key="smp_strata")
     for tab, column in zip(tabs[1:], sampling.STRATA, strict=True):
-        tab.dataframe(sampling.margin_table(strata, column), hide_index=True,
-                      column_config=columns)
+        margin = sampling.margin_table(strata, column)
+        tab.dataframe(margin, hide_index=True, column_config=ui.column_words(margin, columns))
 
 
 def save_form(placeholder: str, team: pd.DataFrame,

@@ -306,10 +306,22 @@ def readable(column: str) -> str:
     return labels.column_label(column)
 
 
+def _is_count(df: pd.DataFrame, column: str) -> bool:
+    """A whole-number column that counts something (not an id, a seed or a year)."""
+    return (pd.api.types.is_integer_dtype(df[column])
+            and not pd.api.types.is_bool_dtype(df[column])
+            and column not in ("id", "seed", "year") and not column.endswith("_id"))
+
+
 def column_words(df: pd.DataFrame, column_config: dict | None = None) -> dict:
     """st.dataframe's column_config for df: every column under its readable label
-    (readable), then the given configs and labels over them."""
-    return {**{c: readable(c) for c in df.columns}, **(column_config or {})}
+    (readable), then the given configs and labels over them; a count given only a label
+    is shown with thousands separators ('12,345', as the captions and cards write it)."""
+    config = {**{c: readable(c) for c in df.columns}, **(column_config or {})}
+    for c in df.columns:
+        if isinstance(config.get(c), str) and _is_count(df, c):
+            config[c] = st.column_config.NumberColumn(config[c], format="%,d")
+    return config
 
 
 def filters_for_log(f: Filters | None) -> dict | None:

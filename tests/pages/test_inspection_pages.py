@@ -8,6 +8,7 @@ These tests write to the database, so they run on their own copy of the demo fil
 from __future__ import annotations
 
 import io
+import json
 import math
 import sqlite3
 from datetime import date, timedelta
@@ -88,6 +89,7 @@ def drawn(app_url):
         "n": metric(at, "Sample size (n)"),
         "seed": int(at.number_input(key="smp_seed").value),
         "strata": at.dataframe[0].value.copy(),
+        "strata_columns": json.loads(at.dataframe[0].proto.columns),
         "formula": [m.value for m in at.markdown if "Sample size formula" in m.value],
     }
     # new samples answer the current PDU framework unless the lead chooses otherwise
@@ -163,6 +165,11 @@ def test_quality_lead_draws_a_stratified_reproducible_sample(app_url, drawn):
     assert strata["population"].sort_index().tolist() == crosstab.sort_index().tolist()
     assert strata["sample"].sum() == n
     assert ((strata["sample"] - n * strata["population"] / population).abs() < 1).all()
+    # counts shown as the cards write them: 12,345, not 12345
+    for column, label in (("population", "Cases (population)"), ("sample", "Cases drawn")):
+        config = drawn["strata_columns"][column]
+        assert config["label"] == label
+        assert config["type_config"]["format"] == "%,d"
 
     # stored: the seed, the members (their strata as shown), draft audits, one log row
     sample = tables["case_sample"].iloc[-1]
