@@ -257,7 +257,7 @@ def _many_limits(denominators: list[float], theta: float, coverage: float,
 
 
 def position_within(rate: float, low95: float, high95: float, low998: float,
-                     high998: float) -> str:
+                    high998: float) -> str:
     """``position`` from limits already computed (a rate exactly on a limit is within)."""
     if rate > high998:
         return ABOVE_998

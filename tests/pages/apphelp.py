@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -105,3 +106,14 @@ def sql_scalar(url: str, sql: str, **params):
         value = conn.execute(text(sql), params).scalar()
     eng.dispose()
     return value
+
+
+def copy_of_demo(demo_sqlite_url: str, target) -> str:
+    """A private copy of the demo database at target, so a test's writes stay in it
+    (sqlite backup API: consistent under WAL); returns its URL."""
+    source = sqlite3.connect(demo_sqlite_url.split("///", 1)[1])
+    copy = sqlite3.connect(target)
+    source.backup(copy)
+    source.close()
+    copy.close()
+    return f"sqlite:///{target}"

@@ -5,26 +5,19 @@ words, and role and area changes made through the command and audited."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from sqlalchemy import create_engine, select
 
 from dashboard.data.schema import app_user, audit_log
-from tests.pages.apphelp import open_app
+from tests.pages.apphelp import copy_of_demo, open_app
 
 PAGE = "pages/admin_users.py"
 
 
 @pytest.fixture()
 def users_url(demo_sqlite_url, tmp_path):
-    """A private copy of the demo database, so the changes made here stay here."""
-    path = tmp_path / "users.sqlite"
-    source, copy = sqlite3.connect(demo_sqlite_url.split("///", 1)[1]), sqlite3.connect(path)
-    source.backup(copy)
-    for db in (source, copy):
-        db.close()
-    return f"sqlite:///{path}"
+    return copy_of_demo(demo_sqlite_url, tmp_path / "users.sqlite")
 
 
 def _rows(url: str, table, *where):

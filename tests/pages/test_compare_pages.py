@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import sqlite3
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,7 @@ from sqlalchemy import create_engine, select
 from dashboard.core.targets import Target, rag
 from dashboard.data.reference import DEFAULT_TARGETS
 from dashboard.data.schema import audit_log, target
-from tests.pages.apphelp import office_on, open_app
+from tests.pages.apphelp import copy_of_demo, office_on, open_app
 
 HOUSED_TARGET = Target("ttg_housed_on_release", *DEFAULT_TARGETS["ttg_housed_on_release"])
 
@@ -294,13 +293,7 @@ def test_a_small_office_in_a_quiet_month(demo_sqlite_url, releases):
 
 @pytest.fixture()
 def targets_url(demo_sqlite_url, tmp_path):
-    """A private copy of the demo database (sqlite backup API: consistent under WAL)."""
-    path = tmp_path / "targets.sqlite"
-    source, copy = sqlite3.connect(demo_sqlite_url.split("///", 1)[1]), sqlite3.connect(path)
-    source.backup(copy)
-    source.close()
-    copy.close()
-    return f"sqlite:///{path}"
+    return copy_of_demo(demo_sqlite_url, tmp_path / "targets.sqlite")
 
 
 def _stored(url: str):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import sqlite3
 from datetime import date, timedelta
 from statistics import NormalDist
 
@@ -23,7 +22,7 @@ from streamlit.runtime import media_file_manager, memory_media_file_storage
 
 from dashboard.data.schema import audit_log
 from dashboard.hmip import sampling
-from tests.pages.apphelp import metric, open_app
+from tests.pages.apphelp import copy_of_demo, metric, open_app
 
 AS_OF = date(2026, 10, 31)
 PERIOD = (pd.Timestamp("2025-11-01"), pd.Timestamp("2026-10-31"))
@@ -43,14 +42,8 @@ TABLES = (
 
 @pytest.fixture(scope="module")
 def app_url(demo_sqlite_url, tmp_path_factory):
-    """A private copy of the demo database (sqlite backup API: consistent under WAL)."""
-    target = tmp_path_factory.mktemp("inspection") / "inspection.sqlite"
-    source = sqlite3.connect(demo_sqlite_url.split("///", 1)[1])
-    copy = sqlite3.connect(target)
-    source.backup(copy)
-    source.close()
-    copy.close()
-    return f"sqlite:///{target}"
+    return copy_of_demo(demo_sqlite_url,
+                        tmp_path_factory.mktemp("inspection") / "inspection.sqlite")
 
 
 def raw(url: str) -> dict[str, pd.DataFrame]:
@@ -471,12 +464,7 @@ def test_save_and_next_case_moves_on_and_progress_counts_it(app_url, drawn):
 
 def test_domain_one_judgements_say_when_none_is_recorded_then_show_the_one_recorded(
         demo_sqlite_url, tmp_path):
-    url = f"sqlite:///{tmp_path / 'judgements.sqlite'}"
-    source = sqlite3.connect(demo_sqlite_url.split("///", 1)[1])
-    copy = sqlite3.connect(url.split("///", 1)[1])
-    source.backup(copy)
-    source.close()
-    copy.close()
+    url = copy_of_demo(demo_sqlite_url, tmp_path / "judgements.sqlite")
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM standard_judgement")
