@@ -62,7 +62,9 @@ sample_id = right.selectbox(
     ),
 )
 kw = {"scheme": basis_scheme, "sample_id": sample_id, "audit_version": version}
-area_code, area_id = readiness.judgement_area(ui.query(reference.offices), f)
+offices = ui.query(reference.offices)
+area_code, area_id = readiness.judgement_area(offices, f)
+area_name = offices.loc[offices["area_code"] == area_code, "area"].iloc[0] if area_code else None
 judged = ui.query(
     readiness.judgements, None, scheme=scheme_id, area_id=area_id, audit_version=version
 )
@@ -95,7 +97,7 @@ ui.table_with_download(
 panels.trend_section(f, scheme, basis_scheme, sample_id, counts.empty, version)
 panels.key_questions_section(key_questions)
 panels.cases_section(f, scope, kw, sample_id)
-panels.judgements_section(judged, scheme, area_code, area_id, scope)
+panels.judgements_section(judged, scheme, area_name, area_id, scope)
 panels.evidence_pack_section(
     f, scope, scheme, basis_scheme, sample_id, version,
     basis_label=f"sample {sample_name}" if sample_id

@@ -149,17 +149,18 @@ def cases_section(f, scope, kw: dict, sample_id) -> None:
                       pinned=("crn",))
 
 
-def judgements_section(judged: pd.DataFrame, scheme, area_code, area_id, scope) -> None:
-    """Domain 1: the latest judgement per standard, and the form quality leads record
-    one with."""
+def judgements_section(judged: pd.DataFrame, scheme, area_name, area_id, scope) -> None:
+    """Domain 1: the latest judgement per standard for the area (area_name, area_id; None:
+    the region), and the form quality leads record one with."""
     st.subheader("Domain 1: recorded judgements")
-    st.caption(f"Latest judgement per standard for {area_code or 'the region'}; earlier ones "
+    st.caption(f"Latest judgement per standard for {plain(area_name or 'the region')}; "
+               "earlier ones "
                "are kept as history.")
     notice = st.session_state.pop("rdy_j_notice", None)
     if notice:
         st.success(notice, icon=":material/check_circle:")
     if judged.empty:
-        st.info(f"No Domain 1 judgement recorded for {area_code or 'the region'} in "
+        st.info(f"No Domain 1 judgement recorded for {plain(area_name or 'the region')} in "
                 f"{scheme.title} yet."
                 + (" Record one below." if scope.role == "quality_lead" else ""),
                 icon=":material/info:")

@@ -483,6 +483,9 @@ def test_domain_one_judgements_say_when_none_is_recorded_then_show_the_one_recor
     with engine.connect() as conn:
         stored = pd.read_sql_query(
             "SELECT standard, rating, notes FROM standard_judgement", conn)
+        surrey_office = conn.exec_driver_sql(
+            "SELECT o.code FROM office o JOIN area a ON a.id = o.area_id "
+            "WHERE a.code = 'SURREY' ORDER BY o.code").scalar()
     engine.dispose()
     assert stored.to_dict("records") == [
         {"standard": code, "rating": "Good", "notes": "Board minutes of October"}]
@@ -491,3 +494,11 @@ def test_domain_one_judgements_say_when_none_is_recorded_then_show_the_one_recor
         {"standard": code, "rating": "Good"}]
     assert not any("Domain 1 judgement recorded" in i.value for i in at.info)
     assert f"Judgement on {code} recorded." in [s.value for s in at.success]
+
+    # an office's judgements are its area's, named in words (not the code SURREY)
+    at = open_app(url, page="pages/readiness.py", user="quality.lead",
+                  params={"area": "SURREY", "office": surrey_office})
+    assert not at.exception
+    said = [i.value for i in at.info if "Domain 1 judgement" in i.value]
+    assert said and said[0].startswith("No Domain 1 judgement recorded for Surrey in ")
+    assert any("Latest judgement per standard for Surrey;" in c.value for c in at.caption)
