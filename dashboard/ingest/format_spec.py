@@ -4,6 +4,7 @@ format of one table (ExtractFormat). The formats themselves are in extract_forma
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -57,7 +58,6 @@ class Field:
     above: float | None = None  # exclusive lower bound
     references: Reference | None = None
     unique: bool = False  # unique across the table though not the natural key (names)
-    example: str = ""
     multiline: bool = False  # may hold a line break (in a quoted CSV value)
 
     @property
@@ -136,7 +136,20 @@ class ExtractFormat:
     # problems (row, column, value, message); values of rows with other problems left out
     file_checks: tuple[FileCheck, ...] = ()
     load_after: tuple[str, ...] = ()
-    examples: tuple[dict[str, str], ...] = field(default=(), compare=False)
+    # the example file's data rows as CSV lines, values in the order of the fields
+    example_rows: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        for line in self.example_rows:
+            if len(next(csv.reader([line]))) != len(self.fields):
+                raise ValueError(f"{self.table}: example row {line!r} does not have one "
+                                 f"value for each of the {len(self.fields)} fields")
+
+    @property
+    def examples(self) -> tuple[dict[str, str], ...]:
+        """The example file's rows, each as {field name: value}."""
+        return tuple(dict(zip(self.names, values, strict=True))
+                     for values in csv.reader(self.example_rows))
 
     @property
     def db_table(self) -> Table:
