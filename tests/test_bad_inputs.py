@@ -41,6 +41,7 @@ from tests.import_helpers import (  # noqa: F401 - engine and example_db are fix
     audit_rows,
     engine,
     example_db,
+    last_import_audit,
     load_examples,
     runs,
     snapshot,
@@ -142,22 +143,32 @@ def many_cells() -> str:
 #          [(row, column, words)], limits or None)
 KINDS: dict[str, tuple] = {
     "wrong_types": ("appointment", "a.csv", APPT + "T1,X0010000001,01-10-2026,kept,false\n"
-                    "T2,X0010000001,2026-10-02,kpt,maybe\n",
-                    [(2, "appointment_date", "is not a date"), (3, "outcome", "is not one of"),
-                     (3, "enforcement_action", "is not true or false")], None),
+                    "T2,X0010000001,2026-10-02,kpt,maybe\nT3,X0010000001,2026-13-01,kept,false\n"
+                    "T4,X0010000001,yesterday,kept,false\nT5,X0010000001,2026-10-02,kept,true\n",
+                    [(2, "appointment_date", "is not a date"),
+                     (3, "outcome", "is not one of: kept, acceptable_absence, failed"),
+                     (3, "enforcement_action", "is not true or false"),
+                     (4, "appointment_date", "is not a date"),
+                     (5, "appointment_date", "is not a date")], None),
     "wrong_numbers": ("upw_order", "o.csv", "order_ref,crn,sentence_date,hours_ordered\n"
-                      "O1,X0010000001,2026-02-01,12.5\nO2,X0010000001,2026-02-01,400\n",
+                      "O1,X0010000001,2026-02-01,12.5\nO2,X0010000001,2026-02-01,ten\n"
+                      "O3,X0010000001,2026-02-01,400\nO4,X0010000001,2026-02-01,100\n",
                       [(2, "hours_ordered", "is not a whole number"),
-                       (3, "hours_ordered", "must be at most 300")], None),
+                       (3, "hours_ordered", "is not a whole number"),
+                       (4, "hours_ordered", "must be at most 300")], None),
     "impossible_date": ("appointment", "a.csv", APPT + "T1,X0010000001,2026-02-30,kept,false\n",
                         [(2, "appointment_date", "is not a date")], None),
     "year_out_of_range": ("appointment", "a.csv", APPT + "T1,X0010000001,1890-02-03,kept,no\n",
                           [(2, "appointment_date", "outside the years 1950 to 2099")], None),
-    "reversed_dates": ("custody_release", "r.csv", REL + "R1,X0010000002,HMP Elmley,2026-03-01,"
-                       "2026-02-01\n", [(2, "release_date", "is before reception_date")],
+    "reversed_dates": ("custody_release", "r.csv",
+                       "release_ref,crn,prison,reception_date,screening_date,release_date\n"
+                       "R1,X0010000002,HMP Elmley,2026-03-01,2026-03-02,2026-02-01\n"
+                       "R2,X0010000002,HMP Elmley,2026-03-01,2026-02-27,2026-04-01\n",
+                       [(2, "release_date", "release_date is before reception_date"),
+                        (3, "screening_date", "screening_date is before reception_date")],
                        None),
     "unknown_office": ("staff_member", "s.csv", "staff_ref,office_code,grade,fte,start_date\n"
-                       "S9,ZZZ,PO,1,2026-01-05\n",
+                       "S9,ZZZ,PO,1,2026-01-05\nS10,ash,PO,1,2026-01-05\n",
                        [(2, "office_code", "no office with code 'ZZZ' is stored")], None),
     "unknown_area": ("office", "o.csv", "code,name,area_code\nNEW,Newtown,MARS\n",
                      [(2, "area_code", "no area with code 'MARS' is stored")], None),
@@ -175,15 +186,45 @@ KINDS: dict[str, tuple] = {
                          [(2, "tier", "is not one of"), (2, "rosh_level", "is not one of")],
                          None),
     "duplicates_in_file": ("appointment", "a.csv", APPT + "D1,X0010000001,2026-10-01,kept,no\n"
-                           "D1,X0010000001,2026-10-02,kept,no\n",
+                           "D2,X0010000001,2026-10-02,kept,no\n"
+                           "D1,X0010000001,2026-10-03,failed,true\n",
                            [(2, "appointment_ref", "duplicate key in the file: also on row(s) "
-                             "3"), (3, "appointment_ref", "also on row(s) 2")], None),
-    "duplicate_of_stored_name": ("office", "o.csv", "code,name,area_code\nNEW,Guildford,SURREY\n",
-                                 [(2, "name", "is already the name of office GUI")], None),
-    "missing_columns": ("appointment", "a.csv", "appointment_ref,crn\nT1,X0010000001\n",
-                        [(1, "outcome", "required column is missing")], None),
+                             "4"), (4, "appointment_ref", "also on row(s) 2")], None),
+    "duplicate_of_stored_name": ("office", "o.csv", "code,name,area_code\nAAA,Dover,KENT\n"
+                                 "BBB,Dover,KENT\nCCC,Guildford,SURREY\n",
+                                 [(2, "name", "duplicate value in the file: also on row(s) 3"),
+                                  (4, "name", "is already the name of office GUI")], None),
+    "missing_columns": ("appointment", "a.csv",
+                        "appointment_ref,crn,appointment_date\nT1,X0010000001,2026-10-01\n",
+                        [(1, "outcome", "required column is missing"),
+                         (1, "enforcement_action", "required column is missing")], None),
     "unknown_column": ("appointment", "a.csv", APPT.strip() + ",secret\nT1,X0010000001,"
                        "2026-10-01,kept,false,x\n", [(1, "secret", "is not a column")], None),
+    "misspelt_column": ("appointment", "a.csv", "appointment_ref,crn,appointment_date,outcom,"
+                        "enforcement_action\nT1,X0010000001,2026-10-01,kept,false\n",
+                        [(1, "outcom", "is not a column of the appointment format (did you "
+                          "mean outcome?)")], None),
+    "session_before_sentence": ("upw_session", "sessions.csv",
+                                "session_ref,order_ref,session_date,attended,hours_worked\n"
+                                "X1,UPW-000001,2026-01-05,true,7\n",
+                                [(2, "session_date",
+                                  "session_date is before the order's sentence_date")], None),
+    "bom_and_crlf": ("appointment", "windows.csv",
+                     b"\xef\xbb\xbf" + APPT.replace("\n", "\r\n").encode()
+                     + b"W1,X0010000001,2026-10-01,kept,false\r\n"
+                     + b"W2,X0010000001,2026-10-02,kpt,false\r\n",
+                     [(3, "outcome", "is not one of")], None),
+    "month_not_first_day": ("establishment", "est.csv",
+                            "office_code,grade,month,budgeted_fte\nASH,PO,2026-11-15,3\n"
+                            "ASH,XX,2026-11,3\n",
+                            [(2, "month", "is not the first day of a month"),
+                             (3, "grade", "is not one of: PO, PSO, SPO, TRAINEE")], None),
+    "target_bands": ("target", "targets.csv",
+                     "measure,office_code,green_from,amber_from,higher_is_better\n"
+                     "appointments_kept,ASH,70,80,true\nnot_a_measure,,1,2,false\n",
+                     [(2, "green_from+amber_from+higher_is_better",
+                       "green_from must be on the better side of amber_from"),
+                      (3, "measure", "is not one of")], None),
     "empty_file": ("appointment", "a.csv", b"", [(None, "", "The file is empty")], None),
     "header_only": ("appointment", "a.csv", APPT, [(None, "", "header but no data rows")],
                     None),
@@ -195,7 +236,8 @@ KINDS: dict[str, tuple] = {
     "ragged_rows": ("appointment", "a.csv", APPT + "G1,X0010000001,2026-10-01,kept,false,x\n"
                     "G2,X0010000001,2026-10-01\n",
                     [(2, "", "has more values than the header's 5 columns"),
-                     (3, "", "has fewer values")], None),
+                     (3, "", "has fewer values than the header's 5 columns"),
+                     (3, "outcome", "is required")], None),
     "ten_mb_cell": ("custody_release", "r.csv", REL + "R7,X0010000002," + "x" * 1_000_000
                     + ",2026-01-01,2026-03-01\n",
                     [(2, "prison", "is 1,000,000 characters long; at most 64 allowed")], None),
@@ -219,13 +261,8 @@ KINDS: dict[str, tuple] = {
     "formula_hyperlink": ("office", "o.csv", 'code,name,area_code\nEVL,"=HYPERLINK(""http://'
                           'evil.example/"",""click me"")",KENT\n',
                           [(2, "name", "a spreadsheet would run it as a formula")], None),
-    "formula_cmd": ("custody_release", "r.csv", REL + "R8,X0010000002,=cmd|' /C calc'!A0,"
-                    "2026-01-01,2026-03-01\n", [(2, "prison", "run it as a formula")], None),
-    "formula_plus": ("audit_answer", "ans.csv", ANS + "AUD-0001,2.1b,2.1,not_sufficient,+1+1\n",
-                     [(2, "reason", "run it as a formula")], None),
-    "formula_at": ("staff_absence", "abs.csv", "absence_ref,staff_ref,start_date,end_date,"
-                   "working_days_lost,reason\nA9,S000001,2026-09-14,2026-09-18,5,@SUM(1+1)\n",
-                   [(2, "reason", "run it as a formula")], None),
+    # the other payloads (=cmd, +, @) in this and four more free-text fields, each refused
+    # with nothing written: test_spreadsheet_safe.test_importer_refuses_formulas_in_free_text
     "code_starting_with_dash": ("area", "areas.csv", "code,name\n-1+1,Somewhere\n",
                                 [(2, "code", "may not start with '-'")], None),
     "unknown_scheme": ("case_audit", "audits.csv", "audit_ref,crn,auditor,audit_date,status,"
@@ -282,7 +319,10 @@ def test_bad_input_is_refused_names_the_row_and_writes_nothing(kind, engine, tmp
     seconds = time.perf_counter() - started
     assert report.status == "rejected", (report.status, report.problems)
     found = assert_problems(report, expected)
-    assert set(report.problems_frame()["file"]) == {Path(path).name}
+    frame = report.problems_frame()
+    assert list(frame.columns) == ["file", "row", "column", "value", "problem"]
+    assert set(frame["file"]) == {Path(path).name}
+    assert report.problem_count == len(report.problems)
     after = snapshot(engine)
     assert after == before  # every row of every table, but import_run
     written = sum(len(rows) for rows in after.values()) - sum(
@@ -294,6 +334,8 @@ def test_bad_input_is_refused_names_the_row_and_writes_nothing(kind, engine, tmp
     logged = audit_rows(engine)[len(log_before):]  # the attempt is in the audit log, once
     assert [(r["action"], r["target"]) for r in logged] == [("import_run", Path(path).name)]
     assert '"rejected"' in logged[0]["detail"]
+    assert last_import_audit(engine) == ("tester", Path(path).name, "rejected",
+                                         history[-1]["id"])
     assert seconds < (5.0 if "bomb" in kind or "far" in kind else 15.0), seconds
     RESULTS.append((kind, found[0][2][:110], written, seconds))
 

@@ -25,7 +25,6 @@ from dashboard.ingest import export_extracts, extract_formats, formats_doc, read
 from tests.import_helpers import (  # noqa: F401 - engine and example_db are fixtures
     APPT_HEADER,
     EXAMPLES,
-    assert_problems,
     engine,
     example_db,
     last_import_audit,
@@ -57,120 +56,14 @@ def test_example_files_load_into_an_empty_database(example_db):
 
 
 # --- deliberately bad files: row-level messages, nothing written ---------------------------
-
-BIG = "x" * 1_000_000
-BAD_FILES = {
-    "wrong_types": ("appointment", "appointment.csv", APPT_HEADER
-                    + "T1,X0010000001,2026-13-01,kept,false\n"
-                    + "T2,X0010000001,2026-10-01,maybe,perhaps\n"
-                    + "T3,X0010000001,yesterday,kept,false\n"
-                    + "T4,X0010000001,2026-10-02,kept,true\n",
-                    [(2, "appointment_date", "is not a date"),
-                     (3, "outcome", "is not one of: kept, acceptable_absence, failed"),
-                     (3, "enforcement_action", "is not true or false"),
-                     (4, "appointment_date", "is not a date")]),
-    "wrong_numbers": ("upw_order", "orders.csv",
-                      "order_ref,crn,sentence_date,hours_ordered\n"
-                      "O1,X0010000001,2026-02-01,12.5\nO2,X0010000001,2026-02-01,ten\n"
-                      "O3,X0010000001,2026-02-01,400\nO4,X0010000001,2026-02-01,100\n",
-                      [(2, "hours_ordered", "is not a whole number"),
-                       (3, "hours_ordered", "is not a whole number"),
-                       (4, "hours_ordered", "must be at most 300")]),
-    "missing_columns": ("appointment", "appointment.csv",
-                        "appointment_ref,crn,appointment_date\nT1,X0010000001,2026-10-01\n",
-                        [(1, "outcome", "required column is missing"),
-                         (1, "enforcement_action", "required column is missing")]),
-    "unknown_column": ("appointment", "appointment.csv",
-                       APPT_HEADER.strip() + ",outcom\nT1,X0010000001,2026-10-01,kept,false,x\n",
-                       [(1, "outcom", "is not a column of the appointment format (did you "
-                         "mean outcome?)")]),
-    "unknown_offices": ("staff_member", "staff.csv",
-                        "staff_ref,office_code,grade,fte,start_date\n"
-                        "S9,ZZZ,PO,1,2026-01-05\nS10,ash,PO,1,2026-01-05\n",
-                        [(2, "office_code", "no office with code 'ZZZ' is stored")]),
-    "unknown_case": ("custody_release", "releases.csv",
-                     "release_ref,crn,prison,reception_date,release_date\n"
-                     "R9,X9999999,HMP Elmley,2026-01-01,2026-03-01\n",
-                     [(2, "crn", "no person on probation with crn 'X9999999'")]),
-    "reversed_dates": ("custody_release", "releases.csv",
-                       "release_ref,crn,prison,reception_date,screening_date,release_date\n"
-                       "R1,X0010000002,HMP Elmley,2026-03-01,2026-03-02,2026-02-01\n"
-                       "R2,X0010000002,HMP Elmley,2026-03-01,2026-02-27,2026-04-01\n",
-                       [(2, "release_date", "release_date is before reception_date"),
-                        (3, "screening_date", "screening_date is before reception_date")]),
-    "session_before_sentence": ("upw_session", "sessions.csv",
-                                "session_ref,order_ref,session_date,attended,hours_worked\n"
-                                "X1,UPW-000001,2026-01-05,true,7\n",
-                                [(2, "session_date",
-                                  "session_date is before the order's sentence_date")]),
-    "duplicates": ("appointment", "appointment.csv", APPT_HEADER
-                   + "D1,X0010000001,2026-10-01,kept,false\n"
-                   + "D2,X0010000001,2026-10-02,kept,false\n"
-                   + "D1,X0010000001,2026-10-03,failed,true\n",
-                   [(2, "appointment_ref", "duplicate key in the file: also on row(s) 4"),
-                    (4, "appointment_ref", "duplicate key in the file: also on row(s) 2")]),
-    "duplicate_names": ("office", "office.csv",
-                        "code,name,area_code\nAAA,Dover,KENT\nBBB,Dover,KENT\n"
-                        "CCC,Guildford,SURREY\n",
-                        [(2, "name", "duplicate value in the file: also on row(s) 3"),
-                         (4, "name", "is already the name of office GUI")]),
-    "empty_file": ("appointment", "empty.csv", b"", [(None, "", "The file is empty")]),
-    "header_only": ("appointment", "header.csv", APPT_HEADER,
-                    [(None, "", "header but no data rows")]),
-    "bom_and_crlf": ("appointment", "windows.csv",
-                     b"\xef\xbb\xbf" + APPT_HEADER.replace("\n", "\r\n").encode()
-                     + b"W1,X0010000001,2026-10-01,kept,false\r\n"
-                     + b"W2,X0010000001,2026-10-02,kpt,false\r\n",
-                     [(3, "outcome", "is not one of")]),
-    "not_utf8": ("custody_release", "cp1252.csv",
-                 "release_ref,crn,prison,reception_date,release_date\n"
-                 "R5,X0010000002,HMP Lewes \u2013 caf\u00e9,2026-01-01,2026-03-01\n"
-                 .encode("cp1252"), [(None, "", "not UTF-8")]),
-    "ragged_rows": ("appointment", "ragged.csv", APPT_HEADER
-                    + "G1,X0010000001,2026-10-01,kept,false,surprise\n"
-                    + "G2,X0010000001,2026-10-01\n",
-                    [(2, "", "has more values than the header's 5 columns"),
-                     (3, "", "has fewer values than the header's 5 columns"),
-                     (3, "outcome", "is required")]),
-    "huge_cell": ("custody_release", "huge.csv",
-                  "release_ref,crn,prison,reception_date,release_date\n"
-                  f"R7,X0010000002,{BIG},2026-01-01,2026-03-01\n",
-                  [(2, "prison", "is 1,000,000 characters long; at most 64 allowed")]),
-    "month_not_first_day": ("establishment", "est.csv",
-                            "office_code,grade,month,budgeted_fte\nASH,PO,2026-11-15,3\n"
-                            "ASH,XX,2026-11,3\n",
-                            [(2, "month", "is not the first day of a month"),
-                             (3, "grade", "is not one of: PO, PSO, SPO, TRAINEE")]),
-    "target_bands": ("target", "targets.csv",
-                     "measure,office_code,green_from,amber_from,higher_is_better\n"
-                     "appointments_kept,ASH,70,80,true\nnot_a_measure,,1,2,false\n",
-                     [(2, "green_from+amber_from+higher_is_better",
-                       "green_from must be on the better side of amber_from"),
-                      (3, "measure", "is not one of")]),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_file_gives_row_level_messages_and_writes_nothing(case, engine, tmp_path):
-    table, name, content, expected = BAD_FILES[case]
-    path = write(tmp_path, name, content)
-    before = snapshot(engine)
-    report = import_file(engine, path, table, username="tester")
-    assert report.status == "rejected"
-    assert report.inserted == report.updated == report.unchanged == 0
-    assert_problems(report, expected)
-    frame = report.problems_frame()
-    assert list(frame.columns) == ["file", "row", "column", "value", "problem"]
-    assert set(frame["file"]) == {name}
-    assert report.problem_count == len(report.problems)
-    assert snapshot(engine) == before
-    assert runs(engine)[-1]["status"] == "rejected"
-    assert last_import_audit(engine) == ("tester", name, "rejected", runs(engine)[-1]["id"])
+# Every kind of bad file, with its rows, fields and messages, is one table in
+# tests/test_bad_inputs.py (KINDS); here, how the importer shows and stops on them.
 
 
 def test_huge_cell_is_shown_cut_short(engine, tmp_path):
-    _, name, content, _ = BAD_FILES["huge_cell"]
-    report = ImportExtract(engine, write(tmp_path, name, content), "custody_release").check()
+    content = ("release_ref,crn,prison,reception_date,release_date\n"
+               f"R7,X0010000002,{'x' * 1_000_000},2026-01-01,2026-03-01\n")
+    report = ImportExtract(engine, write(tmp_path, "huge.csv", content), "custody_release").check()
     shown = [p.value for p in report.problems if p.column == "prison"][0]
     assert shown.startswith("xxxx") and shown.endswith("(1,000,000 characters)")
     assert len(shown) < 100
