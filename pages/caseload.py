@@ -16,7 +16,7 @@ f = ui.page_header(
     "officer to see their cases. Capacity is the PO and PSO FTE in post that day; "
     "workload capacity is tier-weighted points against 700 points per FTE. Cases whose "
     "officer has left wait for reallocation and are marked.",
-    ["caseload_per_officer", "workload_capacity"],
+    caseload.GLOSSARY,
 )
 scope = ui.require_page("caseload")
 day = caseload.snapshot_day(f)

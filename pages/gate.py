@@ -15,7 +15,7 @@ f = ui.page_header(
     "plan finished by the release date, contact starting 12 weeks before release (only "
     "counted for people in custody at least 12 weeks), somewhere to live on the day of "
     "release, and the first probation appointment kept.",
-    [m for m, _n, _d in MEASURES] + ["ttg_settled_on_release"],
+    gate.GLOSSARY,
 )
 level, series = ui.trend_level(f)
 with st.spinner("Checking releases…"):

@@ -15,8 +15,7 @@ f = ui.page_header(
     "fell in the period. Start within 7 working days looks at orders whose 7th working day "
     "after sentence fell in the period, so each order counts once; working days leave out "
     "England and Wales bank holidays, one-off days included.",
-    ["hours_ordered", "hours_worked", "hours_outstanding", "upw_completed_in_12_months",
-     "upw_started_in_7_days", "upw_attendance"],
+    payback.GLOSSARY,
 )
 level, series = ui.trend_level(f)
 with st.spinner("Adding up hours…"):

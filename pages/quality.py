@@ -19,7 +19,7 @@ f = ui.page_header(
     "lies in, given how many cases were audited. A standard's rating follows from its "
     f"**lowest** key question (≥ 80 % Outstanding, 65–79 % Good, 50–64 % Requires "
     f"improvement, < 50 % Inadequate). Ratings use the scheme *{scheme.title}*.",
-    ["pct_sufficient", "cases_audited", "audits_completed"],
+    quality.GLOSSARY,
 )
 level, series = ui.trend_level(f)
 with st.spinner("Scoring audits…"):

@@ -19,7 +19,7 @@ f = ui.page_header(
     "are judgements recorded from evidence. Every rating names the scheme behind it. The "
     "trend follows the evidence: quarters up to the period's end, or successive samples "
     "when a sample is the evidence.",
-    ["pct_sufficient", "cases_audited", "audits_completed"],
+    readiness.GLOSSARY,
 )
 scope = ui.require_page("readiness")
 

@@ -15,8 +15,7 @@ f = ui.page_header(
     "probation officer (SPO) and trainee. The cards and office charts show the last month "
     "of the period; the trend shows every month. Caseload counts cases open on the first "
     "of the month per case-holding (PO and PSO) FTE in post.",
-    ["vacancy_rate", "establishment_fte", "in_post_fte", "caseload_per_officer",
-     "workload_capacity", "absence_days_per_fte"],
+    staffing.GLOSSARY,
 )
 level, series = ui.trend_level(f)
 if st.session_state["_scope"].may_open("caseload"):

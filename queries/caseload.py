@@ -37,6 +37,7 @@ KEYS = {  # the columns that identify a row at each level (besides the names)
     "officer": ["area", "office", "office_code", "team", "team_code", "officer_id",
                 "officer", "grade"],
 }
+GLOSSARY = ("caseload_per_officer", "workload_capacity")  # defined in the page's help
 COUNTS = ["open_cases", "workload_points", "case_holding_fte", "available_points"]
 
 

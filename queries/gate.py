@@ -29,6 +29,8 @@ MEASURES = (  # measure key, numerator, denominator
     ("ttg_housed_on_release", "housed", "accommodation_known"),
     ("ttg_first_appointment_kept", "first_appointment_kept", "first_appointment_due"),
 )
+# the measures the page's help defines, in this order
+GLOSSARY = (*(m for m, _n, _d in MEASURES), "ttg_settled_on_release")
 
 
 def coverage(conn: Connection, f: Filters, level: Level = "office",

@@ -141,6 +141,10 @@ def start_times(conn: Connection, f: Filters, level: Level = "office") -> pd.Dat
                                                level_columns(level), level == "office"), conn)
 
 
+GLOSSARY = (  # the measures the page's help defines, in this order
+    "hours_ordered", "hours_worked", "hours_outstanding", "upw_completed_in_12_months",
+    "upw_started_in_7_days", "upw_attendance",
+)
 CARDS = (  # measure key, numerator, denominator: the page's rate cards
     ("upw_completed_in_12_months", "completed_in_12_months", "due_12_months"),
     ("upw_started_in_7_days", "started_in_7_days", "orders_due_to_start"),

@@ -20,6 +20,7 @@ from queries import Level, level_columns
 from queries._frames import read_frame
 
 KEY_QUESTION = ("audits", "applicable", "sufficient")
+GLOSSARY = ("pct_sufficient", "cases_audited", "audits_completed")  # defined in the page's help
 
 
 def key_question_counts(conn: Connection, f: Filters, level: Level = "office",

@@ -35,6 +35,7 @@ from dashboard.hmip import ratings, sampling
 from queries import Level, level_columns, quality, samples
 from queries._frames import read_frame
 
+GLOSSARY = quality.GLOSSARY  # the measures the page's help defines: the audit sample's
 CHANGE_ACTIONS = ("audit_saved", "sample_drawn", "judgement_recorded")
 
 

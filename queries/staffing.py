@@ -34,6 +34,10 @@ __all__ = ["ABSENCE", "CASELOAD", "CASE_HOLDING", "GAPS", "LICENCE_FACTOR", "POI
 GAPS = ("establishment_fte", "in_post_fte", "vacancy_fte", "staff_in_post")
 CASELOAD = ("open_cases", "workload_points", "case_holding_fte", "available_points")
 ABSENCE = ("episodes", "working_days_lost")
+GLOSSARY = (  # the measures the page's help defines, in this order
+    "vacancy_rate", "establishment_fte", "in_post_fte", "caseload_per_officer",
+    "workload_capacity", "absence_days_per_fte",
+)
 
 
 def gaps_by_month(conn: Connection, f: Filters, level: Level = "office",
