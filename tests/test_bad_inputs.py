@@ -287,7 +287,8 @@ KINDS: dict[str, tuple] = {
                             [(None, "", "took longer than its limit")],
                             replace(LIMITS, max_seconds=0.0)),
     "xlsx_two_sheets": ("appointment", "a.xlsx", xlsx(GOOD_ROWS, ("one", "two")),
-                        [(None, "", "none is called 'appointment'")], None),
+                        [(None, "", "has 2 sheets (one, two) and none is called "
+                                     "'appointment'")], None),
     "xlsx_dimension_bomb": ("appointment", "a.xlsx", xlsx(GOOD_ROWS, patch=dimension_bomb),
                             [(None, "", "declares 1,048,576 rows by 16,384 columns")], None),
     "xlsx_cell_far_right": ("appointment", "a.xlsx", xlsx(GOOD_ROWS, patch=far_cell),
