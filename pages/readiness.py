@@ -63,8 +63,7 @@ sample_id = right.selectbox(
 )
 kw = {"scheme": basis_scheme, "sample_id": sample_id, "audit_version": version}
 offices = ui.query(reference.offices)
-area_code, area_id = readiness.judgement_area(offices, f)
-area_name = offices.loc[offices["area_code"] == area_code, "area"].iloc[0] if area_code else None
+_, area_name, area_id = readiness.judgement_area(offices, f)
 judged = ui.query(
     readiness.judgements, None, scheme=scheme_id, area_id=area_id, audit_version=version
 )

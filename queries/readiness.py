@@ -159,16 +159,18 @@ def key_question_counts_from_rows(conn: Connection, f: Filters, scheme: str = "c
     return read_frame(stmt, conn)
 
 
-def judgement_area(offices: pd.DataFrame, f: Filters) -> tuple[str | None, int | None]:
-    """The area whose domain 1 judgements apply to the filters: (area_code, area_id) of the
-    chosen area, or of the chosen office's area; (None, None) for the region. offices:
-    queries.reference.offices (office_code, area_code, area_id)."""
+def judgement_area(offices: pd.DataFrame,
+                   f: Filters) -> tuple[str | None, str | None, int | None]:
+    """The area whose domain 1 judgements apply to the filters: (area_code, area name,
+    area_id) of the chosen area, or of the chosen office's area; (None, None, None) for the
+    region. offices: queries.reference.offices (office_code, area_code, area, area_id)."""
     area_code = f.area_code or (
         offices.loc[offices["office_code"] == f.office_code, "area_code"].iloc[0]
         if f.office_code else None)
     if not area_code:
-        return None, None
-    return area_code, int(offices.loc[offices["area_code"] == area_code, "area_id"].iloc[0])
+        return None, None, None
+    row = offices.loc[offices["area_code"] == area_code].iloc[0]
+    return area_code, row["area"], int(row["area_id"])
 
 
 def quarter_of(month: str) -> str:

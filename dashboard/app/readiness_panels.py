@@ -152,16 +152,15 @@ def cases_section(f, scope, kw: dict, sample_id) -> None:
 def judgements_section(judged: pd.DataFrame, scheme, area_name, area_id, scope) -> None:
     """Domain 1: the latest judgement per standard for the area (area_name, area_id; None:
     the region), and the form quality leads record one with."""
+    where = plain(area_name or "the region")
     st.subheader("Domain 1: recorded judgements")
-    st.caption(f"Latest judgement per standard for {plain(area_name or 'the region')}; "
-               "earlier ones "
-               "are kept as history.")
+    st.caption(f"Latest judgement per standard for {where}; earlier ones are kept as "
+               "history.")
     notice = st.session_state.pop("rdy_j_notice", None)
     if notice:
         st.success(notice, icon=":material/check_circle:")
     if judged.empty:
-        st.info(f"No Domain 1 judgement recorded for {plain(area_name or 'the region')} in "
-                f"{scheme.title} yet."
+        st.info(f"No Domain 1 judgement recorded for {where} in {scheme.title} yet."
                 + (" Record one below." if scope.role == "quality_lead" else ""),
                 icon=":material/info:")
     else:

@@ -241,10 +241,10 @@ def test_quality_rates(hand_engine):
 
 
 @pytest.mark.parametrize(("f", "expected"), [
-    (SEP_OCT, (None, None)),
-    (KENT, ("KENT", 1)),
+    (SEP_OCT, (None, None, None)),
+    (KENT, ("KENT", "Kent", 1)),
     (Filters(date(2026, 9, 1), date(2026, 10, 31), office_ids=(3,), office_code="GUI"),
-     ("SURREY", 2)),
+     ("SURREY", "Surrey", 2)),
 ])
 def test_judgement_area(hand_engine, f, expected):
     with hand_engine.connect() as conn:
